@@ -1,0 +1,5 @@
+"""`python -m correlate` runs the CLI."""
+
+from correlate.cli import main
+
+main()

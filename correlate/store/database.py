@@ -1,0 +1,176 @@
+"""The DuckDB file: opening it (one writer at a time), its schema, and the SQL files under sql/.
+
+Only `store` code touches DuckDB. The views are plain SQL files (`sql/NN_name.sql`), one view per
+file, each with a header that states its contract; `apply_schema` runs them in order, checks each
+header against the view's real columns, and records the grain with COMMENT ON VIEW.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from correlate.errors import DatabaseBusy, DatabaseMissing, ViewError
+
+SCHEMA_VERSION = "1"
+DEFAULT_DB = "correlate.duckdb"
+
+
+def sql_dir() -> Path:
+    """sql/ beside the package in a source checkout; correlate/sql inside an installed wheel."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "sql", here.parent / "sql"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("correlate's sql/ folder is missing from the installation")
+
+
+@dataclass(frozen=True, slots=True)
+class ViewFile:
+    path: Path
+    name: str
+    grain: str
+    columns: tuple[str, ...]
+    sql: str
+
+
+_HEADER = re.compile(r"^--\s*(view|grain|sources|columns):\s*(.*)$")
+
+
+def read_view_file(path: Path) -> ViewFile:
+    """Parse a view file's header comment (view, grain, sources, columns)."""
+    text = path.read_text()
+    header: dict[str, str] = {}
+    last = None
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        match = _HEADER.match(line)
+        if match:
+            last = match.group(1)
+            header[last] = match.group(2).strip()
+        elif last == "columns" and line.startswith("--   "):
+            header["columns"] += " " + line[2:].strip()
+    missing = {"view", "grain", "columns"} - header.keys()
+    if missing:
+        raise ViewError(f"{path.name}: header lacks {', '.join(sorted(missing))}")
+    columns = tuple(column.strip() for column in header["columns"].split(",") if column.strip())
+    return ViewFile(path, header["view"], header["grain"], columns, text)
+
+
+@cache
+def view_files() -> tuple[ViewFile, ...]:
+    return tuple(
+        read_view_file(path) for path in sorted(sql_dir().glob("[0-9][0-9]_*.sql")) if not path.name.startswith("00_")
+    )
+
+
+@cache
+def statements(relative: str) -> tuple[duckdb.Statement, ...]:
+    """The statements of one SQL file under sql/, parsed once."""
+    return tuple(duckdb.extract_statements((sql_dir() / relative).read_text()))
+
+
+class Database:
+    """A DuckDB connection with correlate's schema in place."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: str, *, read_only: bool = False) -> Database:
+        """Open (or create) the database; a second writer gets `DatabaseBusy`, not a traceback."""
+        in_memory = path == ":memory:"
+        if read_only and not in_memory and not Path(path).exists():
+            raise DatabaseMissing(
+                f"No database at {path}. Load some data first (correlate ingest logs DIR, or "
+                "correlate demo), or point --db / CORRELATE_DB at an existing file."
+            )
+        try:
+            con = duckdb.connect(path, read_only=read_only and not in_memory)
+        except duckdb.IOException as error:
+            message = str(error)
+            if "lock" in message.lower():
+                holder = re.search(r"PID (\d+)", message)
+                who = f" (process {holder.group(1)})" if holder else ""
+                raise DatabaseBusy(
+                    f"The database {path} is busy: another correlate process{who} is writing to it. "
+                    "Wait for it to finish, or use another --db."
+                ) from None
+            raise DatabaseMissing(f"Cannot open the database {path}: {message}") from None
+        database = cls(con, path, read_only and not in_memory)
+        if not database.read_only:
+            database.apply_schema()
+        else:
+            database.check_schema()
+        return database
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def apply_schema(self) -> None:
+        self.run_file("00_tables.sql")
+        self.con.execute("insert or replace into correlate_meta values ('schema_version', ?)", [SCHEMA_VERSION])
+        for view in view_files():
+            self.create_view(view)
+
+    def check_schema(self) -> None:
+        try:
+            found = self.con.execute("select value from correlate_meta where key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:
+            found = None
+        if found is None or found[0] != SCHEMA_VERSION:
+            raise DatabaseMissing(
+                f"{self.path} was not written by this version of correlate (schema "
+                f"{found[0] if found else 'missing'}, expected {SCHEMA_VERSION}). "
+                "Run any ingest command once to upgrade it, or use a new --db."
+            )
+
+    def create_view(self, view: ViewFile) -> None:
+        try:
+            self.con.execute(view.sql)
+            described = self.con.execute(f"select * from {view.name} limit 0").description
+            actual = tuple(column[0] for column in described or [])
+        except duckdb.Error as error:
+            raise ViewError(f"{view.path.name}: {error}") from None
+        if actual != view.columns:
+            raise ViewError(
+                f"{view.path.name}: header lists columns {', '.join(view.columns)} but the view has {', '.join(actual)}"
+            )
+        self.con.execute(f"comment on view {view.name} is {_sql_string(view.grain)}")
+
+    def run_file(self, relative: str, params: dict[str, Any] | None = None) -> list[int | None]:
+        """Run each statement of sql/<relative>; returns the row count each one reports."""
+        counts: list[int | None] = []
+        for statement in statements(relative):
+            wanted = statement.named_parameters
+            bound = {name: (params or {}).get(name) for name in wanted} if wanted else None
+            result = self.con.execute(statement, bound).fetchall() if bound else self.con.execute(statement).fetchall()
+            counts.append(result[0][0] if result and len(result[0]) == 1 and isinstance(result[0][0], int) else None)
+        return counts
+
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run one query; returns (column names, rows)."""
+        cursor = self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        columns = [description[0] for description in cursor.description or []]
+        return columns, cursor.fetchall()
+
+
+def _sql_string(text: str) -> str:
+    """A SQL string literal; used only for COMMENT ON, which takes no parameters."""
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,198 @@
+-- tables: requests, tls_connections, connections, health_checks, rejects, ingested_files
+-- The tables ingest writes. Every timestamp is UTC. `source_file` is the absolute path or the
+-- s3://bucket/key URI of the input; `source_line` is 1-based. Schema reference: docs/schema.md.
+
+create table if not exists correlate_meta (
+    key varchar primary key,
+    value varchar
+);
+
+-- table: requests
+-- grain: one row per ALB or Classic ELB access-log entry
+create table if not exists requests (
+    lb varchar,                        -- load balancer name
+    lb_type varchar,                   -- 'alb' or 'clb'
+    lb_id varchar,                     -- app/NAME/ID for an ALB, the name for a Classic ELB
+    type varchar,                      -- ALB request type: http, https, h2, grpcs, ws, wss
+    time timestamp,                    -- ALB: response sent (WebSocket: closed); CLB: request received
+    request_at timestamp,              -- request received (ALB request_creation_time, CLB timestamp)
+    client_ip varchar,
+    client_port integer,
+    target_ip varchar,
+    target_port integer,
+    request_processing_time double,    -- seconds; NULL where the log says -1
+    target_processing_time double,
+    response_processing_time double,
+    elb_status_code integer,
+    target_status_code integer,
+    received_bytes bigint,
+    sent_bytes bigint,
+    http_method varchar,
+    url varchar,
+    http_version varchar,
+    user_agent varchar,
+    ssl_cipher varchar,
+    ssl_protocol varchar,
+    target_group_arn varchar,
+    trace_id varchar,
+    domain_name varchar,
+    chosen_cert_arn varchar,
+    matched_rule_priority integer,
+    actions_executed varchar,
+    redirect_url varchar,
+    error_reason varchar,
+    target_port_list varchar,
+    target_status_code_list varchar,
+    classification varchar,
+    classification_reason varchar,
+    conn_trace_id varchar,
+    transformed_host varchar,
+    transformed_uri varchar,
+    request_transform_status varchar,
+    ip_address varchar,                -- the load balancer node that handled the request
+    extra_fields varchar[],            -- tokens beyond the last known field
+    source_file varchar,
+    source_line bigint
+);
+
+-- table: tls_connections
+-- grain: one row per NLB TLS access-log entry
+create table if not exists tls_connections (
+    lb varchar,
+    lb_id varchar,
+    version varchar,
+    time timestamp,                    -- end of the TLS connection
+    listener varchar,
+    client_ip varchar,
+    client_port integer,
+    destination_ip varchar,
+    destination_port integer,
+    connection_time_ms bigint,
+    tls_handshake_time_ms bigint,
+    received_bytes bigint,
+    sent_bytes bigint,
+    incoming_tls_alert varchar,
+    chosen_cert_arn varchar,
+    chosen_cert_serial varchar,
+    tls_cipher varchar,
+    tls_protocol_version varchar,
+    tls_keyexchange varchar,
+    domain_name varchar,
+    alpn_fe_protocol varchar,
+    alpn_be_protocol varchar,
+    alpn_client_preference_list varchar,
+    connection_at timestamp,           -- tls_connection_creation_time: start of the connection
+    extra_fields varchar[],
+    source_file varchar,
+    source_line bigint
+);
+
+-- table: connections
+-- grain: one row per ALB connection-log entry (one per client connection attempt)
+create table if not exists connections (
+    lb varchar,
+    lb_id varchar,
+    time timestamp,                    -- connection established or failed
+    client_ip varchar,
+    client_port integer,
+    listener_port integer,
+    tls_protocol varchar,
+    tls_cipher varchar,
+    tls_handshake_ms double,
+    leaf_client_cert_subject varchar,
+    leaf_client_cert_validity varchar,
+    leaf_client_cert_serial_number varchar,
+    tls_verify_status varchar,         -- Success, or Failed:<code>
+    conn_trace_id varchar,
+    tls_keyexchange varchar,
+    ip_address varchar,
+    extra_fields varchar[],
+    source_file varchar,
+    source_line bigint
+);
+
+-- table: health_checks
+-- grain: one row per ALB health-check-log entry
+create table if not exists health_checks (
+    lb varchar,
+    lb_id varchar,
+    type varchar,
+    time timestamp,                    -- the check started
+    latency_ms double,
+    target_addr varchar,               -- ip:port, or a Lambda ARN
+    target_ip varchar,
+    target_port integer,
+    target_group varchar,              -- the target group's name
+    status varchar,                    -- PASS or FAIL
+    status_code integer,
+    reason_code varchar,
+    ip_address varchar,
+    extra_fields varchar[],
+    source_file varchar,
+    source_line bigint
+);
+
+-- table: rejects
+-- grain: one row per input line or record that could not be loaded
+create table if not exists rejects (
+    source_file varchar,
+    source_line bigint,                -- NULL when the problem is the whole object
+    kind varchar,
+    reason varchar,
+    raw varchar                        -- the line, or the record's text
+);
+
+-- table: ingested_files
+-- grain: one row per input object loaded; the ledger that makes re-runs load nothing twice
+create table if not exists ingested_files (
+    source_file varchar primary key,
+    kind varchar,
+    fingerprint varchar,               -- size:mtime for a file, the ETag for an S3 object
+    filter varchar,                    -- the --since/--until/--lb the rows were kept by, '' for none
+    size_bytes bigint,
+    lines bigint,
+    rows bigint,
+    rejected bigint,
+    filtered bigint,                   -- rows outside --since/--until/--lb
+    invalid_utf8_lines bigint,         -- lines loaded with bytes replaced by U+FFFD
+    lb varchar,                        -- from the AWS object name, where it has one
+    lb_id varchar,
+    node_ip varchar,
+    interval_end timestamp,
+    loaded_at timestamp
+);
+
+-- table: api_calls
+-- grain: one row per CloudTrail event kept (ELB events of both APIs and related-service changes)
+create table if not exists api_calls (
+    event_id varchar primary key,
+    event_time timestamp,
+    event_source varchar,
+    event_name varchar,
+    api_version varchar,
+    aws_region varchar,
+    account_id varchar,
+    actor varchar,                     -- principal ARN or name
+    actor_kind varchar,                -- console, cli, sdk, terraform, cloudformation, cdk, aws-service, unknown
+    source_ip varchar,
+    user_agent varchar,
+    read_only boolean,
+    error_code varchar,
+    error_message varchar,
+    request_parameters json,
+    response_elements json,
+    source_file varchar
+);
+
+-- table: changes
+-- grain: one row per (configuration-changing API call, load balancer it affects)
+create table if not exists changes (
+    event_id varchar,
+    event_time timestamp,
+    event_name varchar,
+    lb varchar,
+    actor varchar,
+    actor_kind varchar,
+    error_code varchar,
+    summary varchar                    -- one human line: what changed
+);

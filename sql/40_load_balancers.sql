@@ -1,0 +1,58 @@
+-- view: load_balancers
+-- grain: one row per load balancer seen in any log or configuration change
+-- sources: requests, tls_connections, changes
+-- columns: lb, lb_type, lb_id, requests, tls_connections, first_seen, last_seen, changes
+create or replace view load_balancers as
+with traffic as (
+    select
+        lb,
+        lb_type,
+        any_value(lb_id) as lb_id,
+        count(*) as requests,
+        0 as tls_connections,
+        min(coalesce(request_at, time)) as first_seen,
+        max(time) as last_seen
+    from requests
+    group by lb, lb_type
+    union all
+    select
+        lb,
+        'nlb' as lb_type,
+        any_value(lb_id) as lb_id,
+        0 as requests,
+        count(*) as tls_connections,
+        min(coalesce(connection_at, time)) as first_seen,
+        max(time) as last_seen
+    from tls_connections
+    group by lb
+),
+change_counts as (
+    select
+        lb,
+        count(*) as changes
+    from changes
+    group by lb
+),
+seen as (
+    select
+        lb,
+        string_agg(distinct lb_type, ',' order by lb_type) as lb_type,
+        any_value(lb_id) as lb_id,
+        sum(requests)::bigint as requests,
+        sum(tls_connections)::bigint as tls_connections,
+        min(first_seen) as first_seen,
+        max(last_seen) as last_seen
+    from traffic
+    group by lb
+)
+select
+    coalesce(seen.lb, change_counts.lb) as lb,
+    seen.lb_type as lb_type,
+    seen.lb_id as lb_id,
+    coalesce(seen.requests, 0) as requests,
+    coalesce(seen.tls_connections, 0) as tls_connections,
+    seen.first_seen as first_seen,
+    seen.last_seen as last_seen,
+    coalesce(change_counts.changes, 0) as changes
+from seen
+full outer join change_counts on change_counts.lb = seen.lb;
