@@ -190,9 +190,22 @@ create table if not exists changes (
     event_id varchar,
     event_time timestamp,
     event_name varchar,
-    lb varchar,
+    lb varchar,                        -- the load balancer's name
     actor varchar,
     actor_kind varchar,
-    error_code varchar,
-    summary varchar                    -- one human line: what changed
+    error_code varchar,                -- set when the call failed: the change was not applied
+    summary varchar,                   -- one human line: what changed
+    event_source varchar,
+    api_version varchar,
+    aws_region varchar,
+    account_id varchar,
+    lb_id varchar,                     -- app/NAME/ID, net/NAME/ID, or the Classic ELB name, where known
+    category varchar,                  -- targets, routing, listener_tls, health_check, lb_attributes,
+                                       -- target_group_attributes, security, certificate, waf, tags,
+                                       -- lifecycle, other
+    listener_port integer,             -- when the change concerns one listener
+    target_group varchar,              -- target group name, when the change concerns one
+    target_group_arn varchar,
+    targets varchar[],                 -- target ids (instance ids, IPs, Lambda ARNs) it adds or removes
+    details json                       -- structured before/after where known
 );

@@ -59,11 +59,12 @@ def main(ctx: click.Context, db_path: str, quiet: bool) -> None:
 
 
 def _register() -> None:
+    """Each command module lists its commands in COMMANDS."""
     from correlate.cli import ingest, query
 
-    main.add_command(ingest.ingest)
-    for command in query.COMMANDS:
-        main.add_command(command)
+    for module in (ingest, query):
+        for command in module.COMMANDS:
+            main.add_command(command)
 
 
 _register()

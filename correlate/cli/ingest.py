@@ -99,3 +99,6 @@ def _progress(quiet: bool) -> Iterator:
             bar.update(tasks[progress.uri], completed=progress.bytes_done, rows=progress.rows)
 
         yield update
+
+
+COMMANDS = (ingest,)
