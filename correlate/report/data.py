@@ -1,0 +1,188 @@
+"""Every fact a report states, gathered from the database.
+
+Each figure is one query under sql/report/ run with bound parameters; the figure keeps the rows and
+the same SQL with the parameter values written in as literals, which the report's appendix prints so
+that anyone can paste it into a DuckDB client and get the same numbers.
+
+The timeline (changes ranked by suspicion, metric shifts) comes in as a `Timeline`, from the
+timeline library or a saved `correlate timeline --format json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from correlate.errors import CorrelateError, UnknownLoadBalancer
+from correlate.report.analysis import ChangeRow, Incident, Rollback, find_incident, find_rollback
+from correlate.report.timeline import BadTimeline, Timeline
+from correlate.store.database import Database
+from correlate.store.queries import load_balancers
+from correlate.store.report import report_query, run_report_query, with_literals
+from correlate.timeparse import iso
+
+
+class NoTrafficInWindow(CorrelateError):
+    """The window holds no log rows for the load balancer."""
+
+
+class BadWindow(CorrelateError):
+    """--since is not before --until."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    lb: str
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One query's result, and the SQL that reproduces it."""
+
+    key: str  # F1, F2, ... in the order the appendix lists them
+    query: str  # sql/report/<query>.sql
+    shows: str
+    params: tuple[tuple[str, Any], ...]
+    sql: str  # with the parameter values as literals
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def record(self) -> dict[str, Any]:
+        """The row of a one-row figure."""
+        (row,) = self.rows
+        return dict(zip(self.columns, row, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    lb: str
+    lb_type: str | None
+    since: dt.datetime
+    until: dt.datetime
+    timeline: Timeline
+    incident: Incident | None
+    rollback: Rollback | None
+    changes: tuple[ChangeRow, ...]
+    figures: tuple[Figure, ...]
+
+    def figure(self, query: str) -> Figure | None:
+        return next((figure for figure in self.figures if figure.query == query), None)
+
+    @property
+    def period(self) -> tuple[dt.datetime, dt.datetime]:
+        """The incident period, or the whole window when there is no incident."""
+        if self.incident is None:
+            return self.since, self.until
+        return self.incident.onset, self.incident.recovery or self.until
+
+
+# The appendix order.
+ORDER = (
+    "window",
+    "periods",
+    "impact",
+    "carriers",
+    "error_span",
+    "minutes",
+    "tls_mix",
+    "changes",
+    "log_intervals",
+    "cloudtrail_coverage",
+    "manifest",
+)
+
+
+def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportData:
+    """Run every figure's query for `options.lb` over the window."""
+    if timeline.lb != options.lb:
+        raise BadTimeline(
+            f"The timeline is for the load balancer {timeline.lb}, not {options.lb}. "
+            f"Make one with: correlate timeline --lb {options.lb} --format json"
+        )
+    results: dict[str, Figure] = {}
+
+    def run(query: str, **params: Any) -> Figure:
+        columns, rows = run_report_query(db, query, params)
+        figure = Figure(
+            key="",
+            query=query,
+            shows=report_query(query).shows,
+            params=tuple(params.items()),
+            sql=with_literals(report_query(query).sql, params),
+            columns=tuple(columns),
+            rows=tuple(tuple(row) for row in rows),
+        )
+        results[query] = figure
+        return figure
+
+    lb = options.lb
+    window = run("window", lb=lb)
+    if not window.rows:
+        _, known = load_balancers(db)
+        names = ", ".join(row[0] for row in known[:20]) or "none yet"
+        raise UnknownLoadBalancer(
+            f"No load balancer named {lb} in the database (known: {names}). List them with: correlate lbs"
+        )
+    seen = window.record()
+    if seen["first_seen"] is None:
+        raise NoTrafficInWindow(
+            f"{lb} has configuration changes but no access-log rows; a report needs its logs. "
+            "Load them with: correlate ingest logs SOURCE"
+        )
+    since = options.since or timeline.since or _minute(seen["first_seen"])
+    until = options.until or timeline.until or _minute(seen["last_seen"]) + dt.timedelta(minutes=1)
+    if since >= until:
+        raise BadWindow(f"--since ({iso(since)}) must be before --until ({iso(until)}).")
+
+    incident = find_incident(shift for shift in timeline.shifts if since <= shift.at < until)
+    onset = incident.onset if incident else until
+    recovery = (incident.recovery or until) if incident else until
+    window_params = {"lb": lb, "since": since, "until": until}
+
+    periods = run("periods", lb=lb, since=since, onset=onset, recovery=recovery, until=until)
+    tls_mix = run("tls_mix", **window_params)
+    if not any(record["requests"] for record in periods.records()) and not tls_mix.rows:
+        raise NoTrafficInWindow(
+            f"{lb} has no log rows between {iso(since)} and {iso(until)}; its logs cover "
+            f"{iso(seen['first_seen'])} to {iso(seen['last_seen'])}. Widen --since/--until."
+        )
+    if incident is not None:
+        run("impact", lb=lb, since=since, onset=onset, recovery=recovery)
+    period_start, period_end = (onset, recovery) if incident else (since, until)
+    run("carriers", lb=lb, period_start=period_start, period_end=period_end)
+    if incident is not None:
+        run("error_span", lb=lb, since=since, onset=onset, recovery=recovery, until=until)
+    run("minutes", **window_params)
+    changes = tuple(ChangeRow.from_record(record) for record in run("changes", **window_params).records())
+    run("log_intervals", **window_params)
+    run("cloudtrail_coverage", **window_params)
+    run("manifest", **window_params)
+
+    figures = tuple(
+        _keyed(results[query], f"F{number}") for number, query in enumerate((q for q in ORDER if q in results), start=1)
+    )
+    return ReportData(
+        lb=lb,
+        lb_type=seen["lb_type"],
+        since=since,
+        until=until,
+        timeline=timeline,
+        incident=incident,
+        rollback=find_rollback(timeline.suspect, changes),
+        changes=changes,
+        figures=figures,
+    )
+
+
+def _keyed(figure: Figure, key: str) -> Figure:
+    return Figure(key, figure.query, figure.shows, figure.params, figure.sql, figure.columns, figure.rows)
+
+
+def _minute(value: dt.datetime) -> dt.datetime:
+    return value.replace(second=0, microsecond=0)
