@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,29 @@ def runner() -> CliRunner:
 def invoke(runner: CliRunner, *args: str, env: dict[str, str] | None = None):
     """Run the CLI; stdout and stderr stay separate (click 8.2+)."""
     return runner.invoke(main, [str(arg) for arg in args], env=env, catch_exceptions=False)
+
+
+@dataclass(frozen=True)
+class ReportScenario:
+    """tests/report_scenario.py loaded into a database file (closed; open it read-only)."""
+
+    db_path: Path
+    logs: Path
+    timeline_file: Path
+
+
+@pytest.fixture(scope="session")
+def report_scenario(tmp_path_factory) -> ReportScenario:
+    import orjson
+    from report_scenario import insert_cloudtrail, timeline, write_logs
+
+    root = tmp_path_factory.mktemp("report-scenario")
+    logs = root / "logs"
+    write_logs(logs)
+    db_path = root / "scenario.duckdb"
+    with Database.open(str(db_path)) as database:
+        load(database, logs)
+        insert_cloudtrail(database)
+    timeline_file = root / "timeline.json"
+    timeline_file.write_bytes(orjson.dumps(timeline(), option=orjson.OPT_INDENT_2))
+    return ReportScenario(db_path, logs, timeline_file)

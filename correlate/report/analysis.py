@@ -2,10 +2,12 @@
 
 Both are plain functions of typed inputs, so they are tested without a database.
 
-The incident starts at the earliest shift that made a metric worse (latency, errors: up is worse;
-request rate moves are context, not an incident). It has recovered when every metric that got worse
-at the onset came back below halfway between its level before the onset and its worst level since;
-the recovery time is when the last of them did.
+The incident starts at the earliest shift that made a metric of the whole load balancer worse (or,
+when none did, of any slice of it: a target group, a target, a listener). A shift is worse when the
+timeline says so (its `worse`); a timeline that does not say is read by the metric: a rise in latency
+or errors is worse, traffic and TLS-share moves are context. The incident has recovered when every
+metric that got worse at the onset came back past halfway between its level before the onset and
+its worst level since; the recovery time is when the last of them did.
 
 A later change undoes the suspect one when it is the inverse call on the same object (deregisters
 the targets it registered, removes the tags it added, ...), or the same call on the same object that
@@ -22,8 +24,8 @@ from typing import Any
 
 from correlate.report.timeline import Shift, TimelineChange
 
-# Metrics whose rise is not, by itself, harm.
-NEUTRAL_METRICS = frozenset({"requests", "requests_per_min"})
+# Without the timeline's verdict: metrics whose moves are not, by themselves, harm.
+NEUTRAL_METRICS = frozenset({"requests", "requests_per_min", "tls_share"})
 # Shifts this close after the first one belong to the same onset.
 ONSET_SPREAD = dt.timedelta(minutes=2)
 
@@ -43,12 +45,16 @@ class Incident:
 
 
 def is_worse(shift: Shift) -> bool:
+    if shift.worse is not None:
+        return shift.worse
     return shift.metric not in NEUTRAL_METRICS and shift.after > shift.before
 
 
 def find_incident(shifts: Iterable[Shift]) -> Incident | None:
     ordered = sorted(shifts, key=lambda s: s.at)
     worse = [s for s in ordered if is_worse(s)]
+    whole = [s for s in worse if s.scope == "lb"]
+    worse = whole or worse
     if not worse:
         return None
     onset = worse[0].at
@@ -68,9 +74,15 @@ def find_incident(shifts: Iterable[Shift]) -> Incident | None:
 
 def _recovery(first: Shift, later: Sequence[Shift]) -> MetricRecovery:
     worst = first.after
+    rising = first.after > first.before  # the direction that is worse for this metric
     for shift in later:
-        worst = max(worst, shift.after, shift.before)
-        if shift.after < shift.before and shift.after <= (first.before + worst) / 2:
+        if rising:
+            worst = max(worst, shift.after, shift.before)
+            back = shift.after < shift.before and shift.after <= (first.before + worst) / 2
+        else:
+            worst = min(worst, shift.after, shift.before)
+            back = shift.after > shift.before and shift.after >= (first.before + worst) / 2
+        if back:
             return MetricRecovery(first, worst, shift)
     return MetricRecovery(first, worst, None)
 

@@ -48,6 +48,8 @@ class Shift:
     before: float
     after: float
     scope: str
+    worse: bool | None = None  # the timeline's verdict, where it gives one: True for the worse, False a recovery
+    unit: str | None = None  # ms, rate, share, per_min, where the timeline gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class Timeline:
             ],
             "shifts": [
                 {"metric": s.metric, "at": iso(s.at), "before": s.before, "after": s.after, "scope": s.scope}
+                | ({"worse": s.worse} if s.worse is not None else {})
+                | ({"unit": s.unit} if s.unit is not None else {})
                 for s in self.shifts
             ],
         }
@@ -118,6 +122,8 @@ class Timeline:
                 before=read.number(item, "before", where),
                 after=read.number(item, "after", where),
                 scope=read.text(item, "scope", where, optional=True) or "lb",
+                worse=read.flag(item, "worse", where),
+                unit=read.text(item, "unit", where, optional=True),
             )
             for index, raw in enumerate(read.items(root, "shifts"))
             for where in [f"shifts[{index}]"]
@@ -183,6 +189,12 @@ class _Reader:
             raise self.fail(f"{where}.{key}", "expected a list of text")
         return tuple(value)
 
+    def flag(self, data: Mapping[str, Any], key: str, where: str) -> bool | None:
+        value = data.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise self.fail(f"{where}.{key}", f"expected true, false or null, found {_kind(value)}")
+        return value
+
     def number(
         self, data: Mapping[str, Any], key: str, where: str, low: float | None = None, high: float | None = None
     ) -> float:
@@ -197,6 +209,8 @@ class _Reader:
         value = data.get(key)
         if value is None and optional:
             return None
+        if isinstance(value, dt.datetime):
+            return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
         if not isinstance(value, str):
             raise self.fail(f"{where}.{key}", f"expected an ISO 8601 time, found {_kind(value)}")
         text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
@@ -213,3 +227,15 @@ def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
     return {dict: "an object", list: "a list", str: "text", bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+class TimelineUnavailable(CorrelateError):
+    """This build cannot compute a timeline."""
+
+
+def current_timeline(db: Any, lb: str, since: dt.datetime | None, until: dt.datetime | None) -> Timeline:
+    """The timeline of `lb` computed now, as `correlate timeline --format json` prints it."""
+    raise TimelineUnavailable(
+        "This build of correlate has no timeline library yet (issue 4), so it cannot rank the changes itself. "
+        "Pass --timeline FILE: a timeline saved with correlate timeline --format json."
+    )
