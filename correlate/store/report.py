@@ -92,7 +92,8 @@ def run_report_query(db: Database, name: str, params: dict[str, Any]) -> tuple[l
         raise ViewError(f"report/{name}.sql: {error}") from None
     if tuple(columns) != query.columns:
         raise ViewError(
-            f"report/{name}.sql: header lists columns {', '.join(query.columns)} but the query returns {', '.join(columns)}"
+            f"report/{name}.sql: header lists columns {', '.join(query.columns)} "
+            f"but the query returns {', '.join(columns)}"
         )
     return columns, rows
 
