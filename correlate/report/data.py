@@ -10,6 +10,7 @@ timeline library or a saved `correlate timeline --format json`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -100,11 +101,6 @@ ORDER = (
 
 def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportData:
     """Run every figure's query for `options.lb` over the window."""
-    if timeline.lb != options.lb:
-        raise BadTimeline(
-            f"The timeline is for the load balancer {timeline.lb}, not {options.lb}. "
-            f"Make one with: correlate timeline --lb {options.lb} --format json"
-        )
     results: dict[str, Figure] = {}
 
     def run(query: str, **params: Any) -> Figure:
@@ -128,6 +124,11 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
         names = ", ".join(row[0] for row in known[:20]) or "none yet"
         raise UnknownLoadBalancer(
             f"No load balancer named {lb} in the database (known: {names}). List them with: correlate lbs"
+        )
+    if timeline.lb != lb:
+        raise BadTimeline(
+            f"The timeline is for the load balancer {timeline.lb}, not {lb}. "
+            f"Make one with: correlate timeline --lb {lb} --format json"
         )
     seen = window.record()
     if seen["first_seen"] is None:
@@ -165,7 +166,8 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     run("manifest", **window_params)
 
     figures = tuple(
-        _keyed(results[query], f"F{number}") for number, query in enumerate((q for q in ORDER if q in results), start=1)
+        dataclasses.replace(results[query], key=f"F{number}")
+        for number, query in enumerate((q for q in ORDER if q in results), start=1)
     )
     return ReportData(
         lb=lb,
@@ -178,10 +180,6 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
         changes=changes,
         figures=figures,
     )
-
-
-def _keyed(figure: Figure, key: str) -> Figure:
-    return Figure(key, figure.query, figure.shows, figure.params, figure.sql, figure.columns, figure.rows)
 
 
 def _minute(value: dt.datetime) -> dt.datetime:

@@ -129,10 +129,7 @@ def _environment(markdown: bool) -> Environment:
 
 
 def render_html(report: ReportData, *, generated_at: dt.datetime | None = None) -> str:
-    charts = [
-        {"chart": chart, "svg": Markup(chart.data.decode())}
-        for chart in render_charts(report, "svg")
-    ]
+    charts = [{"chart": chart, "svg": Markup(chart.data.decode())} for chart in render_charts(report, "svg")]
     context = _context(report, generated_at) | {"charts": charts}
     return _environment(markdown=False).get_template("report.html.j2").render(context)
 
