@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, load
 from report_scenario import FORMULA_UA, MARKUP_DOMAIN, MARKUP_PATH, SCRIPT_UA
 from report_scenario import timeline as scenario_timeline
 
@@ -293,3 +294,17 @@ def test_write_report_errors(report, tmp_path):
         str(error.value)
         == f"Cannot write {tmp_path / 'missing' / 'review.html'}: the folder {tmp_path / 'missing'} does not exist."
     )
+
+
+def test_a_network_load_balancer_report_has_no_http_figures(db, tmp_path):
+    load(db, FIXTURES / "nlb")
+    timeline = Timeline.from_dict({"lb": "my-network-loadbalancer", "changes": [], "shifts": []})
+    report = gather(db, ReportOptions("my-network-loadbalancer"), timeline)
+    assert report.lb_type == "nlb"
+    assert [chart.name for chart in render_charts(report, "svg")] == ["tls"]
+    text, _ = render_markdown(report, "nlb_files")
+    assert "a Network Load Balancer logs TLS connections only (4 loaded)" in text
+    assert "| Target groups |" not in text and "No HTTP requests in the logs." in text
+    assert "- NLB access logs are best-effort and exist only for TLS listeners" in text
+    assert "- 1 log file does not carry an AWS object name, so its node and interval are unknown" in text
+    assert "Requests are placed in time by arrival" not in text

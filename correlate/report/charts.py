@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ _STYLE = {
     "legend.frameon": False,
     "figure.dpi": 100,
     "savefig.dpi": 100,
-    "path.simplify": False,
+    "path.simplify": True,  # deterministic: merges segments a pixel apart on dense lines
 }
 _SIZE = (8.6, 2.8)
 SUSPECT, CHANGE, FAILED, ROLLBACK, INCIDENT = "#c62828", "#546e7a", "#9e9e9e", "#2e7d32", "#c62828"
@@ -91,29 +90,23 @@ def render_charts(report: ReportData, fmt: str) -> list[Chart]:
     """The report's charts as `svg` or `png` bytes; charts without data are left out."""
     minutes = report.figure("minutes")
     tls = report.figure("tls_mix")
-    axis = np.array(
-        [
-            report.since.replace(second=0, microsecond=0) + dt.timedelta(minutes=i)
-            for i in range(_minutes(report.since, report.until))
-        ],
-        dtype="datetime64[us]",
-    )
     period = None
     if report.incident is not None:
         period = (report.incident.onset, report.incident.recovery or report.until)
+    intervals = report.figure("log_intervals")
     gaps = tuple(
         (gap["gap_from"], gap["gap_to"])
-        for record in (report.figure("log_intervals").records() if report.figure("log_intervals") else [])
+        for record in (intervals.records() if intervals else [])
         for gap in record["gaps"]
     )
-    context = _Context(report.since, report.until, axis, markers(report), period, gaps)
+    context = _Context(report.since, report.until, markers(report), period, gaps)
     charts = []
     with matplotlib.rc_context(_STYLE):
         if minutes is not None and minutes.rows:
-            series = _series(axis, minutes.records())
-            charts.append(_latency(context, series, fmt))
-            charts.append(_errors(context, series, fmt))
-            charts.append(_requests(context, series, fmt))
+            axis, series = _series(minutes.records())
+            charts.append(_latency(context, axis, series, fmt))
+            charts.append(_errors(context, axis, series, fmt))
+            charts.append(_requests(context, axis, series, fmt))
         if tls is not None and tls.rows:
             charts.append(_tls(context, tls.records(), fmt))
     return charts
@@ -123,31 +116,42 @@ def render_charts(report: ReportData, fmt: str) -> list[Chart]:
 class _Context:
     since: dt.datetime
     until: dt.datetime
-    axis: np.ndarray
     markers: tuple[Marker, ...]
     period: tuple[dt.datetime, dt.datetime] | None
     gaps: tuple[tuple[dt.datetime, dt.datetime], ...]  # log intervals with no file on some node
 
 
-def _minutes(since: dt.datetime, until: dt.datetime) -> int:
-    """How many minutes the axis has: every minute that overlaps [since, until)."""
-    return max(1, math.ceil((until - since.replace(second=0, microsecond=0)) / dt.timedelta(minutes=1)))
+_MINUTE = dt.timedelta(minutes=1)
 
 
-def _series(axis: np.ndarray, records: Sequence[dict]) -> dict[str, np.ndarray]:
-    """Per-minute columns on the full minute axis: NaN where a minute had no traffic."""
-    index = {np.datetime64(record["minute"], "us"): record for record in records}
+def _axis(minutes: Sequence[dt.datetime]) -> tuple[list[dt.datetime], list[int | None]]:
+    """The minutes with traffic, plus a break one minute after each minute the next one does not
+    follow: (x values, index of each x in `minutes`, None at a break). Charts get as many points as
+    the data has, whatever the window's length, and their lines stop where traffic stops."""
+    axis: list[dt.datetime] = []
+    index: list[int | None] = []
+    for i, minute in enumerate(minutes):
+        if axis and minute > axis[-1] + _MINUTE and index[-1] is not None:
+            axis.append(axis[-1] + _MINUTE)
+            index.append(None)
+        axis.append(minute)
+        index.append(i)
+    if axis:
+        axis.append(axis[-1] + _MINUTE)
+        index.append(None)
+    return axis, index
+
+
+def _series(records: Sequence[dict]) -> tuple[list[dt.datetime], dict[str, np.ndarray]]:
+    """Per-minute columns on the chart axis: NaN at breaks, and 0 requests."""
+    axis, index = _axis([record["minute"] for record in records])
     columns = ("requests", "p50_target_ms", "p90_target_ms", "p99_target_ms", "elb_5xx", "target_5xx", "status_4xx")
-    series = {column: np.full(len(axis), np.nan) for column in columns}
-    for i, minute in enumerate(axis):
-        record = index.get(minute)
-        if record is None:
-            continue
-        for column in columns:
-            value = record[column]
-            series[column][i] = np.nan if value is None else float(value)
+    series = {}
+    for column in columns:
+        values = [np.nan if i is None or records[i][column] is None else float(records[i][column]) for i in index]
+        series[column] = np.array(values, dtype=float)
     series["requests"] = np.nan_to_num(series["requests"], nan=0.0)
-    return series
+    return axis, series
 
 
 def _figure() -> tuple[MplFigure, Axes]:
@@ -164,7 +168,7 @@ def _decorate(ax: Axes, context: _Context, title: str) -> None:
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
         ax.set_xlabel(f"UTC, {context.since:%Y-%m-%d}")
     else:
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
         ax.set_xlabel("UTC")
     if context.period is not None:
         ax.axvspan(
@@ -187,12 +191,12 @@ def _decorate(ax: Axes, context: _Context, title: str) -> None:
         )
 
 
-def _latency(context: _Context, series: dict[str, np.ndarray], fmt: str) -> Chart:
+def _latency(context: _Context, axis: list[dt.datetime], series: dict[str, np.ndarray], fmt: str) -> Chart:
     figure, ax = _figure()
     for (column, label), color in zip(
         (("p99_target_ms", "p99"), ("p90_target_ms", "p90"), ("p50_target_ms", "p50")), _LINES, strict=False
     ):
-        ax.plot(context.axis, series[column], label=label, color=color, lw=1.4)
+        ax.plot(axis, series[column], label=label, color=color, lw=1.4)
     values = np.concatenate([series[c][~np.isnan(series[c])] for c in ("p50_target_ms", "p99_target_ms")])
     if values.size and values.min() > 0 and values.max() / values.min() > 30:
         ax.set_yscale("log")
@@ -209,7 +213,7 @@ def _latency(context: _Context, series: dict[str, np.ndarray], fmt: str) -> Char
     )
 
 
-def _errors(context: _Context, series: dict[str, np.ndarray], fmt: str) -> Chart:
+def _errors(context: _Context, axis: list[dt.datetime], series: dict[str, np.ndarray], fmt: str) -> Chart:
     figure, ax = _figure()
     requests = series["requests"]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -219,7 +223,7 @@ def _errors(context: _Context, series: dict[str, np.ndarray], fmt: str) -> Chart
             strict=True,
         ):
             share = np.where(requests > 0, series[column] / requests * 100, np.nan)
-            ax.plot(context.axis, share, label=label, color=color, lw=1.4)
+            ax.plot(axis, share, label=label, color=color, lw=1.4)
     ax.set_ylabel("% of requests")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -227,9 +231,9 @@ def _errors(context: _Context, series: dict[str, np.ndarray], fmt: str) -> Chart
     return _chart("errors", "Error rates", "share of requests answered 5xx and 4xx per minute", figure, fmt)
 
 
-def _requests(context: _Context, series: dict[str, np.ndarray], fmt: str) -> Chart:
+def _requests(context: _Context, axis: list[dt.datetime], series: dict[str, np.ndarray], fmt: str) -> Chart:
     figure, ax = _figure()
-    ax.step(context.axis, series["requests"], where="post", color=_LINES[0], lw=1.4, label="requests")
+    ax.step(axis, series["requests"], where="post", color=_LINES[0], lw=1.4, label="requests")
     for number, (start, end) in enumerate(context.gaps):
         ax.axvspan(
             mdates.date2num(start),
@@ -254,20 +258,20 @@ def _tls(context: _Context, records: Sequence[dict], fmt: str) -> Chart:
     ranked = sorted(totals, key=lambda p: (-totals[p], p))
     shown = ranked if len(ranked) <= len(_TLS) else ranked[: len(_TLS) - 1]
     other = len(ranked) > len(shown)
-    index = {minute: i for i, minute in enumerate(context.axis)}
-    counts = np.zeros((len(shown) + (1 if other else 0), len(context.axis)))
+    minutes = sorted({record["minute"] for record in records})
+    axis, index = _axis(minutes)
+    column = {minute: i for i, minute in enumerate(minutes)}
+    counts = np.zeros((len(shown) + (1 if other else 0), len(minutes)))
     for record in records:
-        i = index.get(np.datetime64(record["minute"], "us"))
-        if i is None:
-            continue
         row = shown.index(record["protocol"]) if record["protocol"] in shown else len(shown)
-        counts[row, i] += record["count"]
+        counts[row, column[record["minute"]]] += record["count"]
+    counts = np.column_stack([counts[:, i] if i is not None else np.zeros(len(counts)) for i in index])
     total = counts.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(total > 0, counts / total * 100, 0.0)
     labels = [_protocol_label(p) for p in shown] + (["other"] if other else [])
     figure, ax = _figure()
-    ax.stackplot(context.axis, shares, labels=labels, colors=_TLS[: len(labels)], step="post", lw=0)
+    ax.stackplot(axis, shares, labels=labels, colors=_TLS[: len(labels)], step="post", lw=0)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of requests")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -290,7 +290,8 @@ def caveats(report: ReportData) -> list[str]:
     if unnamed:
         found.append(
             f"{len(unnamed)} log file{'s do' if len(unnamed) != 1 else ' does'} not carry an AWS object name, so "
-            "their node and interval are unknown and missing intervals cannot be checked for them."
+            f"{'their' if len(unnamed) != 1 else 'its'} node and interval are unknown and missing intervals cannot "
+            f"be checked for {'them' if len(unnamed) != 1 else 'it'}."
         )
     missing = sum(record["missing"] for record in _records(report, "log_intervals"))
     if missing:
@@ -328,9 +329,10 @@ def caveats(report: ReportData) -> list[str]:
             "CloudTrail delivers events about every 5 minutes, without a guarantee: a change made just before "
             "the data ends may be missing."
         )
-    found.append(
-        "Requests are placed in time by arrival (ALB request_creation_time, Classic ELB timestamp). Latency "
-        "percentiles cover the requests a target answered; requests with no target response count in the "
-        "totals and the 5xx rate only."
-    )
+    if kinds & {"alb", "clb"}:
+        found.append(
+            "Requests are placed in time by arrival (ALB request_creation_time, Classic ELB timestamp). Latency "
+            "percentiles cover the requests a target answered; requests with no target response count in the "
+            "totals and the 5xx rate only."
+        )
     return found

@@ -230,6 +230,8 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
     period_start, period_end = report.period
     return {
         "title": f"Post-incident review: {report.lb}",
+        "has_requests": bool(records["window"][0]["requests"]),
+        "tls_connections": records["window"][0]["tls_connections"],
         "lb": report.lb,
         "lb_type": report.lb_type,
         "window": narrative.window_text(report.since, report.until),
