@@ -141,6 +141,7 @@ def test_a_window_without_a_shift_or_a_suspect(report_scenario):
     ]
     text, _ = render_markdown(report, "r_files")
     assert "No shift in latency or errors was detected in the window" in text
+    assert "No shift in latency or errors was detected in the window" in render_html(report)
     assert "| whole window | 13:40:00 – 14:40:00 | 1,144 |" in text
 
 
@@ -303,6 +304,7 @@ def test_a_network_load_balancer_report_has_no_http_figures(db, tmp_path):
     assert report.lb_type == "nlb"
     assert [chart.name for chart in render_charts(report, "svg")] == ["tls"]
     text, _ = render_markdown(report, "nlb_files")
+    assert "a Network Load Balancer logs TLS connections only (4 loaded)" in render_html(report)
     assert "a Network Load Balancer logs TLS connections only (4 loaded)" in text
     assert "| Target groups |" not in text and "No HTTP requests in the logs." in text
     assert "- NLB access logs are best-effort and exist only for TLS listeners" in text

@@ -46,7 +46,6 @@ class Figure:
     key: str  # F1, F2, ... in the order the appendix lists them
     query: str  # sql/report/<query>.sql
     shows: str
-    params: tuple[tuple[str, Any], ...]
     sql: str  # with the parameter values as literals
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
@@ -109,7 +108,6 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
             key="",
             query=query,
             shows=report_query(query).shows,
-            params=tuple(params.items()),
             sql=with_literals(report_query(query).sql, params),
             columns=tuple(columns),
             rows=tuple(tuple(row) for row in rows),

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from correlate.errors import CorrelateError
 from correlate.present.render import to_text
 from correlate.report import narrative
-from correlate.report.charts import Chart, render_charts
+from correlate.report.charts import render_charts
 from correlate.report.data import ReportData
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -287,6 +287,3 @@ def _version() -> str:
         return version("correlate")
     except PackageNotFoundError:
         return "(source checkout)"
-
-
-__all__ = ["Chart", "ReportWriteError", "WrittenReport", "render_html", "render_markdown", "write_report"]
