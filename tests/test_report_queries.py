@@ -210,33 +210,26 @@ def test_impact_counts_errors_and_requests_slower_than_the_p99_before(db):
     assert rows == [{"requests": 5, "errors": 2, "slow": 1, "affected": 3, "affected_rate": 0.6, "p99_before_ms": 90.0}]
 
 
-def test_error_span_looks_one_minute_around_the_incident(db):
+def test_error_span_is_the_first_and_last_5xx_in_the_search_span(db):
     given(
         db,
         "requests",
         [
-            request("2026-11-20T10:08:59Z", elb_status_code=500),  # before onset - 1 min: out
+            request("2026-11-20T10:08:59Z", elb_status_code=500),  # before search_from: out
             request("2026-11-20T10:09:30Z", elb_status_code=502),
             request("2026-11-20T10:15:00Z", elb_status_code=200),
-            request("2026-11-20T10:20:30Z", elb_status_code=504),
-            request("2026-11-20T10:21:00Z", elb_status_code=503),  # recovery + 1 min: out
+            request("2026-11-20T10:19:30Z", elb_status_code=504),
+            request("2026-11-20T10:20:00Z", elb_status_code=503),  # at search_to: out
+            request("2026-11-20T10:12:00Z", lb="b", elb_status_code=503),
         ],
     )
-    rows = run(
-        db,
-        "error_span",
-        lb="a",
-        since=ts("2026-11-20T10:00:00Z"),
-        onset=ts("2026-11-20T10:10:00Z"),
-        recovery=ts("2026-11-20T10:20:00Z"),
-        until=ts("2026-11-20T11:00:00Z"),
-    )
+    rows = run(db, "error_span", lb="a", search_from=ts("2026-11-20T10:09:00Z"), search_to=ts("2026-11-20T10:20:00Z"))
     assert rows == [
         {
             "errors": 2,
             "first_error_at": ts("2026-11-20T10:09:30Z"),
             "first_error_status": 502,
-            "last_error_at": ts("2026-11-20T10:20:30Z"),
+            "last_error_at": ts("2026-11-20T10:19:30Z"),
             "last_error_status": 504,
         }
     ]

@@ -135,7 +135,8 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
             "Load them with: correlate ingest logs SOURCE"
         )
     since = options.since or timeline.since or _minute(seen["first_seen"])
-    until = options.until or timeline.until or _minute(seen["last_seen"]) + dt.timedelta(minutes=1)
+    # a timeline's own window includes its last instant; the report's is half-open, to the minute after
+    until = options.until or _next_minute(timeline.until or seen["last_seen"])
     if since >= until:
         raise BadWindow(f"--since ({iso(since)}) must be before --until ({iso(until)}).")
 
@@ -156,7 +157,7 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     period_start, period_end = (onset, recovery) if incident else (since, until)
     run("carriers", lb=lb, period_start=period_start, period_end=period_end)
     if incident is not None:
-        run("error_span", lb=lb, since=since, onset=onset, recovery=recovery, until=until)
+        run("error_span", lb=lb, search_from=_error_search_start(timeline, onset), search_to=recovery)
     run("minutes", **window_params)
     changes = tuple(ChangeRow.from_record(record) for record in run("changes", **window_params).records())
     run("log_intervals", **window_params)
@@ -182,3 +183,20 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
 
 def _minute(value: dt.datetime) -> dt.datetime:
     return value.replace(second=0, microsecond=0)
+
+
+def _next_minute(value: dt.datetime) -> dt.datetime:
+    """`value` when it is a whole minute, else the next whole minute."""
+    return value if value == _minute(value) else _minute(value) + dt.timedelta(minutes=1)
+
+
+SUSPECT_LEAD = dt.timedelta(minutes=5)
+
+
+def _error_search_start(timeline: Timeline, onset: dt.datetime) -> dt.datetime:
+    """Where the incident's first 5xx is searched from: the suspect change, when it came shortly
+    before the onset (shifts are placed at the first whole bucket after it), else the onset."""
+    suspect = timeline.suspect
+    if suspect is not None and not suspect.failed and onset - SUSPECT_LEAD <= suspect.event_time <= onset:
+        return suspect.event_time
+    return onset

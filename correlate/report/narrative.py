@@ -245,9 +245,7 @@ def timeline_entries(report: ReportData) -> list[Entry]:
         if change.event_id == rollback and report.rollback is not None:
             detail += f"; {report.rollback.reason}"
         entries.append(Entry(change.event_time, kind, what, detail))
-    for shift in report.timeline.shifts:
-        if report.since <= shift.at < report.until:
-            entries.append(Entry(shift.at, "shift", f"Shift: {shift_text(shift)}", f"metric {shift.metric}"))
+    entries += _shift_entries([s for s in report.timeline.shifts if report.since <= s.at < report.until])
     errors = _records(report, "error_span")
     if errors and errors[0]["errors"]:
         span = errors[0]
@@ -268,6 +266,32 @@ def timeline_entries(report: ReportData) -> list[Entry]:
             )
         )
     return sorted(entries, key=lambda e: (e.at, _KIND_ORDER[e.kind]))
+
+
+SLICES_SHOWN = 4
+
+
+def _shift_entries(shifts: list[Shift]) -> list[Entry]:
+    """One entry per shift of the whole load balancer; the shifts of its slices (target groups,
+    targets, listeners, ...) at the same time in one entry, the first few named."""
+    entries = [Entry(s.at, "shift", f"Shift: {shift_text(s)}", f"metric {s.metric}") for s in shifts if s.scope == "lb"]
+    by_time: dict[dt.datetime, list[Shift]] = {}
+    for shift in shifts:
+        if shift.scope != "lb":
+            by_time.setdefault(shift.at, []).append(shift)
+    for at, group in by_time.items():
+        named = "; ".join(shift_text(s) for s in group[:SLICES_SHOWN])
+        more = f"; and {len(group) - SLICES_SHOWN} more" if len(group) > SLICES_SHOWN else ""
+        scopes = sorted({s.scope for s in group})
+        entries.append(
+            Entry(
+                at,
+                "shift",
+                f"{len(group)} shift{'s' if len(group) != 1 else ''} in slices: {named}{more}",
+                ", ".join(scopes[: SLICES_SHOWN * 2]) + (", …" if len(scopes) > SLICES_SHOWN * 2 else ""),
+            )
+        )
+    return entries
 
 
 def caveats(report: ReportData) -> list[str]:

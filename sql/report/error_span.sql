@@ -1,9 +1,10 @@
 -- query: error_span
 -- shows: the first and the last 5xx response of the incident
--- params: lb, since, onset, recovery, until
+-- params: lb, search_from, search_to
 -- columns: errors, first_error_at, first_error_status, last_error_at, last_error_status
--- Searched from one minute before the onset (shifts are found per minute) to one minute after the
--- recovery, inside the window.
+-- Searched in [search_from, search_to): from the most suspect change when it came in the five
+-- minutes before the onset (its effect can start inside the minute the shift is placed after), else
+-- from the onset; up to the recovery, or the end of the window.
 with errors as (
     select
         coalesce(request_at, time) as error_at,
@@ -11,8 +12,8 @@ with errors as (
     from requests
     where lb = $lb
         and elb_status_code between 500 and 599
-        and coalesce(request_at, time) >= greatest($since::timestamp, $onset::timestamp - interval 1 minute)
-        and coalesce(request_at, time) < least($until::timestamp, $recovery::timestamp + interval 1 minute)
+        and coalesce(request_at, time) >= $search_from
+        and coalesce(request_at, time) < $search_to
 )
 select
     count(*) as errors,
