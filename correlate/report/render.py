@@ -229,7 +229,7 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         carriers.setdefault(record["dimension"], []).append(record)
     period_start, period_end = report.period
     return {
-        "title": f"Post-incident review: {report.lb}",
+        "title": f"Post-incident review: {report.lb}, {(incident.onset if incident else report.since):%Y-%m-%d}",
         "has_requests": bool(records["window"][0]["requests"]),
         "tls_connections": records["window"][0]["tls_connections"],
         "lb": report.lb,
@@ -265,11 +265,35 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         "coverage": (records.get("cloudtrail_coverage") or [None])[0],
         "caveats": narrative.caveats(report),
         "manifest": records.get("manifest", []),
+        "manifest_groups": _manifest_groups(records.get("manifest", [])),
         "changes": records.get("changes", []),
         "figures": report.figures,
         "ref": refs,
         "timeline_command": _timeline_command(report),
     }
+
+
+def _manifest_groups(manifest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The manifest split into access logs and CloudTrail files, each under the folder (or S3
+    prefix) its files share, with each file's name below it: long keys stay readable."""
+    groups = []
+    for label, rows in (
+        ("Access logs", [row for row in manifest if row["kind"] != "cloudtrail"]),
+        ("CloudTrail", [row for row in manifest if row["kind"] == "cloudtrail"]),
+    ):
+        if not rows:
+            continue
+        names = [row["source_file"] for row in rows]
+        shared = os.path.commonprefix(names)  # noqa: RUF071 - cut at a "/" below; commonpath mangles s3://
+        prefix = shared[: shared.rfind("/") + 1]
+        groups.append(
+            {
+                "label": label,
+                "prefix": prefix,
+                "rows": [row | {"name": row["source_file"][len(prefix) :]} for row in rows],
+            }
+        )
+    return groups
 
 
 def _timeline_command(report: ReportData) -> str:
