@@ -21,7 +21,7 @@ from report_scenario import timeline as scenario_timeline
 
 from correlate.present.render import csv_safe, to_text
 from correlate.report import narrative
-from correlate.report.charts import render_charts
+from correlate.report.charts import CHANGE, FAILED, ROLLBACK, SUSPECT, markers, render_charts
 from correlate.report.data import ReportData, ReportOptions, gather
 from correlate.report.render import (
     ReportWriteError,
@@ -235,17 +235,27 @@ def test_html_escapes_every_value_from_the_logs(html):
     assert "=cmd|&#39; /C calc&#39;!A0" in html
 
 
-def test_charts_are_deterministic_and_mark_the_changes(report):
-    first, second = render_charts(report, "svg"), render_charts(report, "svg")
-    assert [c.name for c in first] == ["latency", "errors", "requests", "tls"]
-    assert [c.data for c in first] == [c.data for c in second]
-    for chart in first:
+def test_charts_are_deterministic(report, html, markdown):
+    """Drawn again, every chart has the same bytes as in the rendered reports."""
+    svgs = render_charts(report, "svg")
+    assert [c.name for c in svgs] == ["latency", "errors", "requests", "tls"]
+    for chart in svgs:
         svg = chart.data.decode()
+        assert svg in html
         assert svg.startswith('<svg role="img" aria-label=')
         assert "http" not in svg and "<?xml" not in svg and "<metadata" not in svg
-    pngs = render_charts(report, "png")
-    assert all(chart.data.startswith(b"\x89PNG") for chart in pngs)
-    assert [c.data for c in pngs] == [c.data for c in render_charts(report, "png")]
+    _, files = markdown
+    for chart in render_charts(report, "png"):
+        assert chart.data.startswith(b"\x89PNG") and chart.data == files[f"{chart.name}.png"]
+
+
+def test_chart_markers_are_the_changes_numbered_as_the_candidates(report):
+    assert [(m.at.strftime("%H:%M:%S"), m.label, m.color, m.dashed) for m in markers(report)] == [
+        ("13:52:03", "#3", CHANGE, False),
+        ("14:05:12", "#1", SUSPECT, False),
+        ("14:20:45", "#4", FAILED, True),
+        ("14:31:40", "#2", ROLLBACK, False),
+    ]
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
