@@ -1,0 +1,352 @@
+"""`correlate ingest cloudtrail`: objects (or LookupEvents pages) → records → api_calls → changes.
+
+Each object is read whole when it is one JSON document (a trail file, an array, lookup-events
+output; a trail file is a few MB) and line by line when it is JSON lines. Its kept records, its
+rejects and its ledger row commit together. After the last object, `changes` is rebuilt from all
+kept calls, so an event loaded late (CloudTrail files are unordered) still lands in its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import orjson
+
+from correlate.errors import StreamBroken
+from correlate.model.changes import Knowledge, build_changes
+from correlate.parse.cloudtrail import (
+    ELB_SOURCE,
+    RAW_LIMIT,
+    RELATED_EVENTS,
+    Parsed,
+    RecordReject,
+    Window,
+    collect_records,
+    json_error,
+    parse_document,
+    parse_line,
+    skipped_object,
+)
+from correlate.sources.lookup import lookup_pages
+from correlate.sources.streams import InputObject, open_decompressed
+from correlate.store.cloudtrail import CloudTrailStore, ObjectEntry
+
+CLOUDTRAIL_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
+_BLOCK = 1 << 20
+
+
+@dataclass
+class CloudTrailSummary:
+    """What one ingest did; `line()` is the one-line summary printed on stderr."""
+
+    files: int = 0
+    loaded: int = 0
+    already_loaded: int = 0
+    skipped_objects: dict[str, int] = field(default_factory=dict)  # CloudTrail-Digest / CloudTrail-Insight
+    records: int = 0
+    kept: int = 0
+    unrelated: int = 0
+    outside: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    lookup_regions: int = 0
+    changes: int = 0
+    lbs_changed: int = 0
+    unattributed: int = 0
+
+    def add(self, parsed: Parsed, duplicates: int) -> None:
+        self.records += parsed.records
+        self.kept += len(parsed.calls)
+        self.unrelated += parsed.unrelated
+        self.outside += parsed.outside
+        self.rejected += len(parsed.rejects)
+        self.duplicates += duplicates
+        if parsed.digests:
+            self.skipped_objects["CloudTrail-Digest"] = self.skipped_objects.get("CloudTrail-Digest", 0) + 1
+
+    def line(self) -> str:
+        if self.lookup_regions:
+            head = f"LookupEvents in {self.lookup_regions} region{'s' if self.lookup_regions != 1 else ''}"
+        else:
+            skipped = self.already_loaded + sum(self.skipped_objects.values())
+            reasons = []
+            if self.already_loaded:
+                reasons.append(f"{self.already_loaded:,} already loaded")
+            reasons += [f"{count:,} {name}" for name, count in sorted(self.skipped_objects.items())]
+            skipped_text = f"{skipped:,} skipped" + (f" ({', '.join(reasons)})" if reasons else "")
+            head = f"{self.files:,} files: {self.loaded:,} loaded, {skipped_text}"
+        text = (
+            f"{head}; {self.records:,} records: {self.kept:,} kept, {self.unrelated:,} unrelated, "
+            f"{self.rejected:,} rejected, {self.duplicates:,} duplicates"
+        )
+        if self.outside:
+            text += f", {self.outside:,} outside --since/--until"
+        text += f"; {self.changes:,} changes on {self.lbs_changed:,} load balancers"
+        if self.unattributed:
+            text += f" ({self.unattributed:,} calls not linked to a load balancer: see the unattributed_calls view)"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    uri: str
+    records: int
+
+
+def ingest_cloudtrail(
+    store: CloudTrailStore,
+    objects: Iterable[InputObject],
+    window: Window | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> CloudTrailSummary:
+    """Load every object, then rebuild `changes`. Re-runs skip objects already loaded unchanged."""
+    window = window or Window()
+    summary = CloudTrailSummary()
+    for obj in objects:
+        summary.files += 1
+        marker = skipped_object(obj.uri)
+        if marker is not None:
+            summary.skipped_objects[marker] = summary.skipped_objects.get(marker, 0) + 1
+            continue
+        previous = store.previous_load(obj.uri)
+        if previous == (obj.fingerprint, window.describe()):
+            summary.already_loaded += 1
+            continue
+        parsed = read_object(obj, window)
+        entry = store.load_object(
+            ObjectEntry(
+                source_file=obj.uri,
+                fingerprint=obj.fingerprint,
+                filter=window.describe(),
+                size_bytes=obj.size,
+                records=parsed.records,
+                kept=len(parsed.calls),
+                rejected=len(parsed.rejects),
+                skipped=parsed.unrelated + parsed.outside,
+                duplicates=0,
+            ),
+            parsed.calls,
+            parsed.rejects,
+            reload=previous is not None,
+        )
+        summary.loaded += 1
+        summary.add(parsed, entry.duplicates)
+        if on_progress:
+            on_progress(Progress(obj.uri, summary.records))
+    _finish(store, summary)
+    return summary
+
+
+def ingest_events(
+    store: CloudTrailStore,
+    pages: Iterable[tuple[str, list[dict]]],
+    regions: int,
+    window: Window | None = None,
+) -> CloudTrailSummary:
+    """Load LookupEvents pages: (source label such as `lookup-events:us-east-1`, Events[])."""
+    window = window or Window()
+    summary = CloudTrailSummary(lookup_regions=regions)
+    positions: dict[str, int] = {}
+    for source, events in pages:
+        first = positions.get(source, 0)
+        parsed = Parsed()
+        for offset, event in enumerate(events, 1):
+            parse_lookup_event(parsed, event, source, first + offset, window)
+        positions[source] = first + len(events)
+        counts = store.load_calls(parsed.calls, parsed.rejects, source)
+        summary.add(parsed, counts.duplicates)
+    _finish(store, summary)
+    return summary
+
+
+# Low-volume sources are looked up whole; EC2 and Auto Scaling by the event names kept, because
+# their read-only events (DescribeInstances, ...) would take hours to page through at 2 requests/s.
+_LOOKUP_BY_SOURCE = (ELB_SOURCE, "acm.amazonaws.com", "wafv2.amazonaws.com", "waf-regional.amazonaws.com")
+_LOOKUP_BY_NAME = ("ec2.amazonaws.com", "autoscaling.amazonaws.com")
+
+
+def lookup_attributes() -> list[tuple[str, str]]:
+    """The LookupEvents attribute of each lookup, one attribute per lookup as the API requires."""
+    attributes = [("EventSource", source) for source in _LOOKUP_BY_SOURCE]
+    for source in _LOOKUP_BY_NAME:
+        attributes += [("EventName", name) for name in sorted(RELATED_EVENTS[source])]
+    return attributes
+
+
+def ingest_lookup(
+    store: CloudTrailStore, clients: dict[str, object], window: Window | None = None, **pacing: object
+) -> CloudTrailSummary:
+    """LookupEvents in each region (clients by region name), then rebuild `changes`."""
+    window = window or Window()
+    attributes = lookup_attributes()
+    pages = (
+        (f"lookup-events:{region}", page)
+        for region, client in clients.items()
+        for page in lookup_pages(client, attributes, window.since, window.until, **pacing)  # type: ignore[arg-type]
+    )
+    return ingest_events(store, pages, len(clients), window)
+
+
+def parse_lookup_event(parsed: Parsed, event: dict, source: str, position: int, window: Window) -> None:
+    """One LookupEvents result: its CloudTrailEvent string is the record."""
+    collect_records(parsed, [event], position, source, window)
+
+
+def _finish(store: CloudTrailStore, summary: CloudTrailSummary) -> None:
+    rebuild_changes(store)
+    summary.changes, summary.lbs_changed = store.change_counts()
+    summary.unattributed = store.unattributed_calls()
+
+
+def rebuild_changes(store: CloudTrailStore) -> int:
+    """Recompute `changes` from every kept call; returns the number of rows.
+
+    Cheap when there is no CloudTrail data (one count), so `ingest logs` and `ingest inventory`
+    run it too: target groups seen in access logs or an inventory can attribute changes."""
+    if not store.has_mutating_calls():
+        if store.change_counts()[0]:
+            store.replace_changes([])
+        return 0
+    knowledge = Knowledge(store.inventory(), store.log_links())
+    changes = build_changes(store.replay_calls(), knowledge)
+    store.replace_changes(changes)
+    return len(changes)
+
+
+# -- reading one object -----------------------------------------------------------------------
+
+
+def read_object(obj: InputObject, window: Window) -> Parsed:
+    """Every record of one object, kept, skipped or rejected."""
+    parsed = Parsed()
+    try:
+        with open_decompressed(obj) as stream:
+            first = _read_block(stream)
+            if _is_json_lines(first):
+                _read_lines(parsed, first, stream, obj.uri, window)
+            else:
+                data = _read_rest(first, stream, obj.uri)
+                if data is not None:
+                    _read_document(parsed, data, obj.uri, window)
+                else:
+                    parsed.rejects.append(
+                        RecordReject(
+                            None,
+                            f"{obj.uri}: one JSON document larger than {DOCUMENT_LIMIT >> 20} MiB; split it into "
+                            "JSON lines (for example: jq -c '.Records[]' FILE > FILE.jsonl) and load that",
+                            "",
+                        )
+                    )
+    except StreamBroken as error:
+        line = parsed.records + 1 if parsed.records else None
+        parsed.rejects.append(RecordReject(line, str(error), ""))
+    return parsed
+
+
+def _read_block(stream: BinaryIO) -> bytes:
+    block = stream.read(_BLOCK)
+    if block.startswith(b"\xef\xbb\xbf"):
+        block = block[3:]
+    return block
+
+
+def _is_json_lines(first: bytes) -> bool:
+    """True when the first line is a whole JSON value and more text follows it."""
+    text = first.lstrip()
+    end = text.find(b"\n")
+    if end < 0 or not text[end:].strip():
+        return False
+    head = text[:end].strip()
+    if not head.startswith((b"{", b"[")):
+        return False
+    try:
+        orjson.loads(head)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _read_rest(first: bytes, stream: BinaryIO, uri: str) -> bytes | None:
+    parts = [first]
+    size = len(first)
+    while True:
+        block = stream.read(_BLOCK * 8)
+        if not block:
+            return b"".join(parts)
+        size += len(block)
+        if size > DOCUMENT_LIMIT:
+            return None
+        parts.append(block)
+
+
+def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> None:
+    try:
+        parsed.extend(parse_document(data, uri, window))
+        return
+    except orjson.JSONDecodeError as error:
+        if "UTF-8" in error.msg:
+            try:
+                parsed.extend(parse_document(data.decode("utf-8", errors="replace"), uri, window))
+                return
+            except orjson.JSONDecodeError as second:
+                error = second
+        if _mostly_lines(data):
+            _lines_of(parsed, iter([data]), uri, window)
+            return
+        parsed.rejects.append(
+            RecordReject(
+                None,
+                f"{uri}: not valid JSON ({json_error(error)}); expected a CloudTrail file "
+                '({"Records": [...]}), JSON lines, an array of records, an EventBridge event or lookup-events output',
+                data[:RAW_LIMIT].decode("utf-8", errors="replace"),
+            )
+        )
+
+
+def _mostly_lines(data: bytes) -> bool:
+    """A file whose first line is broken but whose other lines are whole JSON values: JSON lines."""
+    lines = [line.strip() for line in data.split(b"\n", 6)[1:6]]
+    good = 0
+    for line in lines:
+        if not line:
+            continue
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        good += 1
+    return good > 0
+
+
+def _read_lines(parsed: Parsed, first: bytes, stream: BinaryIO, uri: str, window: Window) -> None:
+    def blocks() -> Iterator[bytes]:
+        yield first
+        while block := stream.read(_BLOCK * 4):
+            yield block
+
+    _lines_of(parsed, blocks(), uri, window)
+
+
+def _lines_of(parsed: Parsed, blocks: Iterator[bytes], uri: str, window: Window) -> None:
+    line_number = 0
+    pending = b""
+    try:
+        for block in blocks:
+            data = pending + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+                continue
+            pending = data[cut + 1 :]
+            for line in data[:cut].split(b"\n"):
+                line_number += 1
+                if line.strip():
+                    parse_line(parsed, line, line_number, uri, window)
+    except StreamBroken as error:
+        parsed.rejects.append(RecordReject(line_number + 1, str(error), pending.decode("utf-8", errors="replace")))
+        return
+    if pending.strip():
+        parse_line(parsed, pending, line_number + 1, uri, window)
