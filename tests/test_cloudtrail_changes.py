@@ -288,7 +288,8 @@ def test_classic_policy_change_diffs_against_the_policy_before(db, tmp_path):
     load_cloudtrail(db, path)
     assert records(db, "select summary from changes where event_id = 'e-set-2'") == [
         {
-            "summary": "listener 443: SSL policy tls-1-2-only → tls-1-3; protocols removed: TLSv1.2; protocols added: TLSv1.3"
+            "summary": "listener 443: SSL policy tls-1-2-only → tls-1-3; protocols removed: TLSv1.2; "
+            "protocols added: TLSv1.3"
         }
     ]
 

@@ -31,7 +31,8 @@ def test_every_container_shape(db):
     rows = records(
         db,
         "select event_name, source_line, read_only from api_calls "
-        "where source_file like '%eventbridge.jsonl' or source_file like '%lookup_output.json' order by source_file, source_line",
+        "where source_file like '%eventbridge.jsonl' or source_file like '%lookup_output.json' "
+        "order by source_file, source_line",
     )
     assert rows == [
         {"event_name": "DeregisterTargets", "source_line": 1, "read_only": False},
@@ -45,7 +46,8 @@ def test_api_call_row(db):
     load_cloudtrail(db, CT / "trail_v2_story.json")
     (row,) = records(
         db,
-        "select * exclude (record, request_parameters, source_file) from api_calls where event_name = 'RegisterTargets'",
+        "select * exclude (record, request_parameters, source_file) from api_calls "
+        "where event_name = 'RegisterTargets'",
     )
     assert row == {
         "event_id": "00000000-0000-4000-8000-000000000008",
@@ -241,7 +243,10 @@ def test_lookup_event_with_bad_cloudtrail_event_string():
 
 # -- who made the call --------------------------------------------------------------------------
 
-TF_AGENT = "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.70.0 aws-sdk-go-v2/1.32.2"
+TF_AGENT = (
+    "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.70.0 "
+    "aws-sdk-go-v2/1.32.2"
+)
 
 
 @pytest.mark.parametrize(
