@@ -107,7 +107,7 @@ class Parsed:
 
     calls: list[ApiCall] = field(default_factory=list)
     rejects: list[RecordReject] = field(default_factory=list)
-    records: int = 0  # every record seen, kept or not
+    records: int = 0  # every record seen (a file or stream that cannot be read counts as one)
     unrelated: int = 0  # records skipped as unrelated to load balancers
     outside: int = 0  # kept records outside --since/--until
     digests: int = 0  # digest documents recognised by content
@@ -177,6 +177,7 @@ def _collect(parsed: Parsed, value: Any, line: int | None, source_file: str, win
         if "Records" in value:
             records = value["Records"]
             if not isinstance(records, list):
+                parsed.records += 1
                 parsed.rejects.append(
                     RecordReject(
                         line,

@@ -232,6 +232,7 @@ def read_object(obj: InputObject, window: Window) -> Parsed:
                 if data is not None:
                     _read_document(parsed, data, obj.uri, window)
                 else:
+                    parsed.records += 1
                     parsed.rejects.append(
                         RecordReject(
                             None,
@@ -242,6 +243,7 @@ def read_object(obj: InputObject, window: Window) -> Parsed:
                     )
     except StreamBroken as error:
         line = parsed.records + 1 if parsed.records else None
+        parsed.records += 1
         parsed.rejects.append(RecordReject(line, str(error), ""))
     return parsed
 
@@ -296,6 +298,7 @@ def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> Non
         if _mostly_lines(data):
             _lines_of(parsed, iter([data]), uri, window)
             return
+        parsed.records += 1
         parsed.rejects.append(
             RecordReject(
                 None,
@@ -346,6 +349,7 @@ def _lines_of(parsed: Parsed, blocks: Iterator[bytes], uri: str, window: Window)
                 if line.strip():
                     parse_line(parsed, line, line_number, uri, window)
     except StreamBroken as error:
+        parsed.records += 1
         parsed.rejects.append(RecordReject(line_number + 1, str(error), pending.decode("utf-8", errors="replace")))
         return
     if pending.strip():
