@@ -96,27 +96,36 @@ class Progress:
     records: int
 
 
+BATCH_CALLS = 20_000  # kept records held before a batch of objects is written
+BATCH_OBJECTS = 256
+
+
 def ingest_cloudtrail(
     store: CloudTrailStore,
     objects: Iterable[InputObject],
     window: Window | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> CloudTrailSummary:
-    """Load every object, then rebuild `changes`. Re-runs skip objects already loaded unchanged."""
+    """Load every object, then rebuild `changes`. Re-runs skip objects already loaded unchanged.
+
+    Objects are written in batches (one transaction each): a trail file keeps a handful of
+    records, and one transaction per file would cost more than reading it."""
     window = window or Window()
     summary = CloudTrailSummary()
+    loaded = store.loaded_objects()
+    batch = _Batch()
     for obj in objects:
         summary.files += 1
         marker = skipped_object(obj.uri)
         if marker is not None:
             summary.skipped_objects[marker] = summary.skipped_objects.get(marker, 0) + 1
             continue
-        previous = store.previous_load(obj.uri)
+        previous = loaded.get(obj.uri)
         if previous == (obj.fingerprint, window.describe()):
             summary.already_loaded += 1
             continue
         parsed = read_object(obj, window)
-        entry = store.load_object(
+        batch.add(
             ObjectEntry(
                 source_file=obj.uri,
                 fingerprint=obj.fingerprint,
@@ -126,18 +135,43 @@ def ingest_cloudtrail(
                 kept=len(parsed.calls),
                 rejected=len(parsed.rejects),
                 skipped=parsed.unrelated + parsed.outside,
-                duplicates=0,
+                reload=previous is not None,
             ),
-            parsed.calls,
-            parsed.rejects,
-            reload=previous is not None,
+            parsed,
         )
+        loaded[obj.uri] = (obj.fingerprint, window.describe())
         summary.loaded += 1
-        summary.add(parsed, entry.duplicates)
+        if len(batch.calls) >= BATCH_CALLS or len(batch.entries) >= BATCH_OBJECTS:
+            batch.write(store, summary)
         if on_progress:
             on_progress(Progress(obj.uri, summary.records))
+    batch.write(store, summary)
     _finish(store, summary)
     return summary
+
+
+class _Batch:
+    """Parsed objects waiting to be written together."""
+
+    def __init__(self) -> None:
+        self.entries: list[ObjectEntry] = []
+        self.parsed: list[Parsed] = []
+        self.calls: list = []
+        self.rejects: list[tuple[str, RecordReject]] = []
+
+    def add(self, entry: ObjectEntry, parsed: Parsed) -> None:
+        self.entries.append(entry)
+        self.parsed.append(parsed)
+        self.calls += parsed.calls
+        self.rejects += [(entry.source_file, reject) for reject in parsed.rejects]
+
+    def write(self, store: CloudTrailStore, summary: CloudTrailSummary) -> None:
+        if not self.entries:
+            return
+        duplicates = store.load_objects(self.entries, self.calls, self.rejects)
+        for entry, parsed in zip(self.entries, self.parsed, strict=True):
+            summary.add(parsed, duplicates.get(entry.source_file, 0))
+        self.__init__()  # type: ignore[misc]
 
 
 def ingest_events(
@@ -154,10 +188,10 @@ def ingest_events(
         first = positions.get(source, 0)
         parsed = Parsed()
         for offset, event in enumerate(events, 1):
-            parse_lookup_event(parsed, event, source, first + offset, window)
+            collect_records(parsed, [event], first + offset, source, window)
         positions[source] = first + len(events)
-        counts = store.load_calls(parsed.calls, parsed.rejects, source)
-        summary.add(parsed, counts.duplicates)
+        duplicates = store.load_calls(parsed.calls, [(source, reject) for reject in parsed.rejects])
+        summary.add(parsed, duplicates)
     _finish(store, summary)
     return summary
 
@@ -188,11 +222,6 @@ def ingest_lookup(
         for page in lookup_pages(client, attributes, window.since, window.until, **pacing)  # type: ignore[arg-type]
     )
     return ingest_events(store, pages, len(clients), window)
-
-
-def parse_lookup_event(parsed: Parsed, event: dict, source: str, position: int, window: Window) -> None:
-    """One LookupEvents result: its CloudTrailEvent string is the record."""
-    collect_records(parsed, [event], position, source, window)
 
 
 def _finish(store: CloudTrailStore, summary: CloudTrailSummary) -> None:

@@ -8,7 +8,6 @@ leaves nothing of it behind and the next run loads it whole.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -92,12 +91,7 @@ class ObjectEntry:
     kept: int
     rejected: int
     skipped: int  # unrelated records and records outside --since/--until
-    duplicates: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCounts:
-    duplicates: int  # kept records whose event was already stored (or repeated in the object)
+    reload: bool = False  # loaded before with other content or filter: its earlier rows go first
 
 
 def _table(rows: Iterable[object], schema: pa.Schema) -> pa.Table:
@@ -110,12 +104,12 @@ class CloudTrailStore:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    def previous_load(self, source_file: str) -> tuple[str, str] | None:
-        """(fingerprint, filter) of the last load of `source_file`, if any."""
-        row = self.db.con.execute(
-            "select fingerprint, filter from ingested_files where source_file = ? and kind = ?", [source_file, KIND]
-        ).fetchone()
-        return (row[0], row[1]) if row else None
+    def loaded_objects(self) -> dict[str, tuple[str, str]]:
+        """source_file → (fingerprint, filter) of every CloudTrail object loaded so far."""
+        rows = self.db.con.execute(
+            "select source_file, fingerprint, filter from ingested_files where kind = ?", [KIND]
+        ).fetchall()
+        return {source_file: (fingerprint, filter_) for source_file, fingerprint, filter_ in rows}
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -128,74 +122,84 @@ class CloudTrailStore:
             raise
         self.db.con.execute("commit")
 
-    def load_object(
-        self, entry_for: ObjectEntry, calls: list[ApiCall], rejects: list[RecordReject], reload: bool
-    ) -> ObjectEntry:
-        """One object's calls, rejects and ledger row, in one transaction. `reload`: the object was
-        loaded before with other content or filter; its earlier rows go first."""
+    def load_objects(
+        self, entries: list[ObjectEntry], calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]
+    ) -> dict[str, int]:
+        """A batch of objects: their calls, rejects and ledger rows in one transaction, so a process
+        killed mid-batch leaves none of them behind. Returns the duplicates of each object."""
         with self._transaction():
-            if reload:
-                for table in ("api_calls", "rejects", "ingested_files"):
-                    self.db.con.execute(f"delete from {table} where source_file = ?", [entry_for.source_file])
-            counts = self._insert(calls)
-            self._rejects(rejects, entry_for.source_file)
-            entry = dataclasses.replace(entry_for, duplicates=counts.duplicates)
-            self.db.run_file(
-                "load/ledger.sql",
+            for entry in entries:
+                if entry.reload:
+                    for table in ("api_calls", "rejects", "ingested_files"):
+                        self.db.con.execute(f"delete from {table} where source_file = ?", [entry.source_file])
+            order = {entry.source_file: index for index, entry in enumerate(entries)}
+            duplicates = self._insert(calls, order)
+            self._rejects(rejects)
+            ledger = pa.table(
                 {
-                    "source_file": entry.source_file,
-                    "kind": KIND,
-                    "fingerprint": entry.fingerprint,
-                    "filter": entry.filter,
-                    "size_bytes": entry.size_bytes,
-                    "lines": entry.records,
-                    "rows": entry.kept,
-                    "rejected": entry.rejected,
-                    "filtered": entry.skipped,
-                    "invalid_utf8_lines": 0,
-                    "duplicates": entry.duplicates,
-                },
+                    "source_file": [e.source_file for e in entries],
+                    "kind": [KIND] * len(entries),
+                    "fingerprint": [e.fingerprint for e in entries],
+                    "filter": [e.filter for e in entries],
+                    "size_bytes": pa.array([e.size_bytes for e in entries], pa.int64()),
+                    "lines": pa.array([e.records for e in entries], pa.int64()),
+                    "rows": pa.array([e.kept for e in entries], pa.int64()),
+                    "rejected": pa.array([e.rejected for e in entries], pa.int64()),
+                    "filtered": pa.array([e.skipped for e in entries], pa.int64()),
+                    "invalid_utf8_lines": pa.array([0] * len(entries), pa.int64()),
+                    "duplicates": pa.array([duplicates.get(e.source_file, 0) for e in entries], pa.int64()),
+                }
             )
-        return entry
+            self._run_with("ledger", ledger, "load/cloudtrail_ledger.sql")
+        return duplicates
 
-    def load_calls(self, calls: list[ApiCall], rejects: list[RecordReject], source: str) -> StoredCounts:
-        """Calls with no ledger object behind them (LookupEvents pages): event_id alone dedupes."""
+    def load_calls(self, calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]) -> int:
+        """Calls with no ledger object behind them (LookupEvents pages): event_id alone dedupes.
+        Returns the number of duplicates."""
         with self._transaction():
-            counts = self._insert(calls)
-            self._rejects(rejects, source)
-        return counts
+            duplicates = self._insert(calls, {})
+            self._rejects(rejects)
+        return sum(duplicates.values())
 
-    def _insert(self, calls: list[ApiCall]) -> StoredCounts:
+    def _insert(self, calls: list[ApiCall], order: dict[str, int]) -> dict[str, int]:
         if not calls:
-            return StoredCounts(0)
-        self.db.con.register("calls", _table(calls, _CALL_SCHEMA))
+            return {}
+        table = _table(calls, _CALL_SCHEMA)
+        table = table.append_column(
+            "object_index", pa.array([order.get(call.source_file, 0) for call in calls], pa.int32())
+        )
+        self.db.con.register("calls", table)
         try:
-            (duplicates,) = self.db.con.execute(statements("load/api_call_duplicates.sql")[0]).fetchone()
+            found = self.db.con.execute(statements("load/api_call_duplicates.sql")[0]).fetchall()
             for statement in statements("load/api_calls.sql"):
                 self.db.con.execute(statement)
         finally:
             with contextlib.suppress(duckdb.TransactionException):
                 self.db.con.unregister("calls")
-        return StoredCounts(int(duplicates))
+        return {source_file: int(count) for source_file, count in found}
 
-    def _rejects(self, rejects: list[RecordReject], source_file: str) -> None:
+    def _rejects(self, rejects: list[tuple[str, RecordReject]]) -> None:
         if not rejects:
             return
         table = pa.table(
             {
-                "source_line": pa.array([r.line for r in rejects], pa.int64()),
-                "reason": pa.array([r.reason for r in rejects], pa.string()),
-                "raw": pa.array([r.raw for r in rejects], pa.string()),
+                "source_file": pa.array([source for source, _ in rejects], pa.string()),
+                "source_line": pa.array([r.line for _, r in rejects], pa.int64()),
+                "reason": pa.array([r.reason for _, r in rejects], pa.string()),
+                "raw": pa.array([r.raw for _, r in rejects], pa.string()),
                 "kind": pa.array([KIND] * len(rejects), pa.string()),
             }
         )
-        self.db.con.execute("set variable source_file = ?", [source_file])
-        self.db.con.register("typed", table)
+        self._run_with("batch_rejects", table, "load/cloudtrail_rejects.sql")
+
+    def _run_with(self, name: str, table: pa.Table, sql_file: str) -> None:
+        self.db.con.register(name, table)
         try:
-            self.db.con.execute(statements("load/rejects.sql")[0])
+            for statement in statements(sql_file):
+                self.db.con.execute(statement)
         finally:
             with contextlib.suppress(duckdb.TransactionException):
-                self.db.con.unregister("typed")
+                self.db.con.unregister(name)
 
     # -- the change model's inputs and output ------------------------------------------------
 

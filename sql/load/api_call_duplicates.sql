@@ -1,18 +1,17 @@
 -- load: api_call_duplicates
--- reads: calls (one object's kept CloudTrail events), api_calls
--- writes: nothing; counts the events of `calls` that are copies: of a stored event, or of another
--- record of the same object. Run before sql/load/api_calls.sql.
+-- reads: calls (a batch of kept CloudTrail events, with the batch position of their object), api_calls
+-- writes: nothing; counts, per object, the events of `calls` that are copies: of a stored event, or
+-- of a record earlier in the batch. Run before sql/load/api_calls.sql.
 
-with stored as (
-    select count(*) as copies
+with ranked as (
+    select
+        source_file,
+        event_id in (select event_id from api_calls) as is_stored,
+        row_number() over (partition by event_id order by object_index, source_line) as copy_number
     from calls
-    where event_id in (select event_id from api_calls)
-),
-within as (
-    select count(*) - count(distinct event_id) as copies
-    from calls
-    where event_id not in (select event_id from api_calls)
 )
 select
-    stored.copies + within.copies as duplicates
-from stored, within;
+    source_file,
+    count(*) filter (where is_stored or copy_number > 1) as duplicates
+from ranked
+group by source_file;
