@@ -331,12 +331,10 @@ _SDK_MARKERS = (
     "aws-sdk-",
     "aws-sdk/",
     "awssdk",
-    "aws-internal/3 aws-sdk",
     "awspowershell",
     "aws-toolkit",
     "aws-chalice",
     "aws-sam-cli",
-    "sdk-",
 )
 
 
