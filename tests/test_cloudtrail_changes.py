@@ -384,3 +384,19 @@ def test_truncated_request_parameters_are_kept_and_still_attributed(db, tmp_path
             "what changed is unknown",
         }
     ]
+
+
+def test_parameters_in_an_unexpected_shape_are_attributed_not_summarised(db, tmp_path):
+    story = json.loads((CT / "trail_v2_story.json").read_text())["Records"]
+    odd = json.loads(json.dumps(story[8]))  # ModifyListener
+    odd["requestParameters"]["certificates"] = True
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"Records": [story[3], odd]}))
+    load_cloudtrail(db, path)
+    (row,) = records(db, "select lb, category, summary, details from changes where event_name = 'ModifyListener'")
+    assert row == {
+        "lb": "web-prod",
+        "category": "routing",
+        "summary": "ModifyListener: parameters not in the shape the API defines; what changed is unknown",
+        "details": '{"unexpected_shape":"TypeError: \'bool\' object is not iterable"}',
+    }

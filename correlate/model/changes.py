@@ -453,7 +453,13 @@ def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) 
         if is_read_only(call.event_name):
             continue
         replay = Replay(call, state, knowledge)
-        for effect in replay.effects():
+        try:
+            effects = replay.effects()
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+            # The parameters are valid JSON but not the shape the API defines (hand-edited or
+            # damaged records): attribute the call by its identifiers and say so.
+            effects = replay.unexpected_shape(error)
+        for effect in effects:
             changes.append(_change(call, effect))
     return changes
 
@@ -587,18 +593,26 @@ class Replay:
             for lb, lb_id, how in self._identified()
         ]
 
+    def unexpected_shape(self, error: Exception) -> list[Effect]:
+        summary = f"{self.call.event_name}: parameters not in the shape the API defines; what changed is unknown"
+        details = {"unexpected_shape": f"{type(error).__name__}: {error}"}
+        return [
+            Effect(lb, lb_id, how, _category_of(self.call.event_name), summary, details=details)
+            for lb, lb_id, how in self._identified()
+        ]
+
     def _identified(self) -> list[tuple[str, str | None, str]]:
-        """Load balancers named by the request's identifying parameters."""
+        """Load balancers named by the request's identifying parameters (whatever their shape)."""
         found: list[tuple[str, str | None, str]] = []
         rq = self.rq
-        for name in [rq.get("loadbalancername"), *(rq.get("loadbalancernames") or [])]:
+        for name in [rq.get("loadbalancername"), *_list(rq.get("loadbalancernames"))]:
             if isinstance(name, str) and name:
                 found.append((name, name, "request"))
         for key in ("loadbalancerarn", "listenerarn", "rulearn", "resourcearn"):
             hit = self._from_arn(rq.get(key))
             if hit:
                 found.append(hit)
-        for arn in rq.get("resourcearns") or []:
+        for arn in _list(rq.get("resourcearns")):
             hit = self._from_arn(arn)
             if hit:
                 found.append(hit)
@@ -606,7 +620,7 @@ class Replay:
                 found += self._tg_lbs(arn)
         if isinstance(rq.get("targetgrouparn"), str):
             found += self._tg_lbs(rq["targetgrouparn"])
-        for pair in rq.get("rulepriorities") or []:
+        for pair in _list(rq.get("rulepriorities")):
             hit = self._from_arn(pair.get("rulearn") if isinstance(pair, dict) else None)
             if hit:
                 found.append(hit)
@@ -1758,3 +1772,7 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []

@@ -106,12 +106,13 @@ def action_target_groups(actions: Any) -> list[tuple[str, int | None]]:
         if not isinstance(action, dict):
             continue
         arn = action.get("targetgrouparn")
-        groups = ((action.get("forwardconfig") or {}).get("targetgroups")) or []
-        if groups:
+        config = action.get("forwardconfig")
+        groups = config.get("targetgroups") if isinstance(config, dict) else None
+        if isinstance(groups, list) and groups:
             for group in groups:
-                if isinstance(group, dict) and group.get("targetgrouparn"):
+                if isinstance(group, dict) and isinstance(group.get("targetgrouparn"), str):
                     found.append((group["targetgrouparn"], _int(group.get("weight"))))
-        elif arn:
+        elif isinstance(arn, str) and arn:
             found.append((arn, None))
     return found
 

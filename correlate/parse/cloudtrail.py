@@ -238,11 +238,11 @@ def collect_records(parsed: Parsed, items: list, line: int | None, source_file: 
             )
             continue
         source = record.get("eventSource")
+        if not isinstance(source, str):
+            parsed.rejects.append(RecordReject(where, "not a CloudTrail record: no eventSource", _raw(item)))
+            continue
         if source not in keep_sources:
-            if isinstance(source, str):
-                parsed.unrelated += 1
-            else:
-                parsed.rejects.append(RecordReject(where, "not a CloudTrail record: no eventSource", _raw(item)))
+            parsed.unrelated += 1
             continue
         if source != ELB_SOURCE:
             name = record.get("eventName")
@@ -348,7 +348,8 @@ def actor_of(record: dict[str, Any], identity: dict[str, Any]) -> tuple[str | No
     arn = _str(identity.get("arn"))
     invoked_by = _str(identity.get("invokedBy"))
     agent = (_str(record.get("userAgent")) or "").lower()
-    issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}) if isinstance(identity, dict) else {}
+    context = identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
     issuer = issuer if isinstance(issuer, dict) else {}
     role_name = _str(issuer.get("userName")) or ""
     role_arn = _str(issuer.get("arn")) or ""
