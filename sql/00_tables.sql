@@ -236,3 +236,17 @@ create table if not exists inventory (
     lb varchar,                        -- the load balancer it belongs to, where it belongs to one
     data json
 );
+
+-- Databases written before these columns existed get them on the next write (any ingest).
+alter table ingested_files add column if not exists duplicates bigint;
+alter table api_calls add column if not exists source_line bigint;
+alter table api_calls add column if not exists actor_name varchar;
+alter table api_calls add column if not exists event_type varchar;
+alter table api_calls add column if not exists event_version varchar;
+alter table api_calls add column if not exists is_addendum boolean;
+alter table api_calls add column if not exists request_truncated boolean;
+alter table api_calls add column if not exists record json;
+alter table changes add column if not exists actor_name varchar;
+alter table changes add column if not exists applied boolean;
+alter table changes add column if not exists error_message varchar;
+alter table changes add column if not exists attributed_by varchar;

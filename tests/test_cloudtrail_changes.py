@@ -254,7 +254,7 @@ def test_classic_policy_pair_is_a_listener_tls_change(db):
             "unhealthy threshold → 2",
             "cli",
         ),
-        ("ModifyLoadBalancerAttributes", "lb_attributes", None, "idle timeout → 120 s", "cli"),
+        ("ModifyLoadBalancerAttributes", "lb_attributes", None, "idle timeout 60 s → 120 s", "cli"),
         ("RegisterInstancesWithLoadBalancer", "targets", None, "registered 1 instance (i-c67…)", "console"),
     ]
     (details,) = records(db, "select details from changes where event_name = 'SetLoadBalancerPoliciesOfListener'")
@@ -400,3 +400,41 @@ def test_parameters_in_an_unexpected_shape_are_attributed_not_summarised(db, tmp
         "summary": "ModifyListener: parameters not in the shape the API defines; what changed is unknown",
         "details": '{"unexpected_shape":"TypeError: \'bool\' object is not iterable"}',
     }
+
+
+def test_attributes_of_resources_created_in_the_trail_start_from_aws_defaults(db, tmp_path):
+    create = {
+        "eventVersion": "1.10",
+        "eventID": "c-1",
+        "eventTime": "2026-11-20T10:00:00Z",
+        "eventSource": "elasticloadbalancing.amazonaws.com",
+        "eventName": "CreateLoadBalancer",
+        "apiVersion": "2015-12-01",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/bob", "userName": "bob"},
+        "requestParameters": {"name": "web-prod", "subnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-1"]},
+        "responseElements": {
+            "loadBalancers": [
+                {
+                    "type": "application",
+                    "scheme": "internet-facing",
+                    "loadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/" + LB_ID,
+                }
+            ]
+        },
+    }
+    modify = json.loads((CT / "trail_v2_story.json").read_text())["Records"][13]  # idle timeout → 120
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [create, modify]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select event_name, category, summary from changes order by event_time") == [
+        {
+            "event_name": "CreateLoadBalancer",
+            "category": "lifecycle",
+            "summary": "created application load balancer (internet-facing) in 2 subnets, security groups sg-1",
+        },
+        {
+            "event_name": "ModifyLoadBalancerAttributes",
+            "category": "lb_attributes",
+            "summary": "idle_timeout.timeout_seconds 60 → 120",
+        },
+    ]

@@ -662,6 +662,7 @@ class Replay:
             lb.arn = arn
             lb.security_groups = tuple(groups)
             lb.subnets = tuple(subnets)
+            lb.attributes = dict(_V2_DEFAULTS.get(str(lb_type), {}))
         return [Effect(*hit, "lifecycle", summary, details={"type": lb_type, "scheme": scheme, "subnets": subnets})]
 
     def v2_delete_load_balancer(self) -> list[Effect]:
@@ -982,6 +983,9 @@ class Replay:
             health.update(_health_from(self.rq))
             health.update(_health_from(described))
             group.health = health
+            group.attributes = dict(_TG_DEFAULTS)
+            if str(self.rq.get("protocol")).upper() in ("HTTP", "HTTPS"):
+                group.attributes.update(_HTTP_TG_DEFAULTS)
         return []  # a new target group serves no load balancer until a listener or rule forwards to it
 
     def v2_modify_target_group(self) -> list[Effect]:
@@ -1122,6 +1126,7 @@ class Replay:
                 self._set_classic_listener(lb, spec)
             lb.security_groups = groups
             lb.subnets = subnets or UNKNOWN
+            lb.attributes = dict(_CLASSIC_DEFAULTS)
         return self._classic_effect(
             "lifecycle", summary, details={"listeners": shown, "subnets": list(subnets), "zones": list(zones)}
         )
@@ -1659,6 +1664,25 @@ _RELATED: dict[str, Callable[[Replay], list[Effect]]] = {
 
 
 # -- small helpers ----------------------------------------------------------------------------
+
+# AWS's defaults: the earlier value of an attribute of a resource created within the replay.
+_V2_DEFAULTS = {
+    "application": {
+        "idle_timeout.timeout_seconds": "60",
+        "deletion_protection.enabled": "false",
+        "routing.http2.enabled": "true",
+        "access_logs.s3.enabled": "false",
+        "routing.http.desync_mitigation_mode": "defensive",
+    },
+    "network": {
+        "deletion_protection.enabled": "false",
+        "load_balancing.cross_zone.enabled": "false",
+        "access_logs.s3.enabled": "false",
+    },
+}
+_CLASSIC_DEFAULTS = {"connectionsettings.idletimeout": 60, "accesslog.enabled": False}
+_TG_DEFAULTS = {"deregistration_delay.timeout_seconds": "300", "stickiness.enabled": "false"}
+_HTTP_TG_DEFAULTS = {"slow_start.duration_seconds": "0", "load_balancing.algorithm.type": "round_robin"}
 
 _HEALTH_LABELS = {
     "healthcheckenabled": "health checks enabled",
