@@ -127,18 +127,18 @@ def test_ingest_inventory_command(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        ec2 = boto3.client("ec2", region_name="us-east-1")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"][
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"][
                 "SubnetId"
             ]
             for i, z in ((1, "a"), (2, "b"))
         ]
-        boto3.client("elbv2", region_name="eu-west-1").create_load_balancer(Name="api", Subnets=subnets)
-        result = invoke(runner, "--db", tmp_path / "c.duckdb", "ingest", "inventory", "--region", "eu-west-1")
+        boto3.client("elbv2", region_name="us-east-1").create_load_balancer(Name="api", Subnets=subnets)
+        result = invoke(runner, "--db", tmp_path / "c.duckdb", "ingest", "inventory", "--region", "us-east-1")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.startswith("inventory of eu-west-1: 1 load balancers, ")
+    assert result.stderr.startswith("inventory of us-east-1: 1 load balancers, ")
     assert result.stderr.endswith("; 0 changes after the rebuild\n")
 
 
@@ -149,3 +149,36 @@ def test_ingest_logs_rebuilds_changes(runner, tmp_path):
     assert result.exit_code == 0
     lbs = json.loads(invoke(runner, "--db", db, "lbs", "--format", "json").stdout)
     assert [(r["lb"], r["changes"]) for r in lbs if r["lb"] == "web-prod"] == [("web-prod", 11)]
+
+
+def test_ingest_cloudtrail_lookup_command(runner, tmp_path, monkeypatch):
+    from botocore.stub import Stubber
+
+    from correlate.cli import ingest as ingest_cli
+    from correlate.pipeline.cloudtrail import lookup_attributes
+
+    story = json.loads((CT / "trail_v2_story.json").read_text())["Records"]
+    clients = {}
+    for region in ("us-east-1", "eu-west-1"):
+        client = boto3.client("cloudtrail", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        stubber = Stubber(client)
+        for key, value in lookup_attributes():
+            events = []
+            if (key, value) == ("EventSource", "elasticloadbalancing.amazonaws.com") and region == "us-east-1":
+                events = [{"EventId": r["eventID"], "CloudTrailEvent": json.dumps(r)} for r in story]
+            stubber.add_response("lookup_events", {"Events": events})
+        stubber.activate()
+        clients[region] = client
+    monkeypatch.setattr(ingest_cli, "cloudtrail_client", lambda region: clients[region])
+    monkeypatch.setattr("correlate.sources.lookup.time.sleep", lambda seconds: None)
+    db = tmp_path / "c.duckdb"
+    result = invoke(
+        runner, "--db", db, "ingest", "cloudtrail", "--lookup", "--region", "us-east-1", "--region", "eu-west-1"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "LookupEvents in 2 regions; 16 records: 14 kept, 2 unrelated, 0 rejected, 0 duplicates; "
+        "11 changes on 1 load balancers (2 calls not linked to a load balancer: see the unattributed_calls view)\n"
+    )
+    changes = json.loads(invoke(runner, "--db", db, "changes", "--lb", "web-prod", "--format", "json").stdout)
+    assert len(changes) == 11

@@ -57,12 +57,13 @@ def lookup_pages(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     *,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
     max_retries: int = 8,
 ) -> Iterator[list[dict[str, Any]]]:
     """Every page of Events[] for each (AttributeKey, AttributeValue), one lookup after the other."""
-    pacer = Pacer(sleep, clock)
+    sleep = sleep or time.sleep
+    pacer = Pacer(sleep, clock or time.monotonic)
     region = getattr(getattr(client, "meta", None), "region_name", "?")
     for key, value in attributes:
         yield from _attribute_pages(client, key, value, since, until, pacer, sleep, max_retries, region)
