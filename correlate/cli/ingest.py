@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from correlate.cli.options import TIME, lb_option, open_db, window_options
 from correlate.errors import StrictModeFailure
@@ -20,6 +20,7 @@ from correlate.pipeline.cloudtrail import (
     ingest_lookup,
     rebuild_changes,
 )
+from correlate.pipeline.cloudtrail import Progress as TrailProgress
 from correlate.pipeline.inventory import ingest_inventory
 from correlate.pipeline.logs import LOG_SUFFIXES, IngestSummary, ingest_logs
 from correlate.pipeline.logs import Progress as LoadProgress
@@ -117,8 +118,8 @@ def cloudtrail_command(
             summary = ingest_lookup(CloudTrailStore(db), clients, window)
     else:
         objects = _cloudtrail_objects(sources)
-        with open_db(ctx, read_only=False) as db:
-            summary = ingest_cloudtrail(CloudTrailStore(db), objects, window)
+        with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
+            summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress)
     _finish_cloudtrail(summary, settings.quiet, strict)
 
 
@@ -187,6 +188,28 @@ def _finish(summary: IngestSummary, quiet: bool, strict: bool) -> None:
             f"{summary.rejected:,} lines were rejected and --strict was given. "
             'See them with: correlate sql "select * from rejects"'
         )
+
+
+@contextmanager
+def _file_progress(quiet: bool, total: int) -> Iterator:
+    """A bar counting objects on stderr while loading, only when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("CloudTrail files", total=total)
+
+        def update(progress: TrailProgress) -> None:
+            bar.update(task, completed=progress.objects)
+
+        yield update
 
 
 @contextmanager

@@ -92,8 +92,10 @@ class CloudTrailSummary:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """Reported before each object is read: which one, and how many objects so far (1-based)."""
+
     uri: str
-    records: int
+    objects: int
 
 
 BATCH_CALLS = 20_000  # kept records held before a batch of objects is written
@@ -116,6 +118,8 @@ def ingest_cloudtrail(
     batch = _Batch()
     for obj in objects:
         summary.files += 1
+        if on_progress:
+            on_progress(Progress(obj.uri, summary.files))
         marker = skipped_object(obj.uri)
         if marker is not None:
             summary.skipped_objects[marker] = summary.skipped_objects.get(marker, 0) + 1
@@ -143,8 +147,6 @@ def ingest_cloudtrail(
         summary.loaded += 1
         if len(batch.calls) >= BATCH_CALLS or len(batch.entries) >= BATCH_OBJECTS:
             batch.write(store, summary)
-        if on_progress:
-            on_progress(Progress(obj.uri, summary.records))
     batch.write(store, summary)
     _finish(store, summary)
     return summary
