@@ -26,7 +26,6 @@ from correlate.pipeline.logs import LOG_SUFFIXES, IngestSummary, ingest_logs
 from correlate.pipeline.logs import Progress as LoadProgress
 from correlate.sources import expand_sources
 from correlate.sources.inventory import describe_inventory, inventory_clients
-from correlate.sources.local import expand_local
 from correlate.sources.lookup import cloudtrail_client
 from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.logs import LogStore, RowFilter
@@ -117,20 +116,10 @@ def cloudtrail_command(
         with open_db(ctx, read_only=False) as db:
             summary = ingest_lookup(CloudTrailStore(db), clients, window)
     else:
-        objects = _cloudtrail_objects(sources)
+        objects = expand_sources(sources, CLOUDTRAIL_SUFFIXES)  # s3:// too, once sources has S3
         with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
             summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress)
     _finish_cloudtrail(summary, settings.quiet, strict)
-
-
-def _cloudtrail_objects(sources: tuple[str, ...]) -> list:
-    objects, seen = [], set()
-    for source in sources:
-        for obj in expand_local(source, CLOUDTRAIL_SUFFIXES):
-            if obj.uri not in seen:
-                seen.add(obj.uri)
-                objects.append(obj)
-    return objects
 
 
 def _finish_cloudtrail(summary: CloudTrailSummary, quiet: bool, strict: bool) -> None:
