@@ -438,3 +438,188 @@ def test_attributes_of_resources_created_in_the_trail_start_from_aws_defaults(db
             "summary": "idle_timeout.timeout_seconds 60 → 120",
         },
     ]
+
+
+def test_more_api_shapes(db):
+    summary = load_cloudtrail(db, CT / "more_shapes.json")
+    assert (summary.kept, summary.rejected) == (30, 0)
+    rows = records(
+        db,
+        "select event_name, lb, category, listener_port, target_group, summary from changes "
+        "where event_time >= '2026-11-21' order by event_time",
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        (
+            "CreateLoadBalancer",
+            "web-prod",
+            "lifecycle",
+            None,
+            None,
+            "created application load balancer (internet-facing) in 2 subnets, security groups sg-0web",
+        ),
+        (
+            "CreateListener",
+            "web-prod",
+            "routing",
+            80,
+            None,
+            "created listener 80 HTTP: default action redirect to HTTPS:443 (HTTP_301)",
+        ),
+        (
+            "CreateRule",
+            "web-prod",
+            "routing",
+            80,
+            "web",
+            "listener 80: rule 5 added: host api.example.com → forward web",
+        ),
+        ("SetRulePriorities", "web-prod", "routing", None, None, "rule (host api.example.com) priority 5 → 1"),
+        (
+            "AddListenerCertificates",
+            "web-prod",
+            "listener_tls",
+            80,
+            None,
+            "listener 80: added 1 certificate (certificate 87654321…)",
+        ),
+        (
+            "RemoveListenerCertificates",
+            "web-prod",
+            "listener_tls",
+            80,
+            None,
+            "listener 80: removed 1 certificate (certificate 87654321…)",
+        ),
+        (
+            "ModifyTargetGroupAttributes",
+            "web-prod",
+            "target_group_attributes",
+            None,
+            "web",
+            "web: deregistration_delay.timeout_seconds 300 → 30",
+        ),
+        ("SetSubnets", "web-prod", "other", None, None, "subnets subnet-8360a9e7, subnet-b7d581c0 → subnet-8360a9e7"),
+        ("RemoveTags", "web-prod", "tags", None, None, "tags removed: team"),
+        ("AssociateWebACL", "web-prod", "waf", None, None, "web ACL edge-acl associated"),
+        ("UpdateWebACL", "web-prod", "waf", None, None, "web ACL edge-acl updated: 2 rules; default action block"),
+        ("DisassociateWebACL", "web-prod", "waf", None, None, "web ACL disassociated (was edge-acl)"),
+        (
+            "DetachTrafficSources",
+            "web-prod",
+            "targets",
+            None,
+            "web",
+            "auto scaling group web-asg detached from target group web",
+        ),
+        (
+            "DeleteRule",
+            "web-prod",
+            "routing",
+            80,
+            None,
+            "listener 80: rule 1 removed (host api.example.com → forward web)",
+        ),
+        (
+            "DeleteListener",
+            "web-prod",
+            "routing",
+            80,
+            None,
+            "deleted listener 80 (default action redirect to HTTPS:443 (HTTP_301))",
+        ),
+        ("DeleteLoadBalancer", "web-prod", "lifecycle", None, None, "deleted load balancer"),
+        (
+            "CreateLoadBalancerListeners",
+            "media-lb",
+            "routing",
+            8443,
+            None,
+            "added 1 listener 8443 HTTPS → HTTP:8080 (server-certificate/media-2026)",
+        ),
+        (
+            "SetLoadBalancerListenerSSLCertificate",
+            "media-lb",
+            "listener_tls",
+            8443,
+            None,
+            "listener 8443: certificate server-certificate/media-2026 → certificate 87654321…",
+        ),
+        ("RenewCertificate", "media-lb", "certificate", 8443, None, "certificate 87654321… renewed (listener 8443)"),
+        (
+            "ApplySecurityGroupsToLoadBalancer",
+            "media-lb",
+            "security",
+            None,
+            None,
+            "security groups sg-0media → sg-0media2",
+        ),
+        ("DetachLoadBalancerFromSubnets", "media-lb", "other", None, None, "subnets removed: subnet-0old"),
+        ("DeleteLoadBalancerListeners", "media-lb", "routing", 8443, None, "removed 1 listener 8443"),
+        (
+            "DeregisterInstancesFromLoadBalancer",
+            "media-lb",
+            "targets",
+            None,
+            None,
+            "deregistered 4 instances (i-c67…, i-0d9…, i-0e1…, +1 more)",
+        ),
+    ]
+    assert records(db, "select event_name from unattributed_calls") == [{"event_name": "CreateTargetGroup"}]
+
+
+def test_network_acl_entry_through_inventory_subnets(db, tmp_path):
+    from correlate.model.changes import InventoryItem
+    from correlate.store.cloudtrail import CloudTrailStore
+
+    taken = ts("2026-11-20T12:00:00Z")
+    store = CloudTrailStore(db)
+    store.replace_inventory(
+        "123456789012",
+        "us-east-1",
+        [
+            InventoryItem(
+                taken,
+                "load_balancer",
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/" + LB_ID,
+                "web-prod",
+                {"LoadBalancerName": "web-prod", "AvailabilityZones": [{"SubnetId": "subnet-a"}], "SecurityGroups": []},
+            ),
+            InventoryItem(
+                taken,
+                "network_acl",
+                "acl-0abc",
+                None,
+                {"NetworkAclId": "acl-0abc", "Associations": [{"SubnetId": "subnet-a"}]},
+            ),
+        ],
+    )
+    entry = {
+        "eventVersion": "1.10",
+        "eventID": "n-1",
+        "eventTime": "2026-11-20T14:00:00Z",
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "CreateNetworkAclEntry",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/bob", "userName": "bob"},
+        "userAgent": "console.ec2.amazonaws.com",
+        "requestParameters": {
+            "networkAclId": "acl-0abc",
+            "ruleNumber": 90,
+            "egress": False,
+            "ruleAction": "deny",
+            "protocol": "6",
+            "portRange": {"from": 1024, "to": 65535},
+            "cidrBlock": "0.0.0.0/0",
+        },
+    }
+    path = tmp_path / "nacl.json"
+    path.write_text(json.dumps([entry]))
+    load_cloudtrail(db, path)
+    assert records(db, "select lb, category, summary, attributed_by from changes") == [
+        {
+            "lb": "web-prod",
+            "category": "security",
+            "summary": "network ACL acl-0abc: ingress entry 90 added: deny tcp 1024-65535 from 0.0.0.0/0",
+            # the snapshot predates the call, so it is part of the replayed configuration by then
+            "attributed_by": "cloudtrail",
+        }
+    ]
