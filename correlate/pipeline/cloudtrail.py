@@ -1,41 +1,37 @@
 """`correlate ingest cloudtrail`: objects (or LookupEvents pages) → records → api_calls → changes.
 
 Each object is read whole when it is one JSON document (a trail file, an array, lookup-events
-output; a trail file is a few MB) and line by line when it is JSON lines. Its kept records, its
-rejects and its ledger row commit together. After the last object, `changes` is rebuilt from all
+output; a trail file is a few MB) and line by line when it is JSON lines (cloudtrail_read.py), in
+worker processes when there are many. Kept records, rejects and ledger rows of a batch of objects
+commit together. After the last object, `changes` is rebuilt from all
 kept calls, so an event loaded late (CloudTrail files are unordered) still lands in its place.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
-import orjson
-
-from correlate.errors import StreamBroken
 from correlate.model.changes import Knowledge, build_changes
 from correlate.parse.cloudtrail import (
     ELB_SOURCE,
-    RAW_LIMIT,
     RELATED_EVENTS,
     Parsed,
     RecordReject,
     Window,
     collect_records,
-    json_error,
-    parse_document,
-    parse_line,
     skipped_object,
 )
+from correlate.pipeline.cloudtrail_read import parse_bytes, read_object
 from correlate.sources.lookup import lookup_pages
-from correlate.sources.streams import InputObject, open_decompressed
+from correlate.sources.streams import InputObject
 from correlate.store.cloudtrail import CloudTrailStore, ObjectEntry
 
 CLOUDTRAIL_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
-_BLOCK = 1 << 20
 
 
 @dataclass
@@ -100,6 +96,8 @@ class Progress:
 
 BATCH_CALLS = 20_000  # kept records held before a batch of objects is written
 BATCH_OBJECTS = 256
+POOL_MIN_OBJECTS = 8  # fewer objects than this are parsed in this process
+POOL_MAX_BYTES = 64 << 20  # bigger objects are streamed in this process rather than shipped whole
 
 
 def ingest_cloudtrail(
@@ -107,28 +105,34 @@ def ingest_cloudtrail(
     objects: Iterable[InputObject],
     window: Window | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    workers: int | None = None,
 ) -> CloudTrailSummary:
     """Load every object, then rebuild `changes`. Re-runs skip objects already loaded unchanged.
 
-    Objects are written in batches (one transaction each): a trail file keeps a handful of
-    records, and one transaction per file would cost more than reading it."""
+    Parsing (gzip, JSON, keep/skip) runs in `workers` processes (default: one per core) when there
+    are enough objects; only the kept records come back. Objects are written in batches (one
+    transaction each): a trail file keeps a handful of records, and one transaction per file would
+    cost more than reading it."""
     window = window or Window()
     summary = CloudTrailSummary()
     loaded = store.loaded_objects()
-    batch = _Batch()
+    todo: list[InputObject] = []
     for obj in objects:
         summary.files += 1
-        if on_progress:
-            on_progress(Progress(obj.uri, summary.files))
         marker = skipped_object(obj.uri)
         if marker is not None:
             summary.skipped_objects[marker] = summary.skipped_objects.get(marker, 0) + 1
-            continue
-        previous = loaded.get(obj.uri)
-        if previous == (obj.fingerprint, window.describe()):
+        elif loaded.get(obj.uri) == (obj.fingerprint, window.describe()):
             summary.already_loaded += 1
-            continue
-        parsed = read_object(obj, window)
+        else:
+            todo.append(obj)
+    batch = _Batch()
+    done = summary.files - len(todo)
+    for obj, parsed in _parsed(todo, window, workers):
+        done += 1
+        if on_progress:
+            on_progress(Progress(obj.uri, done))
+        previous = loaded.get(obj.uri)
         batch.add(
             ObjectEntry(
                 source_file=obj.uri,
@@ -150,6 +154,33 @@ def ingest_cloudtrail(
     batch.write(store, summary)
     _finish(store, summary)
     return summary
+
+
+def _parsed(objects: list[InputObject], window: Window, workers: int | None) -> Iterator[tuple[InputObject, Parsed]]:
+    """(object, its records) in object order; parsed in worker processes when that pays."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers < 2 or len(objects) < POOL_MIN_OBJECTS:
+        for obj in objects:
+            yield obj, read_object(obj, window)
+        return
+    # spawn, not fork: the parent holds DuckDB's threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[tuple[InputObject, Future[Parsed] | None]] = deque()
+        for obj in objects:
+            if obj.size > POOL_MAX_BYTES:
+                pending.append((obj, None))
+            else:
+                with obj.opener() as raw:
+                    data = raw.read()
+                pending.append((obj, pool.submit(parse_bytes, obj.uri, obj.name, data, window)))
+            while len(pending) > workers * 4:
+                yield _result(*pending.popleft(), window)
+        while pending:
+            yield _result(*pending.popleft(), window)
+
+
+def _result(obj: InputObject, future: Future[Parsed] | None, window: Window) -> tuple[InputObject, Parsed]:
+    return obj, (future.result() if future is not None else read_object(obj, window))
 
 
 class _Batch:
@@ -245,143 +276,3 @@ def rebuild_changes(store: CloudTrailStore) -> int:
     changes = build_changes(store.replay_calls(), knowledge)
     store.replace_changes(changes)
     return len(changes)
-
-
-# -- reading one object -----------------------------------------------------------------------
-
-
-def read_object(obj: InputObject, window: Window) -> Parsed:
-    """Every record of one object, kept, skipped or rejected."""
-    parsed = Parsed()
-    try:
-        with open_decompressed(obj) as stream:
-            first = _read_block(stream)
-            if _is_json_lines(first):
-                _read_lines(parsed, first, stream, obj.uri, window)
-            else:
-                data = _read_rest(first, stream, obj.uri)
-                if data is not None:
-                    _read_document(parsed, data, obj.uri, window)
-                else:
-                    parsed.records += 1
-                    parsed.rejects.append(
-                        RecordReject(
-                            None,
-                            f"{obj.uri}: one JSON document larger than {DOCUMENT_LIMIT >> 20} MiB; split it into "
-                            "JSON lines (for example: jq -c '.Records[]' FILE > FILE.jsonl) and load that",
-                            "",
-                        )
-                    )
-    except StreamBroken as error:
-        line = parsed.records + 1 if parsed.records else None
-        parsed.records += 1
-        parsed.rejects.append(RecordReject(line, str(error), ""))
-    return parsed
-
-
-def _read_block(stream: BinaryIO) -> bytes:
-    block = stream.read(_BLOCK)
-    if block.startswith(b"\xef\xbb\xbf"):
-        block = block[3:]
-    return block
-
-
-def _is_json_lines(first: bytes) -> bool:
-    """True when the first line is a whole JSON value and more text follows it."""
-    text = first.lstrip()
-    end = text.find(b"\n")
-    if end < 0 or not text[end:].strip():
-        return False
-    head = text[:end].strip()
-    if not head.startswith((b"{", b"[")):
-        return False
-    try:
-        orjson.loads(head)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def _read_rest(first: bytes, stream: BinaryIO, uri: str) -> bytes | None:
-    parts = [first]
-    size = len(first)
-    while True:
-        block = stream.read(_BLOCK * 8)
-        if not block:
-            return b"".join(parts)
-        size += len(block)
-        if size > DOCUMENT_LIMIT:
-            return None
-        parts.append(block)
-
-
-def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> None:
-    try:
-        parsed.extend(parse_document(data, uri, window))
-        return
-    except orjson.JSONDecodeError as error:
-        if "UTF-8" in error.msg:
-            try:
-                parsed.extend(parse_document(data.decode("utf-8", errors="replace"), uri, window))
-                return
-            except orjson.JSONDecodeError as second:
-                error = second
-        if _mostly_lines(data):
-            _lines_of(parsed, iter([data]), uri, window)
-            return
-        parsed.records += 1
-        parsed.rejects.append(
-            RecordReject(
-                None,
-                f"{uri}: not valid JSON ({json_error(error)}); expected a CloudTrail file "
-                '({"Records": [...]}), JSON lines, an array of records, an EventBridge event or lookup-events output',
-                data[:RAW_LIMIT].decode("utf-8", errors="replace"),
-            )
-        )
-
-
-def _mostly_lines(data: bytes) -> bool:
-    """A file whose first line is broken but whose other lines are whole JSON values: JSON lines."""
-    lines = [line.strip() for line in data.split(b"\n", 6)[1:6]]
-    good = 0
-    for line in lines:
-        if not line:
-            continue
-        try:
-            orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        good += 1
-    return good > 0
-
-
-def _read_lines(parsed: Parsed, first: bytes, stream: BinaryIO, uri: str, window: Window) -> None:
-    def blocks() -> Iterator[bytes]:
-        yield first
-        while block := stream.read(_BLOCK * 4):
-            yield block
-
-    _lines_of(parsed, blocks(), uri, window)
-
-
-def _lines_of(parsed: Parsed, blocks: Iterator[bytes], uri: str, window: Window) -> None:
-    line_number = 0
-    pending = b""
-    try:
-        for block in blocks:
-            data = pending + block
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                pending = data
-                continue
-            pending = data[cut + 1 :]
-            for line in data[:cut].split(b"\n"):
-                line_number += 1
-                if line.strip():
-                    parse_line(parsed, line, line_number, uri, window)
-    except StreamBroken as error:
-        parsed.records += 1
-        parsed.rejects.append(RecordReject(line_number + 1, str(error), pending.decode("utf-8", errors="replace")))
-        return
-    if pending.strip():
-        parse_line(parsed, pending, line_number + 1, uri, window)
