@@ -306,3 +306,36 @@ TF_AGENT = (
 )
 def test_actor_kinds(identity, record, expected):
     assert actor_of({**record, "userIdentity": identity}, identity) == expected
+
+
+def test_worker_processes_give_the_same_result(tmp_path):
+    from correlate.pipeline.cloudtrail import ingest_cloudtrail
+    from correlate.sources.local import expand_local
+    from correlate.store.cloudtrail import CloudTrailStore
+    from correlate.store.database import Database
+
+    folder = tmp_path / "trail"
+    folder.mkdir()
+    sources = sorted(CT.glob("*.json*")) + sorted((CT / "bad").glob("*.json"))
+    for index, source in enumerate(sources):
+        data = source.read_bytes()
+        name = f"{index:02d}-{source.name}"
+        (folder / (name + ".gz" if name.endswith(".json") else name)).write_bytes(
+            gzip.compress(data) if name.endswith(".json") else data
+        )
+    results = []
+    for workers in (1, 2):
+        with Database.open(":memory:") as db:
+            objects = expand_local(str(folder), (".json", ".json.gz", ".jsonl"))
+            assert len(objects) >= 8  # enough for the pool
+            summary = ingest_cloudtrail(CloudTrailStore(db), objects, workers=workers)
+            results.append(
+                (
+                    summary.line(),
+                    records(db, "select * exclude (source_file) from api_calls order by event_id"),
+                    records(db, "select * from changes order by event_id, lb"),
+                    records(db, "select source_line, reason from rejects order by source_file, source_line"),
+                )
+            )
+    assert results[0] == results[1]
+    assert results[0][0].startswith(f"{len(sources)} files: {len(sources)} loaded")
