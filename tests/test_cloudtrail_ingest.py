@@ -339,3 +339,17 @@ def test_worker_processes_give_the_same_result(tmp_path):
             )
     assert results[0] == results[1]
     assert results[0][0].startswith(f"{len(sources)} files: {len(sources)} loaded")
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in CT.glob("*.json")) + ["bad/records_not_list.json"])
+def test_lazy_and_full_parsing_agree(fixture, monkeypatch):
+    """simdjson's lazy parse (skipped records never become Python objects) and orjson's full parse
+    yield the same records, rejects and counts."""
+    import correlate.parse.cloudtrail as cloudtrail
+
+    data = (CT / fixture).read_bytes()
+    lazy = parse_document(data, fixture)
+    monkeypatch.setattr(cloudtrail, "simdjson", None)
+    full = parse_document(data, fixture)
+    assert lazy == full
+    assert lazy.records == len(lazy.calls) + len(lazy.rejects) + lazy.unrelated + lazy.outside
