@@ -341,7 +341,7 @@ def test_worker_processes_give_the_same_result(tmp_path):
     assert results[0][0].startswith(f"{len(sources)} files: {len(sources)} loaded")
 
 
-@pytest.mark.parametrize("fixture", sorted(p.name for p in CT.glob("*.json")) + ["bad/records_not_list.json"])
+@pytest.mark.parametrize("fixture", [*sorted(p.name for p in CT.glob("*.json")), "bad/records_not_list.json"])
 def test_lazy_and_full_parsing_agree(fixture, monkeypatch):
     """simdjson's lazy parse (skipped records never become Python objects) and orjson's full parse
     yield the same records, rejects and counts."""
