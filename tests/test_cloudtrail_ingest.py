@@ -353,3 +353,51 @@ def test_lazy_and_full_parsing_agree(fixture, monkeypatch):
     full = parse_document(data, fixture)
     assert lazy == full
     assert lazy.records == len(lazy.calls) + len(lazy.rejects) + lazy.unrelated + lazy.outside
+
+
+def test_truncated_gzip_json_lines_keep_the_lines_before_the_break(db, tmp_path):
+    path = tmp_path / "events.jsonl.gz"
+    lines = "".join(json.dumps({**STORY[8], "eventID": f"e-{i}"}) + "\n" for i in range(400)).encode()
+    data = gzip.compress(lines)
+    path.write_bytes(data[: len(data) // 2])
+    summary = load_cloudtrail(db, path)
+    (reject,) = rejects(db)
+    assert reject["reason"] == f"{path}: gzip data ends early (truncated file?)"
+    assert summary.kept == reject["source_line"] - 1 > 10
+    assert summary.records == summary.kept + 1
+
+
+def test_concatenated_gzip_members_and_a_gz_that_is_not_gzip(db, tmp_path):
+    two = tmp_path / "two-members.json.gz"
+    first = json.dumps([STORY[8]]).encode()
+    two.write_bytes(gzip.compress(first) + gzip.compress(b"\n"))
+    fake = tmp_path / "fake.json.gz"
+    fake.write_bytes(first)
+    summary = load_cloudtrail(db, two, fake)
+    assert (summary.kept, summary.rejected) == (1, 1)
+    assert rejects(db)[0]["reason"] == f"{fake}: named .gz but is not gzip data"
+
+
+def test_streamed_and_whole_reading_agree(tmp_path, monkeypatch):
+    """Objects over WHOLE_LIMIT are streamed; the records, rejects and counts are the same."""
+    import correlate.pipeline.cloudtrail_read as cloudtrail_read
+    from correlate.sources.local import expand_local
+
+    lines = "".join(json.dumps({**STORY[8], "eventID": f"e-{i}"}) + "\n" for i in range(300)).encode()
+    whole_gz = gzip.compress(lines)
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole_gz[: len(whole_gz) // 2])
+    story_gz = gzip.compress((CT / "trail_v2_story.json").read_bytes())
+    (tmp_path / "cut-trail.json.gz").write_bytes(story_gz[: len(story_gz) // 2])
+    (tmp_path / "fake.json.gz").write_bytes(b"[]")
+    for source in [*CT.glob("*.json*"), *(CT / "bad").glob("*")]:
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    objects = expand_local(str(tmp_path), (".json", ".json.gz", ".jsonl", ".jsonl.gz"))
+
+    def read_all():
+        return [cloudtrail_read.read_object(obj, cloudtrail_read.Window()) for obj in objects]
+
+    whole = read_all()
+    monkeypatch.setattr(cloudtrail_read, "WHOLE_LIMIT", 0)
+    streamed = read_all()
+    assert streamed == whole
+    assert sum(len(p.rejects) for p in whole) == 3 + 5  # three broken objects, five bad records

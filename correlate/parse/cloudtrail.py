@@ -175,12 +175,16 @@ def parse_document(data: bytes | str, source_file: str, window: Window | None = 
     return parsed
 
 
+_OBJECT_TYPES: tuple[type, ...] = (dict, simdjson.Object) if simdjson is not None else (dict,)
+_ARRAY_TYPES: tuple[type, ...] = (list, simdjson.Array) if simdjson is not None else (list,)
+
+
 def _is_object(value: Any) -> bool:
-    return isinstance(value, dict) or (simdjson is not None and isinstance(value, simdjson.Object))
+    return isinstance(value, _OBJECT_TYPES)
 
 
 def _is_array(value: Any) -> bool:
-    return isinstance(value, list) or (simdjson is not None and isinstance(value, simdjson.Array))
+    return isinstance(value, _ARRAY_TYPES)
 
 
 def parse_line(parsed: Parsed, text: bytes, line: int, source_file: str, window: Window) -> None:
@@ -237,11 +241,20 @@ def collect_records(parsed: Parsed, items: list, line: int | None, source_file: 
     """Unwrap and classify each item (a record, an EventBridge event, a LookupEvents result);
     `line` is given for all of them (JSON lines, LookupEvents positions) or None (their positions)."""
     keep_sources = KEPT_SOURCES
+    objects = _OBJECT_TYPES
     for position, item in enumerate(items, 1):
         where = line if line is not None else position
         parsed.records += 1
         record = item
-        if _is_object(record):
+        if not isinstance(record, objects):
+            parsed.rejects.append(
+                RecordReject(where, f"a record must be a JSON object, found {_json_type(record)}", _raw(item))
+            )
+            continue
+        # The hot path: a record. Only an object without eventSource is looked at as a wrapper
+        # (testing a lazy object for an absent key scans all its keys).
+        source = record.get("eventSource")
+        if source is None:
             if "detail" in record and "detail-type" in record:
                 record = record["detail"]
             elif "CloudTrailEvent" in record:
@@ -255,12 +268,12 @@ def collect_records(parsed: Parsed, items: list, line: int | None, source_file: 
                     )
                     parsed.rejects.append(RecordReject(where, reason, _raw(item)))
                     continue
-        if not _is_object(record):
-            parsed.rejects.append(
-                RecordReject(where, f"a record must be a JSON object, found {_json_type(record)}", _raw(item))
-            )
-            continue
-        source = record.get("eventSource")
+            if not isinstance(record, objects):
+                parsed.rejects.append(
+                    RecordReject(where, f"a record must be a JSON object, found {_json_type(record)}", _raw(item))
+                )
+                continue
+            source = record.get("eventSource")
         if not isinstance(source, str):
             parsed.rejects.append(RecordReject(where, "not a CloudTrail record: no eventSource", _raw(item)))
             continue

@@ -8,6 +8,7 @@ kept records and the rejects.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,7 +24,7 @@ from correlate.parse.cloudtrail import (
     parse_document,
     parse_line,
 )
-from correlate.sources.streams import InputObject, open_decompressed
+from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
 
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
@@ -35,8 +36,13 @@ def parse_bytes(uri: str, name: str, data: bytes, window: Window) -> Parsed:
     return read_object(obj, window)
 
 
+WHOLE_LIMIT = 16 << 20  # objects up to this size (as stored) are read and decompressed in one go
+
+
 def read_object(obj: InputObject, window: Window) -> Parsed:
     """Every record of one object, kept, skipped or rejected."""
+    if 0 < obj.size <= WHOLE_LIMIT:
+        return _read_whole(obj, window)
     parsed = Parsed()
     try:
         with open_decompressed(obj) as stream:
@@ -62,6 +68,55 @@ def read_object(obj: InputObject, window: Window) -> Parsed:
         parsed.records += 1
         parsed.rejects.append(RecordReject(line, str(error), ""))
     return parsed
+
+
+def _read_whole(obj: InputObject, window: Window) -> Parsed:
+    """A small object (every trail file): read and decompress at once, which costs a third of
+    streaming it through GzipFile. Breaks are reported as the stream path reports them."""
+    parsed = Parsed()
+    data, broken = _gunzip(obj)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if _is_json_lines(data[:_BLOCK]):
+
+        def blocks() -> Iterator[bytes]:
+            yield data
+            if broken is not None:
+                raise broken
+
+        _lines_of(parsed, blocks(), obj.uri, window)
+    elif broken is not None:
+        parsed.records += 1
+        parsed.rejects.append(RecordReject(None, str(broken), ""))
+    else:
+        _read_document(parsed, data, obj.uri, window)
+    return parsed
+
+
+def _gunzip(obj: InputObject) -> tuple[bytes, StreamBroken | None]:
+    """The object's bytes, gunzipped when they are gzip (every member); with the error where the
+    data breaks off, after every byte before it."""
+    try:
+        with obj.opener() as raw:
+            data = raw.read()
+    except OSError as error:
+        return b"", StreamBroken(f"{obj.uri}: read failed ({error})")
+    if data[:2] != GZIP_MAGIC:
+        if obj.name.endswith(".gz") and data:
+            return b"", StreamBroken(f"{obj.uri}: named .gz but is not gzip data")
+        return data, None
+    parts: list[bytes] = []
+    while data:
+        engine = zlib.decompressobj(wbits=31)
+        try:
+            parts.append(engine.decompress(data))
+        except zlib.error as error:
+            return b"".join(parts), StreamBroken(f"{obj.uri}: gzip data is corrupt ({error})")
+        if not engine.eof:
+            parts.append(engine.flush())
+            return b"".join(parts), StreamBroken(f"{obj.uri}: gzip data ends early (truncated file?)")
+        data = engine.unused_data.lstrip(b"\x00")  # members may be followed by padding
+    return b"".join(parts), None
 
 
 def _read_block(stream: BinaryIO) -> bytes:
