@@ -188,7 +188,8 @@ def time_correlate(folder: Path, workdir: Path) -> tuple[float, str]:
     db_path.unlink(missing_ok=True)
     started = time.perf_counter()
     with Database.open(str(db_path)) as db:
-        summary = ingest_cloudtrail(CloudTrailStore(db), expand_local(str(folder), CLOUDTRAIL_SUFFIXES))
+        objects = expand_local(str(folder), CLOUDTRAIL_SUFFIXES)
+        summary = ingest_cloudtrail(CloudTrailStore(db), objects, workers=os.cpu_count() or 1)  # as the CLI does
     return time.perf_counter() - started, summary.line()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,7 +119,7 @@ def cloudtrail_command(
     else:
         objects = expand_sources(sources, CLOUDTRAIL_SUFFIXES)  # s3:// too, once sources has S3
         with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
-            summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress)
+            summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress, workers=os.cpu_count() or 1)
     _finish_cloudtrail(summary, settings.quiet, strict)
 
 

@@ -10,7 +10,6 @@ kept calls, so an event loaded late (CloudTrail files are unordered) still lands
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -105,12 +104,14 @@ def ingest_cloudtrail(
     objects: Iterable[InputObject],
     window: Window | None = None,
     on_progress: Callable[[Progress], None] | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> CloudTrailSummary:
     """Load every object, then rebuild `changes`. Re-runs skip objects already loaded unchanged.
 
-    Parsing (gzip, JSON, keep/skip) runs in `workers` processes (default: one per core) when there
-    are enough objects; only the kept records come back. Objects are written in batches (one
+    With `workers` > 1 (the CLI passes one per core), parsing (gzip, JSON, keep/skip) runs in that
+    many spawned processes when there are enough objects; only the kept records come back. A
+    script that passes workers > 1 needs the `if __name__ == "__main__":` guard that spawned
+    processes require. Objects are written in batches (one
     transaction each): a trail file keeps a handful of records, and one transaction per file would
     cost more than reading it."""
     window = window or Window()
@@ -156,9 +157,8 @@ def ingest_cloudtrail(
     return summary
 
 
-def _parsed(objects: list[InputObject], window: Window, workers: int | None) -> Iterator[tuple[InputObject, Parsed]]:
+def _parsed(objects: list[InputObject], window: Window, workers: int) -> Iterator[tuple[InputObject, Parsed]]:
     """(object, its records) in object order; parsed in worker processes when that pays."""
-    workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers < 2 or len(objects) < POOL_MIN_OBJECTS:
         for obj in objects:
             yield obj, read_object(obj, window)
