@@ -75,15 +75,17 @@ class ReportScenario:
 @pytest.fixture(scope="session")
 def report_scenario(tmp_path_factory) -> ReportScenario:
     import orjson
-    from report_scenario import insert_cloudtrail, timeline, write_logs
+    from report_scenario import timeline, write_logs, write_trail
 
     root = tmp_path_factory.mktemp("report-scenario")
     logs = root / "logs"
     write_logs(logs)
+    write_trail(logs)
     db_path = root / "scenario.duckdb"
     with Database.open(str(db_path)) as database:
         load(database, logs)
-        insert_cloudtrail(database)
+        load_cloudtrail(database, logs / "AWSLogs" / "123456789012" / "CloudTrail")
+        changes = {row["event_id"]: row for row in records(database, "select * from changes where lb = 'shop-alb'")}
     timeline_file = root / "timeline.json"
-    timeline_file.write_bytes(orjson.dumps(timeline(), option=orjson.OPT_INDENT_2))
+    timeline_file.write_bytes(orjson.dumps(timeline(changes), option=orjson.OPT_INDENT_2))
     return ReportScenario(db_path, logs, timeline_file)

@@ -1,7 +1,8 @@
 """A small, deterministic incident for report tests: one hour of ALB logs for `shop-alb`, the
 CloudTrail changes around it, and the timeline that `correlate timeline` would hand the report.
 
-The story: at 14:05:12 bob (terraform) registers a new target 10.0.20.23:9000 in target group `api`;
+The CloudTrail side is trail files for `correlate ingest cloudtrail`. The story: at 14:05:12 bob
+(terraform) registers a new target 10.0.20.23:9000 in target group `api`;
 half of the requests it gets fail with a 502, the other half take 2.5-4 s. At 14:31:40 alice
 (console) deregisters it again. Around it: a CloudFormation tag change at 13:52:03 and a failed
 attribute change by carol at 14:20:45. Node 10.0.2.27's log file for 14:15-14:20 is lost.
@@ -19,9 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
-
-from correlate.store.database import Database
 
 LB = "shop-alb"
 LB_ID = "app/shop-alb/5d1f3a2b4c6e8f70"
@@ -187,140 +185,129 @@ def write_logs(directory: Path) -> list[Path]:
     return written
 
 
-def _trail_file(at: dt.datetime) -> str:
-    delivered = _interval_end(at) + dt.timedelta(minutes=5)
-    return (
-        f"s3://trail-bucket/AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/11/20/"
-        f"{ACCOUNT}_CloudTrail_{REGION}_{delivered:%Y%m%dT%H%MZ}_Q{delivered:%H%M}x7Ka2PfLm.json.gz"
-    )
+LB_ARN = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{LB_ID}"
+_PEOPLE = {
+    "bob": (
+        {"type": "IAMUser", "principalId": "AIDABOB", "arn": f"arn:aws:iam::{ACCOUNT}:user/bob", "userName": "bob"},
+        "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.80.0",
+    ),
+    "alice": (
+        {
+            "type": "IAMUser",
+            "principalId": "AIDAALICE",
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
+            "userName": "alice",
+        },
+        "console.amazonaws.com",
+    ),
+    "carol": (
+        {
+            "type": "IAMUser",
+            "principalId": "AIDACAROL",
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/carol",
+            "userName": "carol",
+        },
+        "aws-cli/2.22.4 md/awscrt#0.23.4 ua/2.0 os/linux#6.8 md/arch#x86_64 lang/python#3.12.6",
+    ),
+    "cloudformation": (
+        {
+            "type": "AssumedRole",
+            "principalId": "AROACFN:AWSCloudFormation",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/ci-deployer/AWSCloudFormation",
+            "invokedBy": "cloudformation.amazonaws.com",
+        },
+        "cloudformation.amazonaws.com",
+    ),
+    "prober": (
+        {
+            "type": "AssumedRole",
+            "principalId": "AROAMON:prober",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/monitoring/prober",
+        },
+        "Boto3/1.35.60 md/Botocore#1.35.60 ua/2.0 os/linux#6.8 lang/python#3.12.6",
+    ),
+}
+# (event id, time, who, event name, request parameters, error code)
+CALLS = (
+    ("1f0c9a4e-0001-4c3b-9d1e-7a1b2c3d4e01", "13:52:03", "cloudformation", "AddTags",
+     {"resourceArns": [LB_ARN], "tags": [{"key": "cost-center", "value": "shop"}]}, None),
+    ("1f0c9a4e-0002-4c3b-9d1e-7a1b2c3d4e02", "14:05:12", "bob", "RegisterTargets",
+     {"targetGroupArn": _TG["api"], "targets": [{"id": BAD_TARGET, "port": 9000}]}, None),
+    ("1f0c9a4e-0003-4c3b-9d1e-7a1b2c3d4e03", "14:20:45", "carol", "ModifyLoadBalancerAttributes",
+     {"loadBalancerArn": LB_ARN, "attributes": [{"key": "idle_timeout.timeout_seconds", "value": "120"}]},
+     "AccessDenied"),
+    ("1f0c9a4e-0004-4c3b-9d1e-7a1b2c3d4e04", "14:31:40", "alice", "DeregisterTargets",
+     {"targetGroupArn": _TG["api"], "targets": [{"id": BAD_TARGET, "port": 9000}]}, None),
+)  # fmt: skip
+REGISTER, DEREGISTER = CALLS[1][0], CALLS[3][0]
 
 
-CHANGES = (
-    {
-        "event_id": "1f0c9a4e-0001-4c3b-9d1e-7a1b2c3d4e01",
-        "event_time": dt.datetime(2026, 11, 20, 13, 52, 3),
-        "event_name": "AddTags",
-        "actor": f"arn:aws:sts::{ACCOUNT}:assumed-role/ci-deployer/AWSCloudFormation",
-        "actor_kind": "cloudformation",
-        "error_code": None,
-        "summary": "tags added: cost-center=shop",
-        "category": "tags",
-        "listener_port": None,
-        "target_group": None,
-        "targets": [],
-        "details": {"fields": [{"field": "tag:cost-center", "before": None, "after": "shop"}]},
-    },
-    {
-        "event_id": "1f0c9a4e-0002-4c3b-9d1e-7a1b2c3d4e02",
-        "event_time": BAD_FROM,
-        "event_name": "RegisterTargets",
-        "actor": f"arn:aws:iam::{ACCOUNT}:user/bob",
-        "actor_kind": "terraform",
-        "error_code": None,
-        "summary": "registered 10.0.20.23:9000 in target group api",
-        "category": "targets",
-        "listener_port": None,
-        "target_group": "api",
-        "targets": [BAD_TARGET],
-        "details": {"register": [{"id": BAD_TARGET, "port": 9000}]},
-    },
-    {
-        "event_id": "1f0c9a4e-0003-4c3b-9d1e-7a1b2c3d4e03",
-        "event_time": dt.datetime(2026, 11, 20, 14, 20, 45),
-        "event_name": "ModifyLoadBalancerAttributes",
-        "actor": f"arn:aws:iam::{ACCOUNT}:user/carol",
-        "actor_kind": "cli",
-        "error_code": "AccessDenied",
-        "summary": "idle timeout 60 s -> 120 s",
-        "category": "lb_attributes",
-        "listener_port": None,
-        "target_group": None,
-        "targets": [],
-        "details": {"fields": [{"field": "idle_timeout.timeout_seconds", "before": "60", "after": "120"}]},
-    },
-    {
-        "event_id": "1f0c9a4e-0004-4c3b-9d1e-7a1b2c3d4e04",
-        "event_time": BAD_UNTIL,
-        "event_name": "DeregisterTargets",
-        "actor": f"arn:aws:iam::{ACCOUNT}:user/alice",
-        "actor_kind": "console",
-        "error_code": None,
-        "summary": "deregistered 10.0.20.23:9000 from target group api",
-        "category": "targets",
-        "listener_port": None,
-        "target_group": "api",
-        "targets": [BAD_TARGET],
-        "details": {"deregister": [{"id": BAD_TARGET, "port": 9000}]},
-    },
-)
+def _record(event_id: str, at: dt.datetime, who: str, name: str, request: dict, error: str | None) -> dict:
+    identity, user_agent = _PEOPLE[who]
+    record = {
+        "eventVersion": "1.10",
+        "userIdentity": identity | {"accountId": ACCOUNT},
+        "eventTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "elasticloadbalancing.amazonaws.com",
+        "eventName": name,
+        "awsRegion": REGION,
+        "sourceIPAddress": "198.51.100.200",
+        "userAgent": user_agent,
+        "requestParameters": request,
+        "responseElements": None,
+        "requestID": f"req-{event_id[-4:]}",
+        "eventID": event_id,
+        "readOnly": name.startswith("Describe"),
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management",
+        "apiVersion": "2015-12-01",
+    }
+    if who == "alice":
+        record["sessionCredentialFromConsole"] = "true"
+    if error:
+        record |= {
+            "errorCode": error,
+            "errorMessage": f"User is not authorized to perform: elasticloadbalancing:{name}",
+        }
+    return record
 
 
-def insert_cloudtrail(db: Database) -> None:
-    """api_calls and changes rows as CloudTrail ingestion would write them (dbt-style given rows)."""
-    calls = []
+def write_trail(directory: Path) -> list[Path]:
+    """CloudTrail files, one per 5-minute delivery, in the S3 key layout: a monitoring role's
+    Describe calls every 4 minutes from 13:36:30 to 14:36:30, and the four changes of the story."""
+    records = []
     at = dt.datetime(2026, 11, 20, 13, 36, 30)
     number = 0
     while at < dt.datetime(2026, 11, 20, 14, 38):
         number += 1
-        calls.append(
-            {
-                "event_id": f"7c2d-describe-{number:04d}",
-                "event_time": at,
-                "event_name": "DescribeTargetHealth",
-                "actor": f"arn:aws:sts::{ACCOUNT}:assumed-role/monitoring/prober",
-                "actor_kind": "sdk",
-                "read_only": True,
-                "error_code": None,
-            }
+        request = {"targetGroupArn": _TG["api"]}
+        records.append(
+            _record(f"7c2d0000-0000-4000-8000-{number:012d}", at, "prober", "DescribeTargetHealth", request, None)
         )
         at += dt.timedelta(minutes=4)
-    for change in CHANGES:
-        calls.append({key: change[key] for key in ("event_id", "event_time", "event_name", "actor", "actor_kind")})
-        calls[-1] |= {"read_only": False, "error_code": change["error_code"]}
-    api_calls = pa.Table.from_pylist(
-        [
-            call
-            | {
-                "event_source": "elasticloadbalancing.amazonaws.com",
-                "api_version": "2015-12-01",
-                "aws_region": REGION,
-                "account_id": ACCOUNT,
-                "source_file": _trail_file(call["event_time"]),
-            }
-            for call in calls
-        ]
-    )
-    changes = pa.Table.from_pylist(
-        [
-            change
-            | {
-                "lb": LB,
-                "lb_id": LB_ID,
-                "event_source": "elasticloadbalancing.amazonaws.com",
-                "api_version": "2015-12-01",
-                "aws_region": REGION,
-                "account_id": ACCOUNT,
-                "target_group_arn": _TG[change["target_group"]] if change["target_group"] else None,
-                "details": orjson.dumps(change["details"]).decode(),
-            }
-            for change in CHANGES
-        ]
-    )
-    db.con.register("given_api_calls", api_calls)
-    db.con.register("given_changes", changes)
-    try:
-        db.con.execute("insert into api_calls by name select * from given_api_calls")
-        db.con.execute(
-            "insert into changes by name select * exclude (details), details::json as details from given_changes"
-        )
-    finally:
-        db.con.unregister("given_api_calls")
-        db.con.unregister("given_changes")
+    for event_id, clock, who, name, request, error in CALLS:
+        at = dt.datetime.combine(START.date(), dt.time.fromisoformat(clock))
+        records.append(_record(event_id, at, who, name, request, error))
+    files: dict[dt.datetime, list[dict]] = {}
+    for record in records:
+        at = dt.datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ")
+        files.setdefault(_interval_end(at) + dt.timedelta(minutes=5), []).append(record)
+    folder = directory / "AWSLogs" / ACCOUNT / "CloudTrail" / REGION / "2026" / "11" / "20"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for delivered, batch in sorted(files.items()):
+        path = folder / f"{ACCOUNT}_CloudTrail_{REGION}_{delivered:%Y%m%dT%H%MZ}_Q{delivered:%H%M}x7Ka2PfLmZz.json.gz"
+        path.write_bytes(gzip.compress(orjson.dumps({"Records": batch}), mtime=0))
+        written.append(path)
+    return written
 
 
-def timeline() -> dict[str, Any]:
-    """What the timeline library reports for this incident (the contract's JSON shape)."""
-    tags, register, modify, deregister = CHANGES
+def timeline(changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the timeline library reports for this incident (the contract's JSON shape); the changes'
+    own fields come from the `changes` rows CloudTrail ingestion made (`changes`, by event id)."""
+    tags, register, modify, deregister = (changes[call[0]] for call in CALLS)
     return {
         "lb": LB,
         "since": "2026-11-20T13:40:00Z",

@@ -7,17 +7,22 @@ import json
 
 import pytest
 from conftest import ts
-from report_scenario import timeline as scenario_timeline
 
 from correlate.report.analysis import ChangeRow, Incident, MetricRecovery, Rollback, find_incident, find_rollback
 from correlate.report.timeline import BadTimeline, Shift, Timeline, TimelineChange, load_timeline
+
+
+@pytest.fixture
+def scenario_timeline(report_scenario):
+    """A fresh copy of the scenario's timeline JSON each time it is called."""
+    return lambda: json.loads(report_scenario.timeline_file.read_text())
 
 
 def shift(metric: str, at: str, before: float, after: float, scope: str = "lb", **extra) -> Shift:
     return Shift(metric, ts(at), before, after, scope, **extra)
 
 
-def test_the_contract_shape_reads_into_records():
+def test_the_contract_shape_reads_into_records(scenario_timeline):
     timeline = Timeline.from_dict(scenario_timeline())
     assert timeline.lb == "shop-alb"
     assert (timeline.since, timeline.until) == (ts("2026-11-20T13:40:00Z"), ts("2026-11-20T14:40:00Z"))
@@ -28,7 +33,7 @@ def test_the_contract_shape_reads_into_records():
         event_name="RegisterTargets",
         actor="arn:aws:iam::123456789012:user/bob",
         actor_kind="terraform",
-        summary="registered 10.0.20.23:9000 in target group api",
+        summary="registered 1 target (10.0.20.23:9000) in api",
         error_code=None,
         suspicion=0.91,
         evidence=(
@@ -42,7 +47,7 @@ def test_the_contract_shape_reads_into_records():
     assert Timeline.from_dict(timeline.to_dict()) == timeline
 
 
-def test_extra_fields_are_read_where_known_and_ignored_otherwise():
+def test_extra_fields_are_read_where_known_and_ignored_otherwise(scenario_timeline):
     data = scenario_timeline() | {"notes": ["x"], "bucket_minutes": 1}
     data["changes"][0] |= {"suspicion": 0.4, "explains": []}
     data["shifts"][0] |= {"worse": True, "unit": "ms", "p_value": 0.0001}
@@ -80,7 +85,7 @@ def test_extra_fields_are_read_where_known_and_ignored_otherwise():
         ),
     ],
 )
-def test_a_malformed_timeline_names_the_field(change, message):
+def test_a_malformed_timeline_names_the_field(scenario_timeline, change, message):
     data = scenario_timeline()
     change(data)
     with pytest.raises(BadTimeline) as error:
@@ -90,7 +95,7 @@ def test_a_malformed_timeline_names_the_field(change, message):
     )
 
 
-def test_timeline_files(tmp_path):
+def test_timeline_files(scenario_timeline, tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(scenario_timeline()))
     assert load_timeline(good).lb == "shop-alb"

@@ -476,18 +476,29 @@ def test_manifest_lists_the_files_behind_the_window(db):
     )
     given(
         db,
+        "ingested_files",
+        [
+            {"source_file": "s3://trail/t1.json.gz", "kind": "cloudtrail", "lines": 9, "rows": 2, "rejected": 1},
+            {"source_file": "s3://trail/t2.json.gz", "kind": "cloudtrail", "lines": 5, "rows": 0, "rejected": 0},
+        ],
+    )
+    given(
+        db,
         "api_calls",
         [
             {"event_id": "e1", "event_time": ts("2026-11-20T10:05:00Z"), "source_file": "s3://trail/t1.json.gz"},
             {"event_id": "e2", "event_time": ts("2026-11-20T09:05:00Z"), "source_file": "s3://trail/t1.json.gz"},
+            {"event_id": "e3", "event_time": ts("2026-11-20T10:06:00Z"), "source_file": "lookup-events:us-east-1"},
         ],
     )
     rows = run(db, "manifest", lb="a", since=ts("2026-11-20T10:00:00Z"), until=ts("2026-11-20T11:00:00Z"))
-    assert [(r["source_file"], r["kind"], r["rows"], r["rejected"], r["rows_in_window"]) for r in rows] == [
-        ("/logs/with_rows.log", "alb", 2, 1, 2),
-        ("/logs/quiet.log", "alb", 0, 1, 0),
-        ("/logs/unnamed.log", "alb", 1, 1, 1),
-        ("s3://trail/t1.json.gz", "cloudtrail", 2, None, 1),
+    assert [(r["source_file"], r["kind"], r["lines"], r["rows"], r["rejected"], r["rows_in_window"]) for r in rows] == [
+        ("/logs/with_rows.log", "alb", 3, 2, 1, 2),
+        ("/logs/quiet.log", "alb", 1, 0, 1, 0),
+        ("/logs/unnamed.log", "alb", 2, 1, 1, 1),
+        ("lookup-events:us-east-1", "cloudtrail", None, 1, None, 1),
+        ("s3://trail/t1.json.gz", "cloudtrail", 9, 2, 1, 1),
+        ("s3://trail/t2.json.gz", "cloudtrail", 5, 0, 0, 0),
     ]
 
 

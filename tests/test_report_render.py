@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import re
 from html.parser import HTMLParser
@@ -17,7 +18,6 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, load
 from report_scenario import FORMULA_UA, MARKUP_DOMAIN, MARKUP_PATH, SCRIPT_UA
-from report_scenario import timeline as scenario_timeline
 
 from correlate.present.render import csv_safe, to_text
 from correlate.report import narrative
@@ -31,7 +31,7 @@ from correlate.report.render import (
     render_markdown,
     write_report,
 )
-from correlate.report.timeline import Timeline
+from correlate.report.timeline import Timeline, load_timeline
 from correlate.store.database import Database
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "report" / "shop-alb.md"
@@ -41,7 +41,7 @@ GENERATED_AT = dt.datetime(2026, 11, 21, 9, 30)
 @pytest.fixture(scope="module")
 def report(report_scenario) -> ReportData:
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        return gather(db, ReportOptions("shop-alb"), Timeline.from_dict(scenario_timeline()))
+        return gather(db, ReportOptions("shop-alb"), load_timeline(report_scenario.timeline_file))
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_the_summary_says_what_moved_when_by_how_much_and_who(report):
         "72 requests (15.52%) were affected: a 5xx, or slower than the 269 ms p99 before.",
         "p99 target latency was 3,849 ms during the incident, 269 ms before.",
         "The most suspect change is RegisterTargets at 14:05:12 UTC by user/bob (terraform): registered "
-        "10.0.20.23:9000 in target group api (suspicion 0.91).",
+        "1 target (10.0.20.23:9000) in api (suspicion 0.91).",
         "DeregisterTargets at 14:31:40 UTC by user/alice undid it.",
     ]
 
@@ -108,17 +108,22 @@ def test_the_timeline_section(report):
         (
             "14:05:12",
             "change",
-            "#1 RegisterTargets: registered 10.0.20.23:9000 in target group api — most suspect",
+            "#1 RegisterTargets: registered 1 target (10.0.20.23:9000) in api — most suspect",
         ),
         ("14:06:00", "shift", "Shift: p99 target latency rose from 110 ms to 3,600 ms (×33)"),
         ("14:06:00", "shift", "Shift: 5xx rate rose from 0.30% to 6.90% (×23)"),
         ("14:06:18", "error", "First 5xx (502)"),
-        ("14:20:45", "failed", "#4 ModifyLoadBalancerAttributes FAILED (AccessDenied): nothing changed"),
+        (
+            "14:20:45",
+            "failed",
+            "#4 ModifyLoadBalancerAttributes FAILED (AccessDenied), nothing changed: "
+            "idle_timeout.timeout_seconds → 120",
+        ),
         ("14:31:02", "error", "Last 5xx (502)"),
         (
             "14:31:40",
             "rollback",
-            "#2 Rollback: DeregisterTargets: deregistered 10.0.20.23:9000 from target group api",
+            "#2 Rollback: DeregisterTargets: deregistered 1 target (10.0.20.23:9000) from api",
         ),
         ("14:32:00", "shift", "Shift: p99 target latency fell from 3,600 ms to 112 ms (÷32)"),
         ("14:32:00", "shift", "Shift: 5xx rate fell from 6.90% to 0.20% (÷35)"),
@@ -127,7 +132,7 @@ def test_the_timeline_section(report):
 
 
 def test_a_window_without_a_shift_or_a_suspect(report_scenario):
-    quiet = scenario_timeline() | {"shifts": []}
+    quiet = json.loads(report_scenario.timeline_file.read_text()) | {"shifts": []}
     for change in quiet["changes"]:
         change["suspicion"] = min(change["suspicion"], 0.2)
     with Database.open(str(report_scenario.db_path), read_only=True) as db:

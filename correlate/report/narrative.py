@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,6 +223,8 @@ class Entry:
     detail: str
 
 
+# CloudTrail ingestion starts the summary of a failed call with this; the timeline says it its own way
+_NOT_APPLIED = re.compile(r"^not applied \([^)]*\):\s*")
 _KIND_ORDER = {"change": 0, "failed": 0, "rollback": 0, "shift": 1, "error": 2, "recovery": 3}
 
 
@@ -234,7 +237,10 @@ def timeline_entries(report: ReportData) -> list[Entry]:
             continue
         who = short_actor(change.actor) + (f" ({change.actor_kind})" if change.actor_kind else "")
         if change.failed:
-            kind, what = "failed", f"#{number} {change.event_name} FAILED ({change.error_code}): nothing changed"
+            attempted = _NOT_APPLIED.sub("", change.summary or "")
+            kind = "failed"
+            what = f"#{number} {change.event_name} FAILED ({change.error_code}), nothing changed"
+            what += f": {attempted}" if attempted else ""
         elif change.event_id == rollback:
             kind, what = "rollback", f"#{number} Rollback: {change_text(change)}"
         else:
@@ -328,6 +334,12 @@ def caveats(report: ReportData) -> list[str]:
         found.append(
             f"{rejected:,} line{'s' if rejected != 1 else ''} of these files could not be read and are not counted; "
             'see them with: correlate sql "select * from rejects"'
+        )
+    trail_rejected = sum(record["rejected"] or 0 for record in manifest if record["kind"] == "cloudtrail")
+    if trail_rejected:
+        found.append(
+            f"{trail_rejected:,} CloudTrail record{'s' if trail_rejected != 1 else ''} could not be read; a change "
+            'among them is missing. See them with: correlate sql "select * from rejects"'
         )
     filtered = sorted({record["filter"] for record in logs if record["filter"]})
     if filtered:

@@ -1,9 +1,12 @@
 -- query: manifest
 -- shows: every input object the report's figures rest on: the load balancer's access-log files whose
---   rows or interval fall in the window, and the CloudTrail files events were kept from
+--   rows or interval fall in the window, and every CloudTrail file loaded
 -- params: lb, since, until
 -- columns: source_file, kind, node_ip, interval_end, lines, rows, rejected, rows_in_window, filter
--- lines = rows + rejected + filtered (rows outside the --since/--until/--lb the file was loaded with).
+-- Access logs: lines = rows + rejected + filtered (rows outside the --since/--until/--lb the file was
+-- loaded with). CloudTrail: lines are records, rows the records kept (ELB and related services);
+-- rows_in_window counts the events first seen in that file (a re-delivered event counts once);
+-- events read through LookupEvents appear as lookup-events:REGION.
 with log_rows as (
     select
         source_file,
@@ -44,19 +47,32 @@ log_files as (
             and ingested_files.interval_end - interval 5 minute < $until
         )
 ),
-trail_files as (
+trail_calls as (
     select
         source_file,
+        count(*) as events,
+        count(*) filter (where event_time >= $since and event_time < $until) as events_in_window
+    from api_calls
+    group by source_file
+),
+trail_ledger as (
+    select *
+    from ingested_files
+    where kind = 'cloudtrail'
+),
+trail_files as (
+    select
+        coalesce(trail_ledger.source_file, trail_calls.source_file) as source_file,
         'cloudtrail' as kind,
         null::varchar as node_ip,
         null::timestamp as interval_end,
-        null::bigint as lines,
-        count(*) as rows,
-        null::bigint as rejected,
-        count(*) filter (where event_time >= $since and event_time < $until) as rows_in_window,
-        null::varchar as filter
-    from api_calls
-    group by source_file
+        trail_ledger.lines as lines,
+        coalesce(trail_ledger.rows, trail_calls.events) as rows,
+        trail_ledger.rejected as rejected,
+        coalesce(trail_calls.events_in_window, 0) as rows_in_window,
+        trail_ledger.filter as filter
+    from trail_ledger
+    full outer join trail_calls on trail_calls.source_file = trail_ledger.source_file
 )
 select
     source_file,
