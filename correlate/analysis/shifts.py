@@ -64,6 +64,7 @@ class DetectionParameters:
     p50_min_samples: int = 20
     p99_min_samples: int = 100
     rate_min_requests: int = 20
+    rate_min_events: int = 10
     latency_min_ratio: float = 1.5
     latency_min_delta_ms: float = 5.0
     rate_min_delta: float = 0.01
@@ -245,9 +246,50 @@ def breakpoints(values: np.ndarray, sigma_floor: float, params: DetectionParamet
     return [int(b) for b in found[:-1]]
 
 
+def refine(metric: MetricSeries, valid: np.ndarray, points: list[int], params: DetectionParameters) -> list[int]:
+    """Move each count or rate change point to where the exact likelihood (Poisson for counts,
+    binomial for rates) splits its two neighbouring segments best. With few events per bucket the
+    least-squares proposal can land a few buckets off; this puts it back where the data turns."""
+    if metric.numerator is None:
+        return points
+    k = metric.numerator[valid].astype(float)
+    n = metric.denominator[valid].astype(float) if metric.denominator is not None else metric.coverage[valid]
+    edges = [0, *points, len(valid)]
+    refined = []
+    for i, point in enumerate(points):
+        low = max(edges[i] + params.min_segment_buckets, point - params.window_buckets // 3)
+        high = min(edges[i + 2] - params.min_segment_buckets, point + params.window_buckets // 3)
+        if high <= low:
+            refined.append(point)
+            continue
+        segment_k = k[edges[i] : edges[i + 2]]
+        segment_n = n[edges[i] : edges[i + 2]]
+        cumulative_k = np.concatenate([[0.0], np.cumsum(segment_k)])
+        cumulative_n = np.concatenate([[0.0], np.cumsum(segment_n)])
+        candidates = np.arange(low, high + 1) - edges[i]
+        left_k, left_n = cumulative_k[candidates], cumulative_n[candidates]
+        right_k, right_n = cumulative_k[-1] - left_k, cumulative_n[-1] - left_n
+        binomial = metric.denominator is not None
+        score = _log_likelihood(left_k, left_n, binomial) + _log_likelihood(right_k, right_n, binomial)
+        refined.append(int(candidates[int(np.argmax(score))]) + edges[i])
+    return refined
+
+
+def _log_likelihood(k: np.ndarray, n: np.ndarray, binomial: bool) -> np.ndarray:
+    """Maximised log-likelihood of k events in n trials (binomial) or n minutes (Poisson)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, k / np.maximum(n, 1e-12), 0.0)
+        events = np.where(k > 0, k * np.log(np.maximum(rate, 1e-300)), 0.0)
+        if binomial:
+            rest = np.where(n - k > 0, (n - k) * np.log(np.maximum(1 - rate, 1e-300)), 0.0)
+            return events + rest
+        return events - k
+
+
 def detect(series: SeriesSet, metric: MetricSeries, params: DetectionParameters) -> list[Shift]:
     valid = np.flatnonzero(~np.isnan(metric.transformed))
     points = breakpoints(metric.transformed[valid], metric.sigma_floor, params)
+    points = refine(metric, valid, points, params)
     edges = [0, *points, len(valid)]
     shifts = []
     for i, point in enumerate(points):
@@ -391,6 +433,8 @@ def _judge_rate(series, metric: MetricSeries, before, after, params: DetectionPa
     change = (p2 + 0.001) / (p1 + 0.001)
     if abs(p2 - p1) < min_delta or 1 / min_ratio < change < min_ratio:
         return None
+    if (k2 if p2 > p1 else k1) < params.rate_min_events:
+        return None  # a rate built on a handful of events is noise
     statistic, _, _, _ = stats.chi2_contingency([[k1, n1 - k1], [k2, n2 - k2]], correction=False)
     dispersion = max(1.0, _dispersion(numerator, denominator, before), _dispersion(numerator, denominator, after))
     p_value = float(stats.chi2.sf(statistic / dispersion, 1))

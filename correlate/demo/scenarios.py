@@ -442,7 +442,7 @@ def idle_timeout(start: dt.datetime) -> Scenario:
 def traffic_surge(start: dt.datetime) -> Scenario:
     s = Scenario("traffic-surge", "Traffic surge with no change behind it", ALB_NAME, start, start + INCIDENT_AFTER)
     for step in range(6):  # the surge ramps up over a minute
-        s.effect(10 * step, lambda w, level=1.0 + 0.3 * (step + 1): setattr(w.alb, "traffic", level))
+        s.effect(10 * step, lambda w, level=1.0 + 0.2 * (step + 1): setattr(w.alb, "traffic", level))
     new_task = ("10.0.1.17",)
     s.add(*register_targets(s.at(150), ECS, WEB, new_task))  # the service scales out, after the surge
     s.effect(185, lambda w: w.alb.serving[WEB.name].extend(new_task))

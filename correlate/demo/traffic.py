@@ -36,7 +36,7 @@ from correlate.demo.scenarios import Scenario, World, initial_world
 EPOCH = dt.datetime(1970, 1, 1)
 FILE_MINUTES = 5
 BASE_LOAD = {WEB.name: 0.4, API.name: 0.3}  # utilisation of each target group at the base rate
-SLOW_EXPORT_SHARE = 0.04  # of API requests: report exports that take 8-40 s
+SLOW_EXPORT_SHARE = 0.03  # of API requests: report exports that take 8-40 s
 
 
 class Weighted:

@@ -30,6 +30,7 @@ class ChangeRecord:
     error_code: str | None
     summary: str | None
     event_source: str | None = None
+    api_version: str | None = None
     category: str | None = None
     listener_port: int | None = None
     target_group: str | None = None
@@ -97,6 +98,7 @@ def changes_between(db: Database, lb: str, since: dt.datetime, until: dt.datetim
             changes.error_code,
             changes.summary,
             coalesce(changes.event_source, api_calls.event_source) as event_source,
+            coalesce(changes.api_version, api_calls.api_version) as api_version,
             changes.category,
             changes.listener_port,
             changes.target_group,
