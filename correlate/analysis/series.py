@@ -100,11 +100,17 @@ class Latency:
 
 def pooled_quantile(histogram: np.ndarray, q: float) -> float:
     """Nearest-rank quantile (ms) of a histogram (counts per bin); NaN when empty."""
+    found = quantile_bin(histogram, q)
+    return math.nan if found is None else float(bin_value(found))
+
+
+def quantile_bin(histogram: np.ndarray, q: float) -> int | None:
+    """The bin holding the nearest-rank quantile of a histogram; None when empty."""
     total = histogram.sum()
     if total <= 0:
-        return math.nan
+        return None
     rank = max(1, math.ceil(q * total - 1e-9))
-    return float(bin_value(int(np.searchsorted(np.cumsum(histogram), rank))))
+    return int(np.searchsorted(np.cumsum(histogram), rank))
 
 
 @dataclass(frozen=True, slots=True)

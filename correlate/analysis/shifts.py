@@ -9,7 +9,9 @@ Each series (a metric of a slice, per time bucket) goes through the same three s
    BIC-like penalty `penalty_beta * ln(n)`;
 3. keep a proposal only when the buckets before and after it (up to `window_buckets` each side, never
    across a neighbouring change point) differ both enough to matter (`min_*` thresholds) and
-   significantly (`alpha`): Mann-Whitney U on per-bucket values for latency and traffic, a
+   significantly (`alpha`): Mann-Whitney U on per-bucket values for latency and traffic (for latency
+   also the share of requests slower than the before-window quantile must move, by a two-proportion
+   test), a
    two-proportion chi-square test for rates and shares, its statistic divided by the overdispersion the
    buckets show (real traffic varies more than a binomial); for latency, a seeded bootstrap over
    buckets gives a 95 % interval for the after/before ratio.
@@ -29,7 +31,7 @@ import numpy as np
 import ruptures
 from scipy import stats
 
-from correlate.analysis.series import LB, Latency, Scope, SeriesSet, SliceSeries, pooled_quantile
+from correlate.analysis.series import LB, Latency, Scope, SeriesSet, SliceSeries, pooled_quantile, quantile_bin
 
 # metric -> (family, unit, what it measures)
 METRICS = {
@@ -59,7 +61,7 @@ class DetectionParameters:
     min_segment_buckets: int = 3
     window_buckets: int = 30
     test_min_buckets: int = 5
-    alpha: float = 0.01
+    alpha: float = 0.001
     clip_sigmas: float = 6.0
     p50_min_samples: int = 20
     p99_min_samples: int = 100
@@ -377,9 +379,36 @@ def _judge_latency(series: SeriesSet, metric: MetricSeries, before, after, param
     test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
     if not test.pvalue < params.alpha:
         return None
+    if not _tail_moved(series, metric.latency, q, before, after, after_value > before_value, params):
+        return None
     interval = _bootstrap_ratio(metric.latency, q, before, after, params)
     strength = min(1.0, abs(math.log(change)) / math.log(10))
     return before_value, after_value, float(test.pvalue), "Mann-Whitney U on per-bucket quantiles", strength, interval
+
+
+def _tail_moved(series: SeriesSet, latency: Latency, q: float, before, after, up: bool, params) -> bool:
+    """A quantile can jump on noise when a rare slow kind of request sits near it (a p99 flips
+    between the normal tail and a 1 % of 20-second exports). Check the requests themselves: the
+    share slower than the before-window quantile must move by `latency_min_ratio` the same way,
+    significantly, with the overdispersion across buckets taken into account."""
+    threshold = quantile_bin(latency.histogram(int(before[0]), int(before[-1]) + 1), q)
+    if threshold is None:
+        return False
+    slower = latency.bin > threshold
+    above = np.bincount(latency.bucket[slower], weights=latency.count[slower], minlength=series.buckets)
+    total = latency.samples(series.buckets).astype(float)
+    k1, n1 = float(above[before].sum()), float(total[before].sum())
+    k2, n2 = float(above[after].sum()), float(total[after].sum())
+    if min(n1, n2) == 0 or k1 + k2 == 0 or k1 + k2 == n1 + n2:
+        return False
+    share1, share2 = k1 / n1, k2 / n2
+    if up and not share2 >= share1 * params.latency_min_ratio:
+        return False
+    if not up and not share2 * params.latency_min_ratio <= share1:
+        return False
+    statistic, _, _, _ = stats.chi2_contingency([[k1, n1 - k1], [k2, n2 - k2]], correction=False)
+    dispersion = max(1.0, _dispersion(above, total, before), _dispersion(above, total, after))
+    return bool(stats.chi2.sf(statistic / dispersion, 1) < params.alpha)
 
 
 def _bootstrap_ratio(latency: Latency, q: float, before, after, params: DetectionParameters):
