@@ -491,12 +491,13 @@ def _scale(unit: str):
 def _preceding(
     change: ChangeRecord, resources: Resources, shifts: Sequence[Shift], series: SeriesSet, lag: float
 ) -> list[Shift]:
-    """Shifts for the worse that this change would fit, but that began before it."""
+    """Shifts for the worse that this change would fit, but that began before it (up to 15 minutes, or
+    its allowed lag, before)."""
     bucket = series.bucket_minutes * 60.0
     found = []
     for shift in shifts:
         lag_seconds = (shift.at - change.event_time).total_seconds()
-        if shift.kind != "health" or not shift.worse or not -(lag + bucket) <= lag_seconds < -bucket:
+        if shift.kind != "health" or not shift.worse or not -max(lag + bucket, 900.0) <= lag_seconds < -bucket:
             continue
         scope, _ = scope_fit(resources, shift, shifts, series)
         if scope * affinity(change, resources, shift) >= 0.3:

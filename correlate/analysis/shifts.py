@@ -429,9 +429,9 @@ def _bootstrap_ratio(latency: Latency, q: float, before, after, params: Detectio
         return np.where(total[..., 0] > 0, values, np.nan)
 
     def statistic(before_picks, after_picks, axis=-1):
-        return (quantiles(after_rows, after_picks.astype(int)) + 1.0) / (
-            quantiles(before_rows, before_picks.astype(int)) + 1.0
-        )
+        below = quantiles(before_rows, before_picks.astype(int))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(below > 0, quantiles(after_rows, after_picks.astype(int)) / below, np.nan)
 
     result = stats.bootstrap(
         (np.arange(len(before_rows)), np.arange(len(after_rows))),
