@@ -4,6 +4,7 @@ key layout: `AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<re
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gzip
 import random
@@ -43,9 +44,13 @@ class Call:
 def record(call: Call, rng: random.Random) -> dict[str, Any]:
     """The CloudTrail record of a call; ids come from `rng`, so a seed gives the same records."""
     principal = call.principal
+    identity = copy.deepcopy(principal.identity)
+    attributes = identity.get("sessionContext", {}).get("attributes")
+    if attributes is not None:  # the session began a while before the call
+        attributes["creationDate"] = (call.at - dt.timedelta(minutes=47)).strftime("%Y-%m-%dT%H:%M:%SZ")
     body: dict[str, Any] = {
         "eventVersion": "1.11",
-        "userIdentity": principal.identity,
+        "userIdentity": identity,
         "eventTime": call.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": call.source,
         "eventName": call.event_name,

@@ -83,7 +83,7 @@ def _sso(user: str, permission_set: str, suffix: str) -> dict:
                 "accountId": ACCOUNT,
                 "userName": role,
             },
-            "attributes": {"creationDate": "2026-11-20T12:58:31Z", "mfaAuthenticated": "false"},
+            "attributes": {"creationDate": "", "mfaAuthenticated": "false"},
         },
     }
 
@@ -102,7 +102,7 @@ def _service_role(service: str, role: str, session: str, principal_id: str) -> d
                 "accountId": ACCOUNT,
                 "userName": role,
             },
-            "attributes": {"creationDate": "2026-11-20T13:01:07Z", "mfaAuthenticated": "false"},
+            "attributes": {"creationDate": "", "mfaAuthenticated": "false"},
         },
         "invokedBy": service,
     }
@@ -147,7 +147,7 @@ TERRAFORM = Principal(
                 "accountId": ACCOUNT,
                 "userName": "terraform-deploy",
             },
-            "attributes": {"creationDate": "2026-11-20T13:40:02Z", "mfaAuthenticated": "false"},
+            "attributes": {"creationDate": "", "mfaAuthenticated": "false"},
         },
     },
     "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.80.0 "
