@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from correlate.demo import DemoFiles, Rates, generate
+from correlate.demo import DemoFiles, Rates, generate, scenario
 from correlate.demo.fleet import ACCOUNT, REGION
 from correlate.pipeline.logs import ingest_logs
 from correlate.sources import expand_sources
@@ -98,9 +98,9 @@ def insert(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
 
 
 def load_scenario(db: Database, kind: str, seed: int, root: Path, rates: Rates = TEST_RATES) -> DemoFiles:
-    """Generate the scenario (hour-long log files, to load fast), ingest its access logs, and insert the
-    oracle's changes."""
-    files = generate(kind, seed, root, rates, file_minutes=1440)
+    """Generate the scenario (the subject load balancer's logs only, in day-long files, to load fast),
+    ingest its access logs, and insert the oracle's changes."""
+    files = generate(kind, seed, root, rates, file_minutes=1440, only=scenario(kind, seed).subject)
     ingest_logs(LogStore(db), expand_sources([str(root / "AWSLogs")], (".log", ".log.gz")))
     changes, calls = oracle_rows(files)
     insert(db, "changes", changes)

@@ -27,12 +27,14 @@ class DemoFiles:
     records: tuple[dict, ...]  # the CloudTrail records, in the scenario's event order
 
 
-def generate(kind: str, seed: int, root: Path, rates: Rates | None = None, file_minutes: int = 5) -> DemoFiles:
+def generate(
+    kind: str, seed: int, root: Path, rates: Rates | None = None, file_minutes: int = 5, only: str | None = None
+) -> DemoFiles:
     """Write the scenario's access logs and trail files under `root` (files already there with the
-    same bytes are left alone)."""
+    same bytes are left alone). `only` names the one load balancer whose logs to write (tests)."""
     built = scenario(kind, seed)
     ids = random.Random(f"trail:{kind}:{seed}")
     records = tuple(record(event.call, ids) for event in built.events)
-    logs = write_logs(built, root, rates or Rates(), seed, file_minutes)
+    logs = write_logs(built, root, rates or Rates(), seed, file_minutes, only)
     trail = write_trail(list(records), root, random.Random(f"trail-files:{kind}:{seed}"))
     return DemoFiles(built, root, tuple(logs), tuple(trail), records)

@@ -362,17 +362,27 @@ def clb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
         yield Line(t, node, " ".join(fields))
 
 
-def write_logs(scenario: Scenario, root: Path, rates: Rates, seed: int, file_minutes: int = FILE_MINUTES) -> list[Path]:
-    """Both load balancers' access logs, in files of `file_minutes` per node (AWS writes 5-minute
-    files; tests use longer ones to load faster), under root/AWSLogs/..."""
+def write_logs(
+    scenario: Scenario,
+    root: Path,
+    rates: Rates,
+    seed: int,
+    file_minutes: int = FILE_MINUTES,
+    only: str | None = None,
+) -> list[Path]:
+    """Both load balancers' access logs (or `only` one of them), in files of `file_minutes` per node
+    (AWS writes 5-minute files; tests use longer ones to load faster), under root/AWSLogs/..."""
     written: list[Path] = []
     names = random.Random(f"files:{scenario.kind}:{seed}")
     alb_file_id = ALB_ID.replace("/", ".")  # app.NAME.ID
     streams = (
-        (alb_lines(scenario, rates.alb, random.Random(f"alb:{scenario.kind}:{seed}")), alb_file_id, True),
-        (clb_lines(scenario, rates.clb, random.Random(f"clb:{scenario.kind}:{seed}")), CLB_NAME, False),
+        (ALB_ID.split("/")[1], alb_file_id, True, alb_lines, rates.alb),
+        (CLB_NAME, CLB_NAME, False, clb_lines, rates.clb),
     )
-    for lines, lb_part, compressed in streams:
+    for name, lb_part, compressed, make_lines, rate in streams:
+        if only is not None and name != only:
+            continue
+        lines = make_lines(scenario, rate, random.Random(f"{'alb' if compressed else 'clb'}:{scenario.kind}:{seed}"))
         files: dict[tuple[str, float], list[Line]] = {}
         for line in lines:
             end = (math.floor(line.time / (file_minutes * 60)) + 1) * file_minutes * 60
