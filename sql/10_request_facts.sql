@@ -30,13 +30,8 @@ with base as (
         ssl_cipher,
         elb_status_code,
         target_status_code,
-        request_processing_time,
         target_processing_time,
-        response_processing_time,
-        case
-            when target_ip is not null or target_group_arn is not null
-                then round(target_processing_time * 1000, 3)
-        end as target_ms,
+        target_ip is not null or target_group_arn is not null as has_target,
         coalesce(
             elb_status_code is not null
             and (target_status_code is null or target_status_code <> elb_status_code),
@@ -53,13 +48,12 @@ with base as (
 judged as (
     select
         *,
+        is_lb_generated and elb_status_code between 500 and 599 as is_elb_5xx,
+        coalesce(target_status_code between 500 and 599, false) as is_target_5xx,
         has_missing_timing
-        and not coalesce(
-            (is_lb_generated and elb_status_code < 400)
-            or actions_executed like '%redirect%'
-            or actions_executed like '%fixed-response%',
-            false
-        ) as is_incomplete
+        and not (is_lb_generated and elb_status_code < 400)
+        and not coalesce(actions_executed like '%redirect%' or actions_executed like '%fixed-response%', false)
+            as is_incomplete
     from base
 )
 select
@@ -80,18 +74,15 @@ select
     target_status_code,
     (elb_status_code // 100)::varchar || 'xx' as status_class,
     is_lb_generated,
-    coalesce(is_lb_generated and elb_status_code between 500 and 599, false) as is_elb_5xx,
-    coalesce(target_status_code between 500 and 599, false) as is_target_5xx,
+    is_elb_5xx,
+    is_target_5xx,
     coalesce(elb_status_code between 400 and 499, false) as is_4xx,
     is_incomplete,
-    (
-        coalesce(is_lb_generated and elb_status_code between 500 and 599, false)
-        or coalesce(target_status_code between 500 and 599, false)
-        or is_incomplete
-    ) as is_error,
-    target_ms,
+    is_elb_5xx or is_target_5xx or is_incomplete as is_error,
+    case when has_target then round(target_processing_time * 1000, 3) end as target_ms,
     case
-        when target_ms < 16 then floor(target_ms)::integer
-        when target_ms >= 16 then 16 + floor(ln(target_ms / 16) * 20)::integer
+        when not has_target then null
+        when target_processing_time < 0.016 then floor(target_processing_time * 1000 + 1e-6)::integer
+        else 16 + floor(ln(target_processing_time * 62.5) * 20)::integer
     end as latency_bin
 from judged;

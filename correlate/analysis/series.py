@@ -281,6 +281,10 @@ class _Counts:
         self.bucket = bucket
         self.buckets = buckets
         self.columns = {name: _ints(cells.column(name)) for name in COUNT_FIELDS}
+        if "latency_bin" in cells.column_names:
+            bins = cells.column("latency_bin")
+            self.has_bin = pc.is_valid(bins).to_numpy(zero_copy_only=False)
+            self.bins = _ints(bins)
 
     def sum(self, name: str, mask: np.ndarray | None) -> np.ndarray:
         bucket = self.bucket if mask is None else self.bucket[mask]
@@ -291,12 +295,8 @@ class _Counts:
         return {name: self.sum(name, mask) for name in COUNT_FIELDS}
 
     def back_slice(self, scope: Scope, mask: np.ndarray | None, parent: Scope | None = None) -> SliceSeries:
-        bins = self.cells.column("latency_bin")
-        has_bin = pc.is_valid(bins).to_numpy(zero_copy_only=False)
-        if mask is not None:
-            has_bin = has_bin & mask
-        bin_values = _ints(bins)[has_bin]
-        latency = _latency(self.bucket[has_bin], bin_values, self.columns["requests"][has_bin])
+        has_bin = self.has_bin if mask is None else self.has_bin & mask
+        latency = _latency(self.bucket[has_bin], self.bins[has_bin], self.columns["requests"][has_bin])
         return SliceSeries(scope, **self.counts(mask), latency=latency, parent=parent)
 
     def front_slice(self, scope: Scope, mask: np.ndarray, total: np.ndarray | None) -> SliceSeries:
