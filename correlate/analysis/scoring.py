@@ -173,7 +173,10 @@ def score_change(
     explanation = combine(attributions)
     suspicion = round(applied * plausibility * explanation, 3)
     preceding = _preceding(change, resources, shifts, series, lag)
-    evidence = _evidence(change, applied, plausibility, plausibility_note, attributions, preceding, shifts, lag)
+    covered = _logs_cover(change, series)
+    evidence = _evidence(
+        change, applied, plausibility, plausibility_note, attributions, preceding, shifts, lag, covered
+    )
     kept = tuple(a for a in attributions if a.score >= 0.05)
     return ScoredChange(change, suspicion, evidence, applied, plausibility, resources.categories, kept)
 
@@ -514,6 +517,7 @@ def _evidence(
     preceding: list[Shift],
     shifts: Sequence[Shift],
     lag: float,
+    covered: bool,
 ) -> tuple[str, ...]:
     if applied < 1:
         return (f"the call failed ({change.error_code}): nothing was changed",)
@@ -535,7 +539,9 @@ def _evidence(
             f"counter-evidence: {describe_shift(first)} began at {first.at:%H:%M}, "
             f"{-_minutes(change, first)} min before the change"
         )
-    if not strong:
+    if not strong and not covered:
+        lines.append(f"the access logs of {change.lb} do not cover the minutes around it, so its effect is unknown")
+    elif not strong:
         window = dt.timedelta(seconds=lag)
         after = [s for s in shifts if s.kind == "health" and dt.timedelta(0) <= s.at - change.event_time <= window]
         if after:
@@ -543,6 +549,13 @@ def _evidence(
         else:
             lines.append(f"no metric of {change.lb} moved within {int(lag // 60)} min after it")
     return tuple(lines)
+
+
+def _logs_cover(change: ChangeRecord, series: SeriesSet) -> bool:
+    """Do the logs have traffic on both sides of the change?"""
+    if series.traffic_from is None or series.traffic_until is None:
+        return False
+    return series.traffic_from < change.event_time < series.traffic_until + dt.timedelta(minutes=1)
 
 
 def _families(shifts: Sequence[Shift]) -> str:

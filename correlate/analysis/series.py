@@ -139,6 +139,8 @@ class SeriesSet:
     bucket_minutes: int
     slices: tuple[SliceSeries, ...]
     target_groups: dict[str, str] = field(default_factory=dict)  # target group name -> ARN
+    traffic_from: dt.datetime | None = None  # first and last minute with requests: outside them the
+    traffic_until: dt.datetime | None = None  # logs say nothing, which is not the same as zero traffic
 
     def time(self, bucket: int) -> dt.datetime:
         return self.start + dt.timedelta(minutes=bucket * self.bucket_minutes)
@@ -221,7 +223,10 @@ def build_series(
         value_codes, values = codes(front.column(column))
         for code in sorted(range(len(values)), key=lambda c: _natural(values[c])):
             slices.append(front_counts.front_slice(Scope(kind, values[code]), value_codes == code, total))
-    return SeriesSet(lb, start, buckets, bucket_minutes, tuple(slices), target_groups)
+    busy = np.flatnonzero(np.bincount(back_minute, weights=requests, minlength=span) > 0)
+    traffic_from = first_minute + dt.timedelta(minutes=int(busy[0])) if len(busy) else None
+    traffic_until = first_minute + dt.timedelta(minutes=int(busy[-1])) if len(busy) else None
+    return SeriesSet(lb, start, buckets, bucket_minutes, tuple(slices), target_groups, traffic_from, traffic_until)
 
 
 def target_group_name(arn: str) -> str:

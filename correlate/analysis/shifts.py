@@ -145,9 +145,9 @@ def metric_series(series: SeriesSet, params: DetectionParameters) -> list[Metric
         if kind in ("listener", "domain", "ssl_protocol") and not several[kind]:
             continue
         if kind in ("lb", "listener", "domain"):
-            out.append(_counts(slice_, coverage, "health"))
+            out.append(_counts(slice_, coverage, "health", series.bucket_minutes))
         if kind in ("target_group", "target"):
-            out.append(_counts(slice_, coverage, "distribution"))
+            out.append(_counts(slice_, coverage, "distribution", series.bucket_minutes))
         if slice_.latency is not None:
             out.append(_quantile(slice_, series.buckets, 0.5, "p50_target_ms", params.p50_min_samples))
             if kind != "target":
@@ -164,18 +164,26 @@ def metric_series(series: SeriesSet, params: DetectionParameters) -> list[Metric
 
 
 def _coverage(series: SeriesSet) -> np.ndarray:
-    """Minutes of each bucket inside the window (the first and last buckets may be partial)."""
-    return np.full(series.buckets, float(series.bucket_minutes))
+    """Minutes of each bucket between the load balancer's first and last minute with traffic (the
+    first and last buckets may be partial; buckets outside have none). Before its first request and
+    after its last, the logs say nothing: that is missing data, not zero traffic."""
+    if series.traffic_from is None or series.traffic_until is None:
+        return np.zeros(series.buckets)
+    starts = np.array([(series.time(b) - series.traffic_from).total_seconds() / 60 for b in range(series.buckets)])
+    ends = starts + series.bucket_minutes
+    span = (series.traffic_until - series.traffic_from).total_seconds() / 60 + 1
+    return np.clip(np.minimum(ends, span) - np.maximum(starts, 0), 0, None)
 
 
-def _counts(slice_: SliceSeries, coverage: np.ndarray, kind: str) -> MetricSeries:
-    per_minute = slice_.requests / coverage
+def _counts(slice_: SliceSeries, coverage: np.ndarray, kind: str, bucket_minutes: int) -> MetricSeries:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_minute = np.where(coverage > 0, slice_.requests / np.maximum(coverage, 1e-9), np.nan)
     return MetricSeries(
         "requests_per_min",
         slice_.scope,
         kind,
         per_minute,
-        np.sqrt(slice_.requests.astype(float)),
+        np.sqrt(per_minute * bucket_minutes),  # the count a whole bucket would have; NaN outside the data
         sigma_floor=0.5,
         coverage=coverage,
         numerator=slice_.requests,
