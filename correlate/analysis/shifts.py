@@ -69,6 +69,7 @@ class DetectionParameters:
     rate_min_events: int = 10
     latency_min_ratio: float = 1.5
     latency_min_delta_ms: float = 5.0
+    median_share_min_delta: float = 0.1
     rate_min_delta: float = 0.01
     rate_min_ratio: float = 2.0
     share_min_delta: float = 0.02
@@ -397,8 +398,9 @@ def _judge_latency(series: SeriesSet, metric: MetricSeries, before, after, param
 def _tail_moved(series: SeriesSet, latency: Latency, q: float, before, after, up: bool, params) -> bool:
     """A quantile can jump on noise when a rare slow kind of request sits near it (a p99 flips
     between the normal tail and a 1 % of 20-second exports). Check the requests themselves: the
-    share slower than the before-window quantile must move by `latency_min_ratio` the same way,
-    significantly, with the overdispersion across buckets taken into account."""
+    share slower than the before-window quantile must move the same way (for p99 by
+    `latency_min_ratio`, for p50 by `median_share_min_delta`), significantly, with the overdispersion
+    across buckets taken into account."""
     threshold = quantile_bin(latency.histogram(int(before[0]), int(before[-1]) + 1), q)
     if threshold is None:
         return False
@@ -410,9 +412,11 @@ def _tail_moved(series: SeriesSet, latency: Latency, q: float, before, after, up
     if min(n1, n2) == 0 or k1 + k2 == 0 or k1 + k2 == n1 + n2:
         return False
     share1, share2 = k1 / n1, k2 / n2
-    if up and not share2 >= share1 * params.latency_min_ratio:
-        return False
-    if not up and not share2 * params.latency_min_ratio <= share1:
+    if q >= 0.9:  # a tail share: it must move by the same ratio as the quantile must
+        material = share2 >= share1 * params.latency_min_ratio if up else share2 * params.latency_min_ratio <= share1
+    else:  # around the middle a ratio means little: the share must move by median_share_min_delta
+        material = (share2 - share1 if up else share1 - share2) >= params.median_share_min_delta
+    if not material:
         return False
     statistic, _, _, _ = stats.chi2_contingency([[k1, n1 - k1], [k2, n2 - k2]], correction=False)
     dispersion = max(1.0, _dispersion(above, total, before), _dispersion(above, total, after))
