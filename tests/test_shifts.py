@@ -117,3 +117,26 @@ def test_bucket_choice():
     assert choose_bucket(np.full(60, 500.0), 60, 100, 3000) == 1
     assert choose_bucket(np.full(600, 30.0), 600, 100, 3000) == 5
     assert choose_bucket(np.full(20000, 500.0), 20000, 100, 3000) == 10  # at most 3000 buckets
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_noise_at_low_traffic_makes_no_shift(seed):
+    """12 requests a minute: 10-minute buckets, and few of them per segment, so the rank tests give
+    way to the overdispersion-adjusted rate and tail tests."""
+    minutes = 4 * 60
+    back, front = cells(
+        minutes, rate=lambda m: 12 * (1 + 0.1 * math.sin(m / 30)), latency_ms=lambda m, ip: 40.0,
+        elb_5xx=lambda m, ip: 0.01, seed=seed,
+    )  # fmt: skip
+    series, shifts = shifts_of(back, front, minutes)
+    assert series.bucket_minutes == 10
+    assert shifts == []
+
+
+def test_a_latency_step_with_few_buckets_is_found_by_the_tail_test():
+    minutes = 4 * 60
+    back, front = cells(minutes, rate=lambda m: 12, latency_ms=lambda m, ip: 120.0 if m >= 200 else 40.0)
+    _, shifts = shifts_of(back, front, minutes)
+    (p50,) = [s for s in shifts if s.metric == "p50_target_ms" and s.scope.kind == "lb"]
+    assert p50.at == START + dt.timedelta(minutes=200)  # 4 buckets after: too few for Mann-Whitney
+    assert p50.test == "two-proportion test on the share slower than the before-window quantile"

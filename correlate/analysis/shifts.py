@@ -355,25 +355,37 @@ def _judge(
 
 
 def _judge_counts(series, metric: MetricSeries, before, after, params: DetectionParameters):
-    if min(len(before), len(after)) < params.test_min_buckets:
-        return None
-    counts = metric.numerator
-    coverage = metric.coverage
-    before_rate = float(counts[before].sum() / coverage[before].sum())
-    after_rate = float(counts[after].sum() / coverage[after].sum())
+    counts, coverage = metric.numerator, metric.coverage
+    k1, e1 = float(counts[before].sum()), float(coverage[before].sum())
+    k2, e2 = float(counts[after].sum()), float(coverage[after].sum())
+    before_rate, after_rate = k1 / e1, k2 / e2
     change = (after_rate + 0.5) / (before_rate + 0.5)
     if abs(after_rate - before_rate) < params.requests_min_delta_per_min:
         return None
     if 1 / params.requests_min_ratio < change < params.requests_min_ratio:
         return None
-    test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
     strength = min(1.0, abs(math.log(change)) / math.log(4))
-    return before_rate, after_rate, float(test.pvalue), "Mann-Whitney U on requests per bucket", strength, None
+    if min(len(before), len(after)) >= params.test_min_buckets:
+        test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
+        return before_rate, after_rate, float(test.pvalue), "Mann-Whitney U on requests per bucket", strength, None
+    # Too few buckets for a rank test: compare the two Poisson rates, the variance inflated by the
+    # overdispersion the buckets show.
+    dispersion = max(1.0, _count_dispersion(counts, coverage, before), _count_dispersion(counts, coverage, after))
+    z2 = math.log((k2 + 0.5) / e2 / ((k1 + 0.5) / e1)) ** 2 / (dispersion * (1 / (k1 + 0.5) + 1 / (k2 + 0.5)))
+    p_value = float(stats.chi2.sf(z2, 1))
+    return before_rate, after_rate, p_value, "rate ratio test on requests, overdispersion-adjusted", strength, None
+
+
+def _count_dispersion(counts: np.ndarray, coverage: np.ndarray, buckets: np.ndarray) -> float:
+    """Pearson chi-square per degree of freedom of bucket counts around their pooled rate (1 = Poisson)."""
+    k, e = counts[buckets].astype(float), coverage[buckets].astype(float)
+    if len(k) < 2 or k.sum() == 0:
+        return 1.0
+    expected = e * k.sum() / e.sum()
+    return float((((k - expected) ** 2) / np.maximum(expected, 1e-9)).sum() / (len(k) - 1))
 
 
 def _judge_latency(series: SeriesSet, metric: MetricSeries, before, after, params: DetectionParameters):
-    if min(len(before), len(after)) < params.test_min_buckets:
-        return None
     assert metric.latency is not None and metric.quantile is not None
     q = metric.quantile
     before_value = pooled_quantile(metric.latency.histogram(int(before[0]), int(before[-1]) + 1), q)
@@ -385,42 +397,48 @@ def _judge_latency(series: SeriesSet, metric: MetricSeries, before, after, param
         return None
     if 1 / params.latency_min_ratio < change < params.latency_min_ratio:
         return None
-    test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
-    if not test.pvalue < params.alpha:
+    tail = _tail_test(series, metric.latency, q, before, after, after_value > before_value, params)
+    if tail is None or not tail < params.alpha:
         return None
-    if not _tail_moved(series, metric.latency, q, before, after, after_value > before_value, params):
+    if min(len(before), len(after)) >= params.test_min_buckets:
+        test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
+        p_value, name = float(test.pvalue), "Mann-Whitney U on per-bucket quantiles"
+    else:  # too few buckets for a rank test: the tail test alone
+        p_value, name = tail, "two-proportion test on the share slower than the before-window quantile"
+    if not p_value < params.alpha:
         return None
     interval = _bootstrap_ratio(metric.latency, q, before, after, params)
     strength = min(1.0, abs(math.log(change)) / math.log(10))
-    return before_value, after_value, float(test.pvalue), "Mann-Whitney U on per-bucket quantiles", strength, interval
+    return before_value, after_value, p_value, name, strength, interval
 
 
-def _tail_moved(series: SeriesSet, latency: Latency, q: float, before, after, up: bool, params) -> bool:
+def _tail_test(series: SeriesSet, latency: Latency, q: float, before, after, up: bool, params) -> float | None:
     """A quantile can jump on noise when a rare slow kind of request sits near it (a p99 flips
     between the normal tail and a 1 % of 20-second exports). Check the requests themselves: the
     share slower than the before-window quantile must move the same way (for p99 by
     `latency_min_ratio`, for p50 by `median_share_min_delta`), significantly, with the overdispersion
-    across buckets taken into account."""
+    across buckets taken into account. Returns the test's p-value, or None when the share did not move
+    enough."""
     threshold = quantile_bin(latency.histogram(int(before[0]), int(before[-1]) + 1), q)
     if threshold is None:
-        return False
+        return None
     slower = latency.bin > threshold
     above = np.bincount(latency.bucket[slower], weights=latency.count[slower], minlength=series.buckets)
     total = latency.samples(series.buckets).astype(float)
     k1, n1 = float(above[before].sum()), float(total[before].sum())
     k2, n2 = float(above[after].sum()), float(total[after].sum())
     if min(n1, n2) == 0 or k1 + k2 == 0 or k1 + k2 == n1 + n2:
-        return False
+        return None
     share1, share2 = k1 / n1, k2 / n2
     if q >= 0.9:  # a tail share: it must move by the same ratio as the quantile must
         material = share2 >= share1 * params.latency_min_ratio if up else share2 * params.latency_min_ratio <= share1
     else:  # around the middle a ratio means little: the share must move by median_share_min_delta
         material = (share2 - share1 if up else share1 - share2) >= params.median_share_min_delta
     if not material:
-        return False
+        return None
     statistic, _, _, _ = stats.chi2_contingency([[k1, n1 - k1], [k2, n2 - k2]], correction=False)
     dispersion = max(1.0, _dispersion(above, total, before), _dispersion(above, total, after))
-    return bool(stats.chi2.sf(statistic / dispersion, 1) < params.alpha)
+    return float(stats.chi2.sf(statistic / dispersion, 1))
 
 
 def _bootstrap_ratio(latency: Latency, q: float, before, after, params: DetectionParameters):
