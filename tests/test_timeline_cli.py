@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import invoke
-from timeline_support import load_scenario
+from conftest import FIXTURES, invoke, ts
+from timeline_support import insert, load_scenario
 
 from correlate.store.database import Database
 
@@ -196,4 +196,48 @@ def test_demo_writes_loads_and_prints_the_timeline(runner, tmp_path):
     assert (
         invoke(runner, "--db", db, "sql", "select count(*) as n from requests", "--format", "csv").stdout
         == "n\n36056\n"
+    )
+
+
+def test_a_load_balancer_with_changes_but_no_logs(runner, tmp_path):
+    path = tmp_path / "c.duckdb"
+    with Database.open(str(path)) as db:
+        insert(
+            db,
+            "changes",
+            [
+                {
+                    "event_id": "e1",
+                    "event_time": ts("2026-11-20T14:00:05"),
+                    "event_name": "ModifyListener",
+                    "lb": "lonely",
+                    "actor": "arn:aws:iam::123456789012:user/bob",
+                    "actor_kind": "cli",
+                    "summary": "ModifyListener: HTTPS:443",
+                    "category": "routing",
+                    "targets": [],
+                }
+            ],
+        )
+    result = invoke(runner, "--db", path, "timeline", "--lb", "lonely", "--format", "json")
+    document = json.loads(result.stdout)
+    assert [(c["event_id"], c["suspicion"], c["evidence"]) for c in document["changes"]] == [
+        ("e1", 0.0, ["the access logs of lonely do not cover the minutes around it, so its effect is unknown"])
+    ]
+    assert document["shifts"] == []
+    assert document["notes"] == [
+        "No requests of lonely in this window: load its access logs with `correlate ingest logs`."
+    ]
+
+
+def test_a_network_load_balancer_is_named_as_such(runner, tmp_path):
+    path = tmp_path / "n.duckdb"
+    assert invoke(runner, "--db", path, "ingest", "logs", FIXTURES / "nlb").exit_code == 0
+    with Database.open(str(path), read_only=True) as db:
+        ((name,),) = db.query("select distinct lb from tls_connections")[1]
+    result = invoke(runner, "--db", path, "timeline", "--lb", name)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Error: {name} is a Network Load Balancer: its TLS access logs have no target latency or status codes, "
+        "and the timeline does not read them. Use `correlate sql` on the tls_connections table.\n"
     )

@@ -162,7 +162,9 @@ def choose_bucket(per_minute_requests: np.ndarray, minutes: int, min_requests: i
     """The smallest bucket (minutes) whose median load-balancer traffic reaches min_requests and that
     keeps the window within max_buckets."""
     busy = per_minute_requests[per_minute_requests > 0]
-    median = float(np.median(busy)) if len(busy) else 0.0
+    if not len(busy):
+        return 1
+    median = float(np.median(busy))
     for choice in BUCKET_CHOICES:
         if median * choice >= min_requests and math.ceil(minutes / choice) <= max_buckets:
             return choice

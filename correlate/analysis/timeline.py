@@ -117,6 +117,9 @@ def _notes(timeline: Timeline) -> tuple[str, ...]:
             f"No configuration changes recorded for {lb} in this window. Load CloudTrail with "
             "`correlate ingest cloudtrail` to rank changes."
         )
+    if timeline.series.traffic_from is None:
+        notes.append(f"No requests of {lb} in this window: load its access logs with `correlate ingest logs`.")
+        return tuple(notes)
     if not timeline.shifts:
         notes.append(f"No metric of {lb} shifted in this window.")
         return tuple(notes)

@@ -58,6 +58,12 @@ def data_span(db: Database, lb: str) -> tuple[dt.datetime, dt.datetime]:
         {"lb": lb},
     )[1]
     if row[0] is None:
+        (nlb,) = db.query("select count(*) from tls_connections where lb = $lb", {"lb": lb})[1]
+        if nlb[0]:
+            raise UnknownLoadBalancer(
+                f"{lb} is a Network Load Balancer: its TLS access logs have no target latency or status codes, "
+                "and the timeline does not read them. Use `correlate sql` on the tls_connections table."
+            )
         raise UnknownLoadBalancer(
             f"No requests or changes for load balancer {lb!r} in {db.path}. "
             "`correlate lbs` lists the load balancers seen."
