@@ -9,9 +9,7 @@ import click
 
 from correlate.cli.options import format_option, open_db, resolve_format
 from correlate.demo import KINDS, scenario
-from correlate.demo.run import run_demo
 from correlate.present.render import render_rows
-from correlate.present.timeline import render_timeline
 
 
 @click.command("demo")
@@ -56,6 +54,10 @@ def demo_command(ctx: click.Context, kind: str, seed: int, out: Path, list_kinds
         rows = [(name, scenario(name, seed).subject, scenario(name, seed).title) for name in KINDS]
         render_rows(("kind", "load balancer", "what happens"), rows, resolve_format(fmt), sys.stdout)
         return
+    # Imported here: scipy and ruptures take about a second to load, and only the timeline needs them.
+    from correlate.demo.run import run_demo
+    from correlate.present.timeline import render_timeline
+
     settings = ctx.obj
     with open_db(ctx, read_only=False) as db:
         run = run_demo(db, kind, seed, out)

@@ -6,9 +6,7 @@ import sys
 
 import click
 
-from correlate.analysis.timeline import build_timeline
 from correlate.cli.options import format_option, lb_option, open_db, resolve_format, window_options
-from correlate.present.timeline import render_timeline
 
 
 @click.command("timeline")
@@ -32,6 +30,10 @@ def timeline_command(ctx: click.Context, lb: str, since, until, fmt: str | None)
       correlate timeline --lb app/web-prod/50dc6c495c0c9188 --since 2026-11-20T13:30Z --until 2026-11-20T15:00Z
       correlate timeline --lb web-prod --format json
     """
+    # Imported here: scipy and ruptures take about a second to load, and only the timeline needs them.
+    from correlate.analysis.timeline import build_timeline
+    from correlate.present.timeline import render_timeline
+
     with open_db(ctx, read_only=True) as db:
         timeline = build_timeline(db, lb, since, until)
     render_timeline(timeline, resolve_format(fmt), sys.stdout)
