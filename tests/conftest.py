@@ -50,3 +50,13 @@ def runner() -> CliRunner:
 def invoke(runner: CliRunner, *args: str, env: dict[str, str] | None = None):
     """Run the CLI; stdout and stderr stay separate (click 8.2+)."""
     return runner.invoke(main, [str(arg) for arg in args], env=env, catch_exceptions=False)
+
+
+def load_cloudtrail(db: Database, *sources: str | Path, window=None):
+    """Ingest CloudTrail sources through the library, as `correlate ingest cloudtrail` does."""
+    from correlate.pipeline.cloudtrail import CLOUDTRAIL_SUFFIXES, ingest_cloudtrail
+    from correlate.sources.local import expand_local
+    from correlate.store.cloudtrail import CloudTrailStore
+
+    objects = [obj for source in sources for obj in expand_local(str(source), CLOUDTRAIL_SUFFIXES)]
+    return ingest_cloudtrail(CloudTrailStore(db), objects, window)

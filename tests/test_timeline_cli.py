@@ -56,7 +56,7 @@ def test_json_follows_the_contract(document):
         "event_name": "DeregisterTargets",
         "actor": "arn:aws:iam::123456789012:user/bob",
         "actor_kind": "cli",
-        "summary": "DeregisterTargets: 10.0.1.13, 10.0.1.14, 10.0.1.15, 10.0.1.16 from target group web",
+        "summary": "deregistered 4 targets (10.0.1.13:80, 10.0.1.14:80, 10.0.1.15:80, +1 more) from web",
         "error_code": None,
     }
     assert top["suspicion"] >= 0.5
@@ -104,7 +104,7 @@ def test_flat_formats(incident, runner):
     assert lines[0] == "time,kind,what,who,suspicion,evidence"
     assert any(
         line.startswith("2026-11-02T14:00:23Z,change,")
-        and "DeregisterTargets: 10.0.1.13" in line
+        and "deregistered 4 targets (10.0.1.13:80" in line
         and "bob (cli),0.951," in line
         for line in lines
     )
@@ -186,9 +186,8 @@ def test_demo_writes_loads_and_prints_the_timeline(runner, tmp_path):
     )
     assert stderr[1] == "Access logs: 32 files: 32 loaded, 0 skipped; 36,056 rows, 0 rejected"
     assert stderr[2] == (
-        "Warning: This build has no CloudTrail ingestion yet (`correlate ingest cloudtrail` comes with the cloudtrail "
-        f"branch): the trail files under {out}/AWSLogs/123456789012/CloudTrail were written but not loaded, so the "
-        "timeline shows metric shifts without changes."
+        "CloudTrail: 4 files: 4 loaded, 0 skipped; 11 records: 10 kept, 1 unrelated, 0 rejected, 0 duplicates; "
+        "5 changes on 2 load balancers"
     )
     assert stderr[3] == "Explore: correlate timeline --lb web-prod --since 2026-11-06T13:30Z --until 2026-11-06T14:20Z"
     again = invoke(runner, "--db", db, "-q", "demo", "--kind", "idle-timeout", "--out", out, "--format", "json")

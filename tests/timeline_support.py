@@ -1,8 +1,6 @@
-"""Test support for the timeline: demo scenarios loaded into a database, with the `changes` rows a
-CloudTrail parser should make of their trail (the oracle from each scenario's definition).
-
-The oracle stands in for `correlate ingest cloudtrail` only in tests that check the scoring on
-given changes; the demo command itself loads the trail files through the real ingestion.
+"""Test support for the timeline: demo scenarios loaded into a database (access logs, then the trail
+through the CloudTrail ingestion), the `changes` rows the trail should produce (the oracle, from each
+scenario's definition), and synthetic per-minute cells.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import pyarrow as pa
 
 from correlate.demo import DemoFiles, Rates, generate, scenario
 from correlate.demo.fleet import ACCOUNT, REGION
+from correlate.demo.run import load_trail
 from correlate.pipeline.logs import ingest_logs
 from correlate.sources import expand_sources
 from correlate.store.database import Database
@@ -97,14 +96,28 @@ def insert(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
         db.con.unregister("incoming")
 
 
-def load_scenario(db: Database, kind: str, seed: int, root: Path, rates: Rates = TEST_RATES) -> DemoFiles:
-    """Generate the scenario (the subject load balancer's logs only, in day-long files, to load fast),
-    ingest its access logs, and insert the oracle's changes."""
-    files = generate(kind, seed, root, rates, file_minutes=1440, only=scenario(kind, seed).subject)
+def load_scenario(
+    db: Database,
+    kind: str,
+    seed: int,
+    root: Path,
+    rates: Rates = TEST_RATES,
+    oracle: bool = False,
+    subject_only: bool = True,
+) -> DemoFiles:
+    """Generate the scenario (by default the subject load balancer's logs only, in day-long files, to
+    load fast), ingest its access logs, then its trail through the CloudTrail ingestion, as
+    `correlate demo` does; or, with `oracle`, insert the oracle's changes instead of loading the trail.
+    (Without the other load balancer's logs, its target-group changes cannot be linked to it.)"""
+    only = scenario(kind, seed).subject if subject_only else None
+    files = generate(kind, seed, root, rates, file_minutes=1440, only=only)
     ingest_logs(LogStore(db), expand_sources([str(root / "AWSLogs")], (".log", ".log.gz")))
-    changes, calls = oracle_rows(files)
-    insert(db, "changes", changes)
-    insert(db, "api_calls", calls)
+    if oracle:
+        changes, calls = oracle_rows(files)
+        insert(db, "changes", changes)
+        insert(db, "api_calls", calls)
+    else:
+        load_trail(db, files)
     return files
 
 

@@ -69,8 +69,7 @@ def demo_command(ctx: click.Context, kind: str, seed: int, out: Path, list_kinds
             err=True,
         )
         click.echo(f"Access logs: {run.logs.line()}", err=True)
-        if run.trail_note:
-            click.echo(f"Warning: {run.trail_note}", err=True)
+        click.echo(f"CloudTrail: {run.trail.line()}", err=True)
     render_timeline(run.timeline, resolve_format(fmt), sys.stdout)
     if not settings.quiet:
         click.echo(

@@ -486,7 +486,7 @@ def tls_policy(start: dt.datetime) -> Scenario:
         ),
         Expected(
             CLB_NAME,
-            "listener_tls",
+            "other",  # the policy does nothing until a listener uses it
             f"CreateLoadBalancerPolicy: {policy} (SSLNegotiationPolicyType, ELBSecurityPolicy-TLS-1-2-2017-01)",
             CLB_NAME,
         ),
@@ -550,7 +550,7 @@ def tls_policy(start: dt.datetime) -> Scenario:
             )[1],
         ),
         Expected(
-            CLB_NAME, "certificate", "SetLoadBalancerListenerSSLCertificate: port 443", CLB_NAME, listener_port=443
+            CLB_NAME, "listener_tls", "SetLoadBalancerListenerSSLCertificate: port 443", CLB_NAME, listener_port=443
         ),
     )
     s.add(*add_tags_clb(s.at(9), TERRAFORM, {"CostCenter": "web-4411", "Tier": "legacy"}))

@@ -108,7 +108,7 @@ def timeline_rows(timeline: Timeline) -> list[tuple[dt.datetime, str, str, str, 
     for scored in timeline.changes:
         change = scored.change
         what = change.summary or change.event_name
-        if change.error_code:
+        if change.error_code and change.error_code not in what:
             what += f" (failed: {change.error_code})"
         rows.append((change.event_time, "change", what, _who(scored), scored.suspicion, list(scored.evidence)))
     groups: dict[tuple, list[Shift]] = {}

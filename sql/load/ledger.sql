@@ -20,4 +20,5 @@ select
     $lb_id as lb_id,
     $node_ip as node_ip,
     $interval_end::timestamp as interval_end,
+    $duplicates as duplicates,
     now() at time zone 'UTC' as loaded_at;
