@@ -103,7 +103,8 @@ def _shift(shift: Shift, explained_by: list[str]) -> dict[str, Any]:
 
 def timeline_rows(timeline: Timeline) -> list[tuple[dt.datetime, str, str, str, float | None, list[str]]]:
     """One row per change and per group of shifts (same time and metric, or requests moving between
-    targets), in time order: (time, kind, what, who, suspicion, evidence lines)."""
+    targets), in time order: (time, kind, what, who, suspicion, evidence lines). Requests moving between
+    targets is left out when no target comes or goes and no change explains it (the JSON has it)."""
     rows: list[tuple[dt.datetime, str, str, str, float | None, list[str]]] = []
     for scored in timeline.changes:
         change = scored.change
@@ -122,6 +123,9 @@ def timeline_rows(timeline: Timeline) -> list[tuple[dt.datetime, str, str, str, 
         else:
             evidence = [f"explained by {c}" for c in _causes(timeline, shifts)] or ["unexplained"]
         if key[1] == "distribution":
+            quiet = all(s.before >= 0.5 and s.after >= 0.5 for s in shifts)
+            if quiet and not evidence:
+                continue  # traffic moving between targets, no target coming or going, no change behind it
             rows.append((key[0], "shift", _distribution(shifts), "", None, evidence))
             continue
         primary = shifts[0]
