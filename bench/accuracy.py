@@ -3,11 +3,13 @@
 
     python bench/accuracy.py                       # every kind, seeds 1-20, test traffic (4 + 2.5 req/s)
     python bench/accuracy.py --seeds 50 --alb 1.5  # low traffic: coarser buckets
-    python bench/accuracy.py --full-path           # trail files through the CloudTrail ingestion, as the demo
+    python bench/accuracy.py --oracle              # the scoring alone, on the changes each scenario defines
+    python bench/accuracy.py --demo                # exactly `correlate demo`: both load balancers, 5-minute files
 
 A run passes when the culprit is ranked first with suspicion >= 0.5 and every other change stays below
-0.5; for traffic-surge (no culprit), when no change reaches 0.5. Without --full-path the `changes` rows
-come from each scenario's definition (tests/timeline_support.py), as in the test suite.
+0.5; for traffic-surge (no culprit), when no change reaches 0.5. By default each scenario goes the way
+the test suite takes it (tests/timeline_support.py): the subject's access logs in day-long files, then
+the trail files through the CloudTrail ingestion.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def main() -> int:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--alb", type=float, default=4.0, help="ALB requests per second")
     parser.add_argument("--clb", type=float, default=2.5, help="Classic ELB requests per second")
-    parser.add_argument("--full-path", action="store_true")
+    parser.add_argument("--oracle", action="store_true", help="insert the scenario's changes instead of its trail")
+    parser.add_argument("--demo", action="store_true", help="run correlate demo's own job (slower)")
     args = parser.parse_args()
     rates = Rates(args.alb, args.clb)
     results: Counter[tuple[str, bool]] = Counter()
@@ -60,11 +63,11 @@ def main() -> int:
     for kind in args.kinds.split(","):
         for seed in range(1, args.seeds + 1):
             with tempfile.TemporaryDirectory() as folder, Database.open(":memory:") as db:
-                if args.full_path:
+                if args.demo:
                     run = run_demo(db, kind, seed, Path(folder), rates)
                     story, timeline = run.files.scenario, run.timeline
                 else:
-                    story = load_scenario(db, kind, seed, Path(folder), rates).scenario
+                    story = load_scenario(db, kind, seed, Path(folder), rates, oracle=args.oracle).scenario
                     timeline = build_timeline(db, story.subject, story.start, story.end)
             ok, detail = judge(story, timeline)
             results[(kind, ok)] += 1
