@@ -18,6 +18,7 @@ from correlate.store.database import Database
 from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells
 
 SUSPECT = 0.5
+EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score for it reaches this
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +37,16 @@ class Timeline:
         return self.series.bucket_minutes
 
     def explained_by(self, shift: Shift) -> list[ScoredChange]:
-        """Changes whose suspicion comes from this shift: applied x plausibility x its score >= 0.5."""
-        return [
-            scored
-            for scored in self.changes
-            if any(
-                a.shift == shift and scored.applied * scored.plausibility * a.score >= SUSPECT for a in scored.explains
-            )
-        ]
+        """The suspect changes (suspicion >= 0.5) this shift counts for: its explanation score, times
+        applied and plausibility, is at least EXPLAINS."""
+        return [scored for scored in self.changes if explains(scored, shift)]
+
+
+def explains(scored: ScoredChange, shift: Shift) -> bool:
+    if scored.suspicion < SUSPECT:
+        return False
+    weight = scored.applied * scored.plausibility
+    return any(a.shift == shift and weight * a.score >= EXPLAINS for a in scored.explains)
 
 
 def build_timeline(

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from correlate.analysis.scoring import ScoredChange, describe_shift
 from correlate.analysis.shifts import Shift
-from correlate.analysis.timeline import SUSPECT, Timeline
+from correlate.analysis.timeline import SUSPECT, Timeline, explains
 from correlate.present.render import json_bytes, render_rows, terminal
 from correlate.timeparse import iso
 
@@ -25,7 +25,7 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
     explained: dict[Shift, list[str]] = {}
     for scored in timeline.changes:
         for a in scored.explains:
-            if scored.applied * scored.plausibility * a.score >= SUSPECT:
+            if explains(scored, a.shift):
                 explained.setdefault(a.shift, []).append(scored.change.event_id)
     return {
         "lb": timeline.lb,
