@@ -1,7 +1,7 @@
 """`correlate demo`: a deterministic incident generator (also the tests' data source).
 
-`generate(kind, seed, root)` writes an hour of access logs for two load balancers and the CloudTrail
-trail of the same hour into `root`, in the AWS S3 key layouts; `Scenario` says which call is the
+`generate(kind, seed, root)` writes 50 minutes of access logs for two load balancers and the CloudTrail
+trail of the same time into `root`, in the AWS S3 key layouts; `Scenario` says which call is the
 culprit (if any), so tests can check the timeline's ranking.
 """
 
