@@ -17,7 +17,7 @@ import duckdb
 
 from correlate.errors import DatabaseBusy, DatabaseMissing, ViewError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 DEFAULT_DB = "correlate.duckdb"
 
 
