@@ -1,8 +1,9 @@
 -- load: clb
 -- view: load_typed (temporary; re-created over each `batch`), then the insert into requests
--- reads: batch (source_line, raw, one VARCHAR per field, extra_fields); the variables since,
---        until, lb (the ingest filter) and lb_hint, lb_id_hint (from the object's name)
--- columns: the table's columns but source_file, then reject_reason, raw (rejected rows only)
+-- reads: batch (source_file, source_line, raw, one VARCHAR per field, extra_fields, and lb_hint,
+--        lb_id_hint from the object's name); the variables since, until, lb (the ingest filter).
+--        One batch may hold the lines of several small objects.
+-- columns: the table's columns, then reject_reason, raw (rejected rows only)
 --          and is_kept (inside the --since/--until/--lb filter)
 -- A Classic ELB logs when it received the request, so `time` and `request_at` are the same.
 -- TCP and SSL listener lines have no status codes and the request "- - - ".
@@ -10,6 +11,7 @@
 create or replace temp view load_typed as
 with typed as (
     select
+        source_file,
         source_line,
         raw,
         "timestamp" as time_token,
@@ -93,6 +95,5 @@ from checked;
 -- the writer's statement: the rows the checker let through, into their table
 insert into requests by name
 select
-    * exclude (reject_reason, raw, is_kept),
-    getvariable('source_file') as source_file
+    * exclude (reject_reason, raw, is_kept)
 from load_typed;

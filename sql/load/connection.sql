@@ -1,14 +1,16 @@
 -- load: connection
 -- view: load_typed (temporary; re-created over each `batch`), then the insert into connections
--- reads: batch (source_line, raw, one VARCHAR per field, extra_fields); the variables since,
---        until, lb (the ingest filter) and lb_hint, lb_id_hint (from the object's name)
--- columns: the table's columns but source_file, then reject_reason, raw (rejected rows only)
+-- reads: batch (source_file, source_line, raw, one VARCHAR per field, extra_fields, and lb_hint,
+--        lb_id_hint from the object's name); the variables since, until, lb (the ingest filter).
+--        One batch may hold the lines of several small objects.
+-- columns: the table's columns, then reject_reason, raw (rejected rows only)
 --          and is_kept (inside the --since/--until/--lb filter)
 -- Older connection-log lines end before the elb field; the file name then names the load balancer.
 
 create or replace temp view load_typed as
 with typed as (
     select
+        source_file,
         source_line,
         raw,
         "timestamp" as time_token,
@@ -31,14 +33,16 @@ with typed as (
         dash(conn_trace_id) as conn_trace_id,
         dash(tls_keyexchange) as tls_keyexchange,
         dash(ip_address) as ip_address,
-        extra_fields
+        extra_fields,
+        lb_hint,
+        lb_id_hint
     from batch
 ),
 checked as (
     select
-        * exclude (lb, lb_id),
-        coalesce(lb, getvariable('lb_hint')) as lb,
-        coalesce(lb_id, getvariable('lb_id_hint')) as lb_id,
+        * exclude (lb, lb_id, lb_hint, lb_id_hint),
+        coalesce(lb, lb_hint) as lb,
+        coalesce(lb_id, lb_id_hint) as lb_id,
         coalesce(
             line_problem(raw),
             case
@@ -67,6 +71,5 @@ from checked;
 -- the writer's statement: the rows the checker let through, into their table
 insert into connections by name
 select
-    * exclude (reject_reason, raw, is_kept),
-    getvariable('source_file') as source_file
+    * exclude (reject_reason, raw, is_kept)
 from load_typed;

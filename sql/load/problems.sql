@@ -5,6 +5,7 @@
 -- Run by the checker on each chunk; DuckDB computes only the columns these checks need.
 
 select
+    source_file,
     source_line,
     reject_reason as reason,
     raw
