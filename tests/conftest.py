@@ -50,3 +50,46 @@ def runner() -> CliRunner:
 def invoke(runner: CliRunner, *args: str, env: dict[str, str] | None = None):
     """Run the CLI; stdout and stderr stay separate (click 8.2+)."""
     return runner.invoke(main, [str(arg) for arg in args], env=env, catch_exceptions=False)
+
+
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture
+def aws(monkeypatch, tmp_path):
+    """moto's in-process AWS with fake credentials; nothing from the developer's own AWS setup."""
+    from moto import mock_aws
+
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    for name, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def s3(aws):
+    import boto3
+
+    return boto3.client("s3", region_name="us-east-1")
+
+
+@pytest.fixture
+def blackhole_port() -> Iterator[int]:
+    """A local port that accepts connections and never answers (a hanging metadata service)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()

@@ -26,6 +26,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -35,7 +36,6 @@ from correlate.parse.kinds import TEST_FILE_NAME, LogKind, NameFacts, facts_from
 from correlate.parse.layout import log_pruning
 from correlate.parse.tokenize import tokenize
 from correlate.sources import expand_sources
-from correlate.sources.aws import AwsClients
 from correlate.sources.streams import InputObject, open_decompressed
 from correlate.store.logs import (
     CheckedChunk,
@@ -48,6 +48,9 @@ from correlate.store.logs import (
     label,
     reject_table,
 )
+
+if TYPE_CHECKING:
+    from correlate.sources.aws import AwsClients
 
 LOG_SUFFIXES = (".log", ".log.gz")
 UNKNOWN_KIND = "unknown"
@@ -147,14 +150,15 @@ def ingest_logs(
     summary = IngestSummary()
     meter = _Meter(summary, on_progress)
     variables = filter_variables(row_filter)
+    replacements = _Replacements()
     with _Checkers(CHECK_WORKERS) as checkers, _Readers(max(1, workers), checkers) as readers:
-        waiting = _Peekable(readers.ahead(_loads(store, objects, row_filter, summary, meter)))
+        waiting = _Peekable(readers.ahead(_loads(store, objects, row_filter, summary, meter, replacements)))
         while (reader := waiting.next()) is not None:
             if reader.first() is _LARGE:
                 run: _Run = _LargeRun(reader, variables)
             else:
-                run = _SmallRun(reader, waiting, checkers, variables)
-            _write(store, run, row_filter, meter)
+                run = _SmallRun(reader, waiting, checkers, variables, replacements)
+            _write(store, run, row_filter, meter, replacements)
             if run.failure is not None:
                 raise run.failure  # what was read before the failure is committed
     return summary
@@ -171,7 +175,12 @@ LEDGER_LOOKUP = 500
 
 
 def _loads(
-    store: LogStore, objects: Iterable[InputObject], row_filter: RowFilter, summary: IngestSummary, meter: _Meter
+    store: LogStore,
+    objects: Iterable[InputObject],
+    row_filter: RowFilter,
+    summary: IngestSummary,
+    meter: _Meter,
+    replacements: _Replacements,
 ) -> Iterator[_Load]:
     """The objects to load, in order; the others are counted as skipped. The ledger is asked about
     a few hundred objects at a time."""
@@ -196,8 +205,11 @@ def _loads(
             if earlier is not None and earlier[1:] == (obj.fingerprint, described):
                 summary.already_loaded += 1
                 meter.skipped()
+            elif earlier is not None:
+                replacements.note(obj.uri, earlier[0])
+                yield _Load(obj, facts, earlier[0])
             else:
-                yield _Load(obj, facts, earlier[0] if earlier else None)
+                yield _Load(obj, facts, None)
 
 
 # -- checking -----------------------------------------------------------------------------------
@@ -508,29 +520,42 @@ class _Peekable:
         return item
 
 
-@dataclass(frozen=True, slots=True)
-class _Replace:
-    """In a run's stream: objects loaded before under another fingerprint or filter, whose earlier
-    rows must go before theirs arrive."""
+class _Replacements:
+    """Objects loaded before under another fingerprint or filter: their earlier rows, rejects and
+    ledger rows must go before their new rows arrive. The ledger lookup notes them as it meets them;
+    each run's transaction first removes every one noted so far (a run cannot stop its INSERT to
+    delete), and a run takes in only objects whose earlier load is already removed."""
 
-    loads: list[tuple[str, str]]  # (source_file, previous kind)
+    def __init__(self) -> None:
+        self._noted: dict[str, str] = {}
+        self._cleared: set[str] = set()
+        self._lock = threading.Lock()
 
+    def note(self, source_file: str, previous_kind: str) -> None:
+        with self._lock:
+            self._noted[source_file] = previous_kind
 
-def _replacing(reader: _ObjectReader) -> list[_Replace]:
-    previous = reader.load.previous_kind
-    return [_Replace([(reader.obj.uri, previous)])] if previous is not None else []
+    def take(self) -> list[tuple[str, str]]:
+        with self._lock:
+            taken = list(self._noted.items())
+            self._cleared.update(self._noted)
+            self._noted.clear()
+        return taken
+
+    def ready(self, load: _Load) -> bool:
+        with self._lock:
+            return load.previous_kind is None or load.obj.uri in self._cleared
 
 
 class _Run:
     """What one transaction loads: a large object, or a run of small objects of one kind. `items`
-    yields its checked chunks as they are ready (and `_Replace` marks), so a run streams into the
-    database."""
+    yields its checked chunks as they are ready, so a run streams into one INSERT."""
 
     kind: LogKind | None
     readers: list[_ObjectReader]
     failure: CorrelateError | None = None
 
-    def items(self) -> Iterator[_Checked | _Replace]:
+    def items(self) -> Iterator[_Checked]:
         raise NotImplementedError
 
 
@@ -540,9 +565,8 @@ class _LargeRun(_Run):
         self.readers = [reader]
         self._variables = variables
 
-    def items(self) -> Iterator[_Checked | _Replace]:
+    def items(self) -> Iterator[_Checked]:
         reader = self.readers[0]
-        yield from _replacing(reader)
         reader.release(self._variables)
         for future in reader.futures():
             yield future.result()
@@ -553,31 +577,31 @@ class _SmallRun(_Run):
     each part is checked by one statement, a few parts ahead of the writer."""
 
     def __init__(
-        self, reader: _ObjectReader, waiting: _Peekable, checkers: _Checkers, variables: dict[str, object]
+        self,
+        reader: _ObjectReader,
+        waiting: _Peekable,
+        checkers: _Checkers,
+        variables: dict[str, object],
+        replacements: _Replacements,
     ) -> None:
         self.kind = reader.kind
         self.readers = [reader]
         self._waiting = waiting
         self._checkers = checkers
         self._variables = variables
+        self._replacements = replacements
 
-    def items(self) -> Iterator[_Checked | _Replace]:
+    def items(self) -> Iterator[_Checked]:
         ahead: deque[Future[_Checked]] = deque()
         for work in self._parts():
-            if isinstance(work, _Replace):
-                while ahead:
-                    yield ahead.popleft().result()
-                yield work
-                continue
             ahead.append(self._checkers.submit(work))
             if len(ahead) > self._checkers.count:
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
 
-    def _parts(self) -> Iterator[Callable[[ChunkChecker], _Checked] | _Replace]:
+    def _parts(self) -> Iterator[Callable[[ChunkChecker], _Checked]]:
         first = self.readers[0]
-        yield from _replacing(first)
         part: list[_Part] = [(first, first.take_whole().pieces)]
         part_bytes = total = first.nbytes
         while (reader := self._waiting.peek()) is not None:
@@ -592,15 +616,11 @@ class _SmallRun(_Run):
                 or reader.kind_name != first.kind_name
                 or total + reader.nbytes > RUN_BYTES
                 or len(self.readers) >= RUN_OBJECTS
+                or not self._replacements.ready(reader.load)
             ):
                 break
             self._waiting.next()
             self.readers.append(reader)
-            if reader.load.previous_kind is not None:
-                if part:
-                    yield _check_work(self.kind, part, self._variables)
-                    part, part_bytes = [], 0
-                yield from _replacing(reader)
             part.append((reader, reader.take_whole().pieces))
             part_bytes += reader.nbytes
             total += reader.nbytes
@@ -622,28 +642,22 @@ class _Tally:
     replaced: int = 0
 
 
-def _write(store: LogStore, run: _Run, row_filter: RowFilter, meter: _Meter) -> None:
-    """One transaction: the run's rows streamed into the database (one INSERT, or one per stretch
-    between objects that replace earlier loads), its rejects, its ledger rows."""
+def _write(store: LogStore, run: _Run, row_filter: RowFilter, meter: _Meter, replacements: _Replacements) -> None:
+    """One transaction: earlier loads of objects being reloaded removed, the run's rows streamed in
+    by one INSERT, its rejects, its ledger rows."""
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     spool = RejectSpool()
     failed: list[BaseException] = []
-    items = _guarded(run.items(), failed)
-    variables = filter_variables(row_filter)
     with store.transaction():
         try:
-            while True:
-                marks: list[_Replace] = []
-                chunks = (_tallied(item, tallies, spool, meter, run) for item in _until_mark(items, marks))
-                first = next((chunk for chunk in chunks if chunk.tokens.num_columns), None)
-                if first is not None:
-                    assert run.kind is not None
-                    rest = itertools.chain([first], chunks)
-                    batches = (batch for chunk in rest for batch in chunk.tokens.to_batches())
-                    store.append_rows(run.kind, first.tokens.schema, batches, variables)
-                if not marks:
-                    break
-                store.replace(marks[0].loads)
+            store.replace(replacements.take())
+            chunks = (_tallied(item, tallies, spool, meter, run) for item in _guarded(run.items(), failed))
+            first = next((chunk for chunk in chunks if chunk.tokens.num_columns), None)
+            if first is not None:
+                assert run.kind is not None
+                rest = itertools.chain([first], chunks)
+                batches = (batch for chunk in rest for batch in chunk.tokens.to_batches())
+                store.append_rows(run.kind, first.tokens.schema, batches, filter_variables(row_filter))
             if failed:
                 raise failed[0]
             store.append_rejects(run.readers[0].kind_name, spool.tables())
@@ -656,15 +670,7 @@ def _write(store: LogStore, run: _Run, row_filter: RowFilter, meter: _Meter) -> 
     meter.loaded(run.readers, entries)
 
 
-def _until_mark(items: Iterator[_Checked | _Replace], marks: list[_Replace]) -> Iterator[_Checked]:
-    for item in items:
-        if isinstance(item, _Replace):
-            marks.append(item)
-            return
-        yield item
-
-
-def _guarded(items: Iterator[_Checked | _Replace], failed: list[BaseException]) -> Iterator[_Checked | _Replace]:
+def _guarded(items: Iterator[_Checked], failed: list[BaseException]) -> Iterator[_Checked]:
     """`items`, ending quietly at the first exception, which is kept in `failed`: raised inside the
     INSERT's batch stream it would reach the caller as a DuckDB error, without its type."""
     try:

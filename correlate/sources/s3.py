@@ -37,6 +37,7 @@ ANCHOR = "AWSLogs"
 LIST_PERMISSION = "s3:ListBucket"
 READ_PERMISSION = "s3:GetObject, and kms:Decrypt for SSE-KMS objects"
 READ_ATTEMPTS = 5
+PAGE_SIZE = 1000  # keys per ListObjectsV2 page (S3's maximum)
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -141,7 +142,10 @@ class _Walk:
         self.stats.prefixes.append(prefix)
         try:
             paginator = self.clients.s3().get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            pages = paginator.paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": PAGE_SIZE}
+            )
+            for page in pages:
                 self.stats.requests += 1
                 yield page
         except AWS_ERRORS as error:
