@@ -251,8 +251,7 @@ def test_an_object_replaced_while_read_is_not_spliced(s3):
         while stream.read(100):
             pass
     assert str(error.value) == (
-        f"s3://{BUCKET}/a.log: the object was replaced while it was read; run the command again to load the new "
-        "version"
+        f"s3://{BUCKET}/a.log: the object was replaced while it was read; run the command again to load the new version"
     )
 
 
