@@ -21,6 +21,7 @@ import pyarrow.csv as pcsv
 from correlate.parse.framing import Chunk, Reject, repair_utf8
 from correlate.parse.kinds import LogKind
 
+TOKEN = "tok_"  # column of field F is tok_F, so SQL can name the typed value F
 EXTRA = "extra_fields"
 LINE = "source_line"
 RAW = "raw"
@@ -29,8 +30,8 @@ _EXTRA_TYPE = pa.list_(pa.string())
 
 @dataclass(frozen=True, slots=True)
 class Tokens:
-    """A chunk as a table (source_line, raw, one string column per field, extra_fields) plus the
-    lines that could not be split into fields."""
+    """A chunk as a table (source_line, raw, tok_<field> for each field, extra_fields) plus the lines
+    that could not be split into fields."""
 
     table: pa.Table
     rejects: list[Reject]
@@ -148,7 +149,9 @@ def _tokenize_fast(chunk: Chunk, kind: LogKind) -> tuple[pa.Table, list[int]] | 
     count = parsed.num_rows
     known = len(kind.fields)
     for position, field in enumerate(kind.fields):
-        columns[field] = parsed.column(position).combine_chunks() if position < width else pa.nulls(count, pa.string())
+        columns[TOKEN + field] = (
+            parsed.column(position).combine_chunks() if position < width else pa.nulls(count, pa.string())
+        )
     extra_columns = [parsed.column(i).combine_chunks() for i in range(known, width)]
     columns[EXTRA] = _interleave(extra_columns, count)
     return pa.table(columns), invalid
@@ -175,7 +178,7 @@ def _tokenize_python(chunk: Chunk, kind: LogKind, indices) -> Tokens:
         raws.append(line)
     columns: dict[str, pa.Array] = {LINE: pa.array(lines, pa.int64()), RAW: pa.array(raws, pa.large_string())}
     for position, field in enumerate(kind.fields):
-        columns[field] = pa.array([row[position] for row in rows], pa.string())
+        columns[TOKEN + field] = pa.array([row[position] for row in rows], pa.string())
     columns[EXTRA] = pa.array(extras, _EXTRA_TYPE)
     table = pa.table(columns)
     if kind.hex_escapes:

@@ -1,11 +1,13 @@
 """Token tables → typed rows in the database.
 
-Typing and validation are SQL: sql/load/<kind>.sql defines the view `load_typed` over a token
-table `batch`. Worker threads run it on private in-memory connections to find the lines that
-will not be stored (`ChunkChecker`, only the problem rows come back); the database connection
+Typing and validation are SQL: sql/load/<kind>.sql defines the views `load_fields` (the values
+that can fail to convert) and `load_checked` (why a line fails, whether it passes the filter)
+over a token table `batch`, and the INSERT of good rows. Worker threads run the checks on private
+in-memory connections (`ChunkChecker`; only the problem rows come back); the database connection
 then types and inserts all good rows of an object in one streaming statement (`LogStore`), which
 DuckDB runs on every core. Measured on 1 M ALB lines, typing each chunk on the writer connection
-was about three times slower, and round-tripping typed rows through Arrow cost another 5 s.
+was about three times slower, and round-tripping typed rows through Arrow cost another 5 s; the
+checks bind only the fields they need, because binding the full typing cost 30 ms a chunk.
 
 A load is one object, or a run of small objects of one kind (each statement costs tens of
 milliseconds to plan, so thousands of small S3 objects are loaded many to a statement). Token rows
@@ -103,37 +105,60 @@ class ChunkChecker:
         self.con = duckdb.connect(":memory:", config={"threads": 1})
         for statement in statements("load/00_macros.sql"):
             self.con.execute(statement)
+        self._views_for: str | None = None
 
     def check(self, kind: LogKind, tokens: pa.Table, variables: dict[str, object]) -> CheckedChunk:
         """Split labelled token rows into the rows to store, rejects, and rows the filter leaves out."""
         _set_variables(self.con, variables)
         self.con.register("batch", tokens)
         try:
-            self.con.execute(statements(f"load/{kind.name}.sql")[0])
+            if self._views_for != kind.name:
+                # created once per kind: re-binding the views to each new `batch` is all a chunk costs
+                fields, checked, _insert = statements(f"load/{kind.name}.sql")
+                self.con.execute(fields)
+                self.con.execute(checked)
+                self._views_for = kind.name
             (problems_query,) = statements("load/problems.sql")
-            problems = self.con.sql(problems_query.query).to_arrow_table()
+            # execute, not sql(): binding through a relation cost twice as much per chunk
+            found = self.con.execute(problems_query).fetchall()
         finally:
             self.con.unregister("batch")
-        if not problems.num_rows:
+        if not found:
             return CheckedChunk(tokens, reject_table("", []), {}, {})
-        is_rejected = pc.is_valid(problems.column("reason"))
-        keep = np.ones(tokens.num_rows, dtype=bool)
+        dropped: dict[str, list[int]] = {}
         rejected: dict[str, int] = {}
         filtered: dict[str, int] = {}
-        for source_file in pc.unique(problems.column("source_file")).to_pylist():
-            mine = pc.equal(problems.column("source_file"), source_file)
-            lines = problems.column("source_line").filter(mine)
-            rejected[source_file] = pc.sum(is_rejected.filter(mine)).as_py() or 0
-            filtered[source_file] = len(lines) - rejected[source_file]
-            dropped = pc.and_(
-                pc.equal(tokens.column("source_file"), source_file), pc.is_in(tokens.column("source_line"), lines)
+        rejects: list[tuple[str, int, str, str]] = []
+        for source_file, line, reason, raw in found:
+            dropped.setdefault(source_file, []).append(line)
+            if reason is None:
+                filtered[source_file] = filtered.get(source_file, 0) + 1
+            else:
+                rejected[source_file] = rejected.get(source_file, 0) + 1
+                rejects.append((source_file, line, reason, raw))
+        keep = np.ones(tokens.num_rows, dtype=bool)
+        for source_file, lines in dropped.items():
+            mine = pc.and_(
+                pc.equal(tokens.column("source_file"), source_file),
+                pc.is_in(tokens.column("source_line"), pa.array(lines, pa.int64())),
             )
-            keep &= ~dropped.to_numpy(zero_copy_only=False)
-        rejects = problems.filter(is_rejected)
-        return CheckedChunk(tokens.filter(pa.array(keep)), rejects, rejected, filtered)
+            keep &= ~mine.to_numpy(zero_copy_only=False)
+        return CheckedChunk(tokens.filter(pa.array(keep)), _reject_rows(rejects), rejected, filtered)
 
     def close(self) -> None:
         self.con.close()
+
+
+def _reject_rows(rows: list[tuple[str, int, str, str]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
+    return pa.table(
+        {
+            "source_file": pa.array(columns[0], pa.string()),
+            "source_line": pa.array(columns[1], pa.int64()),
+            "reason": pa.array(columns[2], pa.string()),
+            "raw": pa.array(columns[3], pa.string()),
+        }
+    )
 
 
 def reject_table(source_file: str, rejects: list[Reject]) -> pa.Table:
@@ -261,8 +286,8 @@ class LogStore:
         _set_variables(self.db.con, variables)
         self.db.con.register("batch", pa.RecordBatchReader.from_batches(schema, batches))
         try:
-            view, insert = statements(f"load/{kind.name}.sql")
-            self.db.con.execute(view)
+            fields, _checked, insert = statements(f"load/{kind.name}.sql")
+            self.db.con.execute(fields)
             self.db.con.execute(insert)
         finally:
             with contextlib.suppress(duckdb.TransactionException):

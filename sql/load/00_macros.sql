@@ -57,3 +57,9 @@ create or replace temp macro line_problem(raw) as
 -- the message for a field that did not convert
 create or replace temp macro field_problem(name, v, expected) as
     name || ': ' || v || ' is not ' || expected;
+
+-- inside the ingest filter (--lb, --since, --until, set as variables)
+create or replace temp macro in_filter(lb_value, moment) as
+    (getvariable('lb')::varchar is null or lb_value = getvariable('lb'))
+    and (getvariable('since')::timestamp is null or moment >= getvariable('since'))
+    and (getvariable('until')::timestamp is null or moment < getvariable('until'));
