@@ -21,9 +21,10 @@ from correlate.sources.s3 import S3ObjectStream
 from correlate.store.database import Database
 from correlate.store.logs import LogStore, RowFilter
 
-START = dt.datetime(2026, 11, 20, 23, 0)
+START = dt.datetime(2026, 11, 20, 23, 30)
 BUCKET = "elb-access-logs"
-TREE = elb_tree(START, 2, lbs=("web-prod", "api-prod", "classic-web"))  # 24 intervals x 3 lbs x 2 nodes
+# 5-minute files ending 23:35 ... 00:30, for 3 load balancers x 2 nodes: 72 objects, 216 rows
+TREE = elb_tree(START, 1, lbs=("web-prod", "api-prod", "classic-web"))
 ROWS = """
     select * exclude (source_file) from requests order by lb, time, url
 """
@@ -50,10 +51,10 @@ def test_s3_ingest_loads_the_same_rows_as_a_local_ingest(runner, tmp_path, bucke
     from_s3 = ingest(runner, tmp_path / "s3.duckdb", f"s3://{BUCKET}/")
     from_disk = ingest(runner, tmp_path / "local.duckdb", local)
     assert from_s3.exit_code == 0, from_s3.stderr
-    assert from_s3.stderr == "145 files: 144 loaded, 1 skipped (1 ELBAccessLogTestFile); 432 rows, 0 rejected\n"
+    assert from_s3.stderr == "73 files: 72 loaded, 1 skipped (1 ELBAccessLogTestFile); 216 rows, 0 rejected\n"
     assert from_disk.stderr == from_s3.stderr
     assert rows(tmp_path / "s3.duckdb") == rows(tmp_path / "local.duckdb")
-    assert len(rows(tmp_path / "s3.duckdb")) == 432
+    assert len(rows(tmp_path / "s3.duckdb")) == 216
     ledger = "select source_file, fingerprint, rows from ingested_files order by source_file limit 1"
     (first,) = rows(tmp_path / "s3.duckdb", ledger)
     key = sorted(obj.key for obj in TREE)[0]
@@ -65,32 +66,35 @@ def test_rerun_loads_nothing_twice(runner, tmp_path, bucket):
     ingest(runner, tmp_path / "c.duckdb", f"s3://{BUCKET}/AWSLogs/")
     again = ingest(runner, tmp_path / "c.duckdb", f"s3://{BUCKET}/AWSLogs/")
     assert again.stderr == (
-        "145 files: 0 loaded, 145 skipped (144 already loaded, 1 ELBAccessLogTestFile); 0 rows, 0 rejected\n"
+        "73 files: 0 loaded, 73 skipped (72 already loaded, 1 ELBAccessLogTestFile); 0 rows, 0 rejected\n"
     )
 
 
 def test_window_prunes_folders_and_names_and_keeps_rows_by_time(runner, tmp_path, bucket):
-    window = ("--since", "2026-11-21T00:20:00Z", "--until", "2026-11-21T00:40:00Z")
+    window = ("--since", "2026-11-21T00:05:00Z", "--until", "2026-11-21T00:15:00Z")
     local = write_tree(tmp_path / "tree", TREE)
     from_s3 = ingest(runner, tmp_path / "s3.duckdb", f"s3://{BUCKET}/", *window)
     from_disk = ingest(runner, tmp_path / "local.duckdb", local, *window)
-    # Only the 2026/11/21 folder is listed: files delivered from 00:00 (interval end 23:55) to 01:05.
-    # Of its 84 files, those ending before 00:20 (30) cannot hold rows of the window.
+    # Only the 2026/11/21 folder is listed (the 2026/11/20 one holds files delivered before --since):
+    # 48 files, ending 23:55 to 00:30. The 12 ending at 23:55 and 00:00 cannot hold rows from 00:05.
     assert from_s3.stderr == (
-        "85 files: 54 loaded, 31 skipped (30 outside --since/--until/--lb, 1 ELBAccessLogTestFile); "
-        "72 rows, 0 rejected, 90 outside the filter\n"
+        "49 files: 36 loaded, 13 skipped (12 outside --since/--until/--lb, 1 ELBAccessLogTestFile); "
+        "36 rows, 0 rejected, 72 outside the filter\n"
     )
-    assert from_disk.stderr.startswith("144 files: 54 loaded, 90 skipped (90 outside --since/--until/--lb)")
+    assert from_disk.stderr == (
+        "72 files: 36 loaded, 36 skipped (36 outside --since/--until/--lb); 36 rows, 0 rejected, "
+        "72 outside the filter\n"
+    )
     assert rows(tmp_path / "s3.duckdb") == rows(tmp_path / "local.duckdb")
     times = rows(tmp_path / "s3.duckdb", "select min(request_at) as first, max(request_at) as last from requests")
-    assert times == [{"first": dt.datetime(2026, 11, 21, 0, 20, 17), "last": dt.datetime(2026, 11, 21, 0, 37, 17)}]
+    assert times == [{"first": dt.datetime(2026, 11, 21, 0, 5, 17), "last": dt.datetime(2026, 11, 21, 0, 12, 17)}]
 
 
 def test_lb_lists_only_that_load_balancers_files(runner, tmp_path, bucket):
     result = ingest(runner, tmp_path / "c.duckdb", f"s3://{BUCKET}/", "--lb", "classic-web")
-    assert result.stderr == "49 files: 48 loaded, 1 skipped (1 ELBAccessLogTestFile); 144 rows, 0 rejected\n"
+    assert result.stderr == "25 files: 24 loaded, 1 skipped (1 ELBAccessLogTestFile); 72 rows, 0 rejected\n"
     assert rows(tmp_path / "c.duckdb", "select lb, lb_type, count(*) as n from requests group by all") == [
-        {"lb": "classic-web", "lb_type": "clb", "n": 144}
+        {"lb": "classic-web", "lb_type": "clb", "n": 72}
     ]
 
 
@@ -101,7 +105,7 @@ def test_a_corrupt_object_is_one_reject_and_the_rest_load(runner, tmp_path, buck
     s3.put_object(Bucket=BUCKET, Key=bad.key, Body=bytes(broken))
     result = ingest(runner, tmp_path / "c.duckdb", f"s3://{BUCKET}/")
     assert result.exit_code == 0
-    assert result.stderr.endswith("146 files: 145 loaded, 1 skipped (1 ELBAccessLogTestFile); 432 rows, 1 rejected\n")
+    assert result.stderr.endswith("74 files: 73 loaded, 1 skipped (1 ELBAccessLogTestFile); 216 rows, 1 rejected\n")
     (reject,) = rows(tmp_path / "c.duckdb", "select source_file, source_line, kind, reason from rejects")
     uri = f"s3://{BUCKET}/{bad.key}"
     assert reject["source_file"] == uri
@@ -111,7 +115,7 @@ def test_a_corrupt_object_is_one_reject_and_the_rest_load(runner, tmp_path, buck
 
 def test_an_interrupted_run_continues_where_it_stopped(runner, tmp_path, bucket, monkeypatch):
     keys = sorted(obj.key for obj in TREE)
-    failing = keys[100]
+    failing = keys[50]
     real_open = S3ObjectStream._open
 
     def open_or_fail(self):
@@ -124,14 +128,14 @@ def test_an_interrupted_run_continues_where_it_stopped(runner, tmp_path, bucket,
     assert first.exit_code == 1
     assert first.stderr == f"Error: s3://{BUCKET}/{failing}: connection lost\n"
     loaded = rows(tmp_path / "c.duckdb", "select source_file from ingested_files order by source_file")
-    assert [row["source_file"] for row in loaded] == [f"s3://{BUCKET}/{key}" for key in keys[:100]]
+    assert [row["source_file"] for row in loaded] == [f"s3://{BUCKET}/{key}" for key in keys[:50]]
 
     monkeypatch.setattr(S3ObjectStream, "_open", real_open)
     second = ingest(runner, tmp_path / "c.duckdb", f"s3://{BUCKET}/")
     assert second.stderr == (
-        "145 files: 44 loaded, 101 skipped (100 already loaded, 1 ELBAccessLogTestFile); 132 rows, 0 rejected\n"
+        "73 files: 22 loaded, 51 skipped (50 already loaded, 1 ELBAccessLogTestFile); 66 rows, 0 rejected\n"
     )
-    assert rows(tmp_path / "c.duckdb", "select count(*) as n from requests") == [{"n": 432}]
+    assert rows(tmp_path / "c.duckdb", "select count(*) as n from requests") == [{"n": 216}]
 
 
 @pytest.mark.parametrize(
