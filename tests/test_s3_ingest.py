@@ -327,3 +327,23 @@ def test_alb_id_is_in_the_ledger(runner, tmp_path, bucket):
 
 
 _ = s3_source
+
+
+def test_a_listing_that_fails_midway_keeps_what_was_loaded(runner, tmp_path, bucket, monkeypatch):
+    from correlate.sources.s3 import _Walk
+
+    real_pages = _Walk._pages
+
+    def pages(self, prefix):
+        if prefix.endswith("/2026/11/21/"):
+            raise SourceAccessError(f"s3://{BUCKET}/{prefix}: connection lost")
+        return real_pages(self, prefix)
+
+    monkeypatch.setattr(_Walk, "_pages", pages)
+    result = ingest(runner, tmp_path / "c.duckdb", f"s3://{BUCKET}/")
+    assert result.exit_code == 1
+    day = f"AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/2026/11/21/"
+    assert result.stderr == f"Error: s3://{BUCKET}/{day}: connection lost\n"
+    loaded = rows(tmp_path / "c.duckdb", "select count(*) as n, max(source_file) as last from ingested_files")
+    before = sorted(obj.key for obj in TREE if "/2026/11/20/" in obj.key)
+    assert loaded == [{"n": len(before), "last": f"s3://{BUCKET}/{before[-1]}"}]

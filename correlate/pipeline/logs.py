@@ -186,7 +186,13 @@ def _loads(
     a few hundred objects at a time."""
     described = row_filter.describe()
     objects = iter(objects)
-    while batch := list(itertools.islice(objects, LEDGER_LOOKUP)):
+    while True:
+        batch: list[InputObject] = []
+        failure: CorrelateError | None = None
+        try:
+            batch.extend(itertools.islice(objects, LEDGER_LOOKUP))  # keeps what came before a failure
+        except CorrelateError as error:  # a listing failed: load what it found, then stop
+            failure = error
         candidates: list[tuple[InputObject, NameFacts | None]] = []
         for obj in batch:
             summary.files += 1
@@ -210,6 +216,10 @@ def _loads(
                 yield _Load(obj, facts, earlier[0])
             else:
                 yield _Load(obj, facts, None)
+        if failure is not None:
+            raise failure
+        if len(batch) < LEDGER_LOOKUP:
+            return
 
 
 # -- checking -----------------------------------------------------------------------------------
@@ -479,17 +489,23 @@ class _Readers:
         listed size) before the writer takes it."""
         window: deque[_ObjectReader] = deque()
         held = 0
-        for load in loads:
-            while window and (len(window) >= self.count or held + load.obj.size > PREFETCH_BYTES):
-                reader = window.popleft()
-                held -= reader.obj.size
-                yield reader
-            reader = _ObjectReader(load, self._checkers)
-            self._running = [running for running in self._running if not running.done] + [reader]
-            self._pool.submit(reader.run)
-            window.append(reader)
-            held += load.obj.size
+        failure: CorrelateError | None = None
+        try:
+            for load in loads:
+                while window and (len(window) >= self.count or held + load.obj.size > PREFETCH_BYTES):
+                    reader = window.popleft()
+                    held -= reader.obj.size
+                    yield reader
+                reader = _ObjectReader(load, self._checkers)
+                self._running = [running for running in self._running if not running.done] + [reader]
+                self._pool.submit(reader.run)
+                window.append(reader)
+                held += load.obj.size
+        except CorrelateError as error:  # the listing failed: what was opened ahead goes first
+            failure = error
         yield from window
+        if failure is not None:
+            raise failure
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -518,6 +534,9 @@ class _Peekable:
         item = self.peek()
         self._head = None
         return item
+
+    def drop(self) -> None:
+        self._head = None
 
 
 class _Replacements:
@@ -604,11 +623,14 @@ class _SmallRun(_Run):
         first = self.readers[0]
         part: list[_Part] = [(first, first.take_whole().pieces)]
         part_bytes = total = first.nbytes
-        while (reader := self._waiting.peek()) is not None:
-            try:
+        while True:
+            try:  # a failure to list or read the next object ends the run; raised once it is committed
+                reader = self._waiting.peek()
+                if reader is None:
+                    break
                 is_large = reader.first() is _LARGE
-            except CorrelateError as error:  # ends the run here; raised once the run is committed
-                self._waiting.next()
+            except CorrelateError as error:
+                self._waiting.drop()
                 self.failure = error
                 break
             if (
