@@ -66,8 +66,12 @@ def keys(uri: str, pruning=None, suffixes=LOG_SUFFIXES, stats=None, also=("ELBAc
 
 
 def listed(uri: str, pruning) -> tuple[list[str], list[str]]:
+    return listed_with(uri, pruning)
+
+
+def listed_with(uri: str, pruning, **options) -> tuple[list[str], list[str]]:
     stats = ListingStats()
-    return keys(uri, pruning, stats=stats), stats.prefixes
+    return keys(uri, pruning, stats=stats, **options), stats.prefixes
 
 
 def test_bucket_root_finds_every_log_object_across_accounts_and_regions(bucket):
@@ -86,6 +90,25 @@ def test_objects_are_input_objects_with_etag_and_size(bucket, s3):
 def test_cloudtrail_walk_finds_organisation_trails_and_skips_digest_and_insight(bucket):
     found = keys("s3://elb-logs/", trail_pruning(None, None), suffixes=(".json", ".json.gz"), also=())
     assert found == [KEYS[10], KEYS[12]]
+
+
+def test_cloudtrail_walk_lists_only_delivery_days_of_the_window(bucket, s3):
+    later = f"AWSLogs/{A}/CloudTrail/us-east-1/2026/11/23/{A}_CloudTrail_us-east-1_20261123T0005Z_Q9w8E7r6.json.gz"
+    s3.put_object(Bucket="elb-logs", Key=later, Body=b"x")
+    window = trail_pruning(dt.datetime(2026, 11, 22, 23, 30), dt.datetime(2026, 11, 22, 23, 50))
+    found, prefixes = listed_with("s3://elb-logs/AWSLogs/", window, suffixes=(".json", ".json.gz"), also=())
+    assert found == [later]
+    assert [prefix for prefix in prefixes if "/CloudTrail/" in prefix] == [
+        f"AWSLogs/{A}/CloudTrail/",
+        f"AWSLogs/{A}/CloudTrail/us-east-1/",
+        f"AWSLogs/{A}/CloudTrail/us-east-1/2026/",
+        f"AWSLogs/{A}/CloudTrail/us-east-1/2026/11/",
+        f"AWSLogs/{A}/CloudTrail/us-east-1/2026/11/23/",
+        f"AWSLogs/o-abc123defg/{B}/CloudTrail/",
+        f"AWSLogs/o-abc123defg/{B}/CloudTrail/us-west-2/",
+        f"AWSLogs/o-abc123defg/{B}/CloudTrail/us-west-2/2026/",
+        f"AWSLogs/o-abc123defg/{B}/CloudTrail/us-west-2/2026/11/",
+    ]
 
 
 def test_window_lists_only_the_delivery_days_that_can_hold_rows(bucket):
