@@ -93,3 +93,28 @@ def blackhole_port() -> Iterator[int]:
     server.listen(16)
     yield server.getsockname()[1]
     server.close()
+
+
+@pytest.fixture
+def iam_user(aws, monkeypatch):
+    """Become an IAM user allowed only `actions`, with moto enforcing IAM from then on."""
+    import json
+
+    import boto3
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    def become(*actions: str) -> None:
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_user(UserName="reader")
+        statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+        policy = {"Version": "2012-10-17", "Statement": [statement]}
+        iam.put_user_policy(UserName="reader", PolicyName="only", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        monkeypatch.delenv("AWS_SESSION_TOKEN")
+        monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+        monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
+
+    return become

@@ -347,3 +347,14 @@ def test_a_listing_that_fails_midway_keeps_what_was_loaded(runner, tmp_path, buc
     loaded = rows(tmp_path / "c.duckdb", "select count(*) as n, max(source_file) as last from ingested_files")
     before = sorted(obj.key for obj in TREE if "/2026/11/20/" in obj.key)
     assert loaded == [{"n": len(before), "last": f"s3://{BUCKET}/{before[-1]}"}]
+
+
+def test_access_denied_is_one_line_naming_the_uri(runner, tmp_path, bucket, iam_user):
+    iam_user("s3:GetObject")
+    result = ingest(runner, tmp_path / "c.duckdb", f"s3://{BUCKET}/AWSLogs/")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: s3://{BUCKET}/AWSLogs/: access denied listing the bucket (needs s3:ListBucket on "
+        f"arn:aws:s3:::{BUCKET}). Check the IAM and bucket policies, or use another --profile.\n"
+    )

@@ -4,10 +4,8 @@ where a walk may start, laziness, and the errors a user meets."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 
-import boto3
 import pytest
 
 from correlate.errors import NoInputFound, SourceAccessError
@@ -231,29 +229,7 @@ def test_not_an_s3_uri(aws):
     assert str(error.value) == "s3:///AWSLogs/: not an S3 location. Write it as s3://BUCKET/PREFIX."
 
 
-@pytest.fixture
-def iam_user(bucket, monkeypatch):
-    """Become an IAM user allowed only `actions`, with moto enforcing IAM from then on."""
-    from moto import settings
-    from moto.core.authorization import ActionAuthenticatorMixin
-
-    def become(*actions: str) -> None:
-        iam = boto3.client("iam", region_name="us-east-1")
-        iam.create_user(UserName="reader")
-        statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
-        policy = {"Version": "2012-10-17", "Statement": [statement]}
-        iam.put_user_policy(UserName="reader", PolicyName="only", PolicyDocument=json.dumps(policy))
-        key = iam.create_access_key(UserName="reader")["AccessKey"]
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
-        monkeypatch.delenv("AWS_SESSION_TOKEN")
-        monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
-        monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
-
-    return become
-
-
-def test_access_denied_listing(iam_user):
+def test_access_denied_listing(bucket, iam_user):
     iam_user("s3:GetObject")
     with pytest.raises(SourceAccessError) as error:
         keys("s3://elb-logs/AWSLogs/")
@@ -263,7 +239,7 @@ def test_access_denied_listing(iam_user):
     )
 
 
-def test_access_denied_reading_an_object(iam_user):
+def test_access_denied_reading_an_object(bucket, iam_user):
     iam_user("s3:ListBucket")
     (obj,) = list_s3(AwsClients(), f"s3://elb-logs/{KEYS[4]}", LOG_SUFFIXES)
     with pytest.raises(SourceAccessError) as error, obj.opener() as stream:
@@ -274,7 +250,7 @@ def test_access_denied_reading_an_object(iam_user):
     )
 
 
-def test_credentials_aws_refuses(iam_user, monkeypatch):
+def test_credentials_aws_refuses(bucket, iam_user, monkeypatch):
     iam_user("s3:ListBucket")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNUNKNOWN00")
     with pytest.raises(SourceAccessError) as error:

@@ -714,7 +714,9 @@ def _tallied(
     for uri, count in chunk.filtered.items():
         tallies[uri].filtered += count
     spool.add(chunk.rejects)
-    meter.chunk(run.readers, chunk.tokens.num_rows)
+    # a small object's lines are all in one chunk; a large object is done when its run is
+    finished = len(result.lines) if isinstance(run, _SmallRun) else 0
+    meter.chunk(run.readers, chunk.tokens.num_rows, finished)
     return chunk
 
 
@@ -746,14 +748,16 @@ class _Meter:
         self.summary = summary
         self.on_progress = on_progress
         self.done = 0
+        self.pending_done = 0  # objects of the run being written whose lines are all in
         self.pending_rows = 0
 
     def skipped(self) -> None:
         self.done += 1
         self._report("")
 
-    def chunk(self, readers: list[_ObjectReader], rows: int) -> None:
+    def chunk(self, readers: list[_ObjectReader], rows: int, finished: int) -> None:
         self.pending_rows += rows
+        self.pending_done += finished
         self._report(readers[-1].obj.uri, sum(reader.bytes_read for reader in readers))
 
     def loaded(self, readers: list[_ObjectReader], entries: list[LedgerEntry]) -> None:
@@ -761,6 +765,7 @@ class _Meter:
             self.summary.add(entry)
         self.summary.bytes_read += sum(reader.bytes_read for reader in readers)
         self.done += len(readers)
+        self.pending_done = 0
         self.pending_rows = 0
         self._report(readers[-1].obj.uri)
 
@@ -770,7 +775,7 @@ class _Meter:
         self.on_progress(
             Progress(
                 objects_seen=self.summary.files,
-                objects_done=self.done,
+                objects_done=self.done + self.pending_done,
                 bytes_read=self.summary.bytes_read + bytes_pending,
                 rows=self.summary.rows + self.pending_rows,
                 current=current,
