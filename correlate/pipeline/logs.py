@@ -1,20 +1,23 @@
 """`correlate ingest logs`: sources → framing → tokens → typed rows → DuckDB.
 
-Four kinds of threads overlap:
+Three kinds of threads overlap:
 
-1. readers (`workers` of them, default 8: downloads are mostly waiting) open objects ahead of the
-   writer, decompress and frame them into chunks of lines (`_ObjectReader`). An object that fits in
-   one chunk is read whole; a larger one reads its first two chunks and then waits for its turn, so
-   memory stays bounded however many objects are ahead;
-2. checkers (two: they are CPU-bound) tokenize (pyarrow) and type (DuckDB, in memory) the lines to
-   find the rejects and the rows outside `--since/--until/--lb`;
-3. the calling thread lists the sources, skips objects already loaded or ruled out by their names,
-   and writes: one transaction per *load*, which is either one large object streamed chunk by
-   chunk, or a run of small objects of one kind (up to `GROUP_BYTES` of text) loaded by one INSERT.
+1. readers (`workers` of them, default 8: a download mostly waits) open objects ahead of the
+   writer, decompress them and frame them into chunks of lines (`_ObjectReader`). An object that
+   fits in one chunk is read whole; a larger one reads its first two chunks and waits for its turn,
+   so memory stays bounded however many objects are ahead;
+2. checkers (two: the work is CPU-bound) tokenize (pyarrow) and check (DuckDB, in memory) the
+   lines, to find the rejects and the rows outside `--since/--until/--lb`;
+3. the calling thread lists the sources, skips objects already loaded or ruled out by their names
+   (`_loads`), and writes one *run* per transaction (`_write`): a large object streamed chunk by
+   chunk, or a run of small objects of one kind (up to `RUN_BYTES` of text or `RUN_OBJECTS`
+   objects) whose chunks are checked several at a time. Either way the rows go in by one INSERT.
 
-Grouping matters at S3 scale: planning the typing SQL costs tens of milliseconds per statement,
+Runs matter at S3 scale: planning the typing SQL and committing cost tens of milliseconds each,
 which is most of the work for an object of a few thousand lines, and ELB writes thousands of such
-objects a day per load balancer. A load's rows, rejects and ledger rows commit together.
+objects a day per load balancer. Measured on 500 objects of 2,000 ALB lines: 135 s one transaction
+per object, 24 s in runs (1 M lines in one file: 9 s). A run's rows, rejects and ledger rows commit
+together; a failure to list or read an object ends the run before it, commits it, and is raised.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from correlate.errors import CorrelateError, NoInputFound
-from correlate.parse.framing import CHUNK_BYTES, Chunk, Reject, frame, repair_utf8
+from correlate.parse.framing import Chunk, Reject, frame, repair_utf8
 from correlate.parse.kinds import TEST_FILE_NAME, LogKind, NameFacts, facts_from_name, kind_from_line, outside_window
 from correlate.parse.layout import log_pruning
 from correlate.parse.tokenize import tokenize
@@ -56,8 +59,6 @@ LOG_SUFFIXES = (".log", ".log.gz")
 UNKNOWN_KIND = "unknown"
 DEFAULT_WORKERS = 8
 CHECK_WORKERS = 2
-# Small objects are loaded together up to this much text per transaction (one chunk's worth).
-GROUP_BYTES = CHUNK_BYTES
 # Objects opened ahead of the writer may hold up to this much (by listed size) between them.
 PREFETCH_BYTES = 64 << 20
 
