@@ -1,4 +1,5 @@
--- tables: requests, tls_connections, connections, health_checks, rejects, ingested_files
+-- tables: requests, tls_connections, connections, health_checks, rejects, ingested_files, api_calls,
+--   changes, inventory
 -- The tables ingest writes. Every timestamp is UTC. `source_file` is the absolute path or the
 -- s3://bucket/key URI of the input; `source_line` is 1-based. Schema reference: docs/schema.md.
 
@@ -159,7 +160,8 @@ create table if not exists ingested_files (
     lb_id varchar,
     node_ip varchar,
     interval_end timestamp,
-    loaded_at timestamp
+    loaded_at timestamp,
+    duplicates bigint                  -- CloudTrail: records whose event was already loaded
 );
 
 -- table: api_calls
@@ -181,7 +183,14 @@ create table if not exists api_calls (
     error_message varchar,
     request_parameters json,
     response_elements json,
-    source_file varchar
+    source_file varchar,               -- where the event was first seen (lookup-events:REGION for --lookup)
+    source_line bigint,                -- JSON lines: the line; one-document files: the record's position
+    actor_name varchar,                -- short name: IAM user, role session, or AWS service
+    event_type varchar,                -- AwsApiCall, AwsServiceEvent, AwsConsoleAction, ...
+    event_version varchar,
+    is_addendum boolean,               -- a re-delivered copy (CloudTrail addendum); it replaced the earlier one
+    request_truncated boolean,         -- CloudTrail cut requestParameters (over 100 KB)
+    record json                        -- the whole CloudTrail record
 );
 
 -- table: changes
@@ -207,5 +216,37 @@ create table if not exists changes (
     target_group varchar,              -- target group name, when the change concerns one
     target_group_arn varchar,
     targets varchar[],                 -- target ids (instance ids, IPs, Lambda ARNs) it adds or removes
-    details json                       -- structured before/after where known
+    details json,                      -- structured before/after where known
+    actor_name varchar,                -- short name: IAM user, role session, or AWS service
+    applied boolean,                   -- false when the call failed (error_code set)
+    error_message varchar,
+    attributed_by varchar              -- how lb was found: request, arn, cloudtrail, inventory, access_logs
 );
+
+-- table: inventory
+-- grain: one row per resource described by `correlate ingest inventory` (the latest snapshot per
+-- account and region); `data` is the Describe* response item as JSON
+create table if not exists inventory (
+    taken_at timestamp,
+    account_id varchar,
+    aws_region varchar,
+    resource_type varchar,             -- load_balancer, listener, rule, target_group, classic_load_balancer,
+                                       -- classic_policy, network_acl, web_acl_association
+    arn varchar,                       -- the resource's ARN, or the Classic ELB / policy name
+    lb varchar,                        -- the load balancer it belongs to, where it belongs to one
+    data json
+);
+
+-- Databases written before these columns existed get them on the next write (any ingest).
+alter table ingested_files add column if not exists duplicates bigint;
+alter table api_calls add column if not exists source_line bigint;
+alter table api_calls add column if not exists actor_name varchar;
+alter table api_calls add column if not exists event_type varchar;
+alter table api_calls add column if not exists event_version varchar;
+alter table api_calls add column if not exists is_addendum boolean;
+alter table api_calls add column if not exists request_truncated boolean;
+alter table api_calls add column if not exists record json;
+alter table changes add column if not exists actor_name varchar;
+alter table changes add column if not exists applied boolean;
+alter table changes add column if not exists error_message varchar;
+alter table changes add column if not exists attributed_by varchar;

@@ -29,6 +29,13 @@ with traffic as (
 change_counts as (
     select
         lb,
+        case
+            when any_value(lb_id) like 'app/%' then 'alb'
+            when any_value(lb_id) like 'net/%' then 'nlb'
+            when any_value(lb_id) like 'gwy/%' then 'gwlb'
+            when bool_or(api_version = '2012-06-01') then 'clb'
+        end as lb_type,
+        any_value(lb_id) as lb_id,
         count(*) as changes
     from changes
     group by lb
@@ -47,8 +54,8 @@ seen as (
 )
 select
     coalesce(seen.lb, change_counts.lb) as lb,
-    seen.lb_type as lb_type,
-    seen.lb_id as lb_id,
+    coalesce(seen.lb_type, change_counts.lb_type) as lb_type,
+    coalesce(seen.lb_id, change_counts.lb_id) as lb_id,
     coalesce(seen.requests, 0) as requests,
     coalesce(seen.tls_connections, 0) as tls_connections,
     seen.first_seen as first_seen,

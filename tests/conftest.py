@@ -118,3 +118,13 @@ def iam_user(aws, monkeypatch):
         monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
 
     return become
+
+
+def load_cloudtrail(db: Database, *sources: str | Path, window=None):
+    """Ingest CloudTrail sources through the library, as `correlate ingest cloudtrail` does."""
+    from correlate.pipeline.cloudtrail import CLOUDTRAIL_SUFFIXES, ingest_cloudtrail
+    from correlate.sources.local import expand_local
+    from correlate.store.cloudtrail import CloudTrailStore
+
+    objects = [obj for source in sources for obj in expand_local(str(source), CLOUDTRAIL_SUFFIXES)]
+    return ingest_cloudtrail(CloudTrailStore(db), objects, window)

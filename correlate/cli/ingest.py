@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,15 +10,37 @@ from contextlib import contextmanager
 import click
 from rich import filesize
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from correlate.cli.options import TIME, aws_options, lb_option, open_db, window_options
 from correlate.errors import StrictModeFailure
+from correlate.parse.cloudtrail import Window
+from correlate.pipeline.cloudtrail import (
+    CloudTrailSummary,
+    ingest_cloudtrail,
+    ingest_lookup,
+    rebuild_changes,
+    trail_objects,
+)
+from correlate.pipeline.cloudtrail import Progress as TrailProgress
+from correlate.pipeline.inventory import ingest_inventory
 from correlate.pipeline.logs import DEFAULT_WORKERS, IngestSummary, ingest_logs, log_objects
 from correlate.pipeline.logs import Progress as LoadProgress
 from correlate.sources.aws import AwsClients, AwsOptions
 from correlate.sources.elb import find_log_locations
+from correlate.sources.inventory import describe_inventory, inventory_clients
+from correlate.sources.lookup import cloudtrail_client
+from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.logs import LogStore, RowFilter
+from correlate.timeparse import utcnow
 
 _ = TIME  # re-exported option type, used by window_options
 
@@ -30,6 +53,7 @@ def ingest() -> None:
     Example:
       correlate ingest logs ./AWSLogs/ --since 2026-11-20T13:00Z
       correlate ingest cloudtrail ./trail/
+      correlate ingest inventory --region us-east-1
     """
 
 
@@ -84,12 +108,114 @@ def logs_command(
     objects = log_objects(sources, row_filter, aws)
     with open_db(ctx, read_only=False) as db, _progress(settings.quiet) as on_progress:
         summary = ingest_logs(LogStore(db), objects, row_filter, on_progress, workers)
+        rebuild_changes(CloudTrailStore(db))  # access logs link target groups to load balancers
     _finish(summary, settings.quiet, strict)
 
 
 def _say(quiet: bool, text: str) -> None:
     if not quiet:
         click.echo(text, err=True)
+
+
+@ingest.command("cloudtrail")
+@click.argument("sources", nargs=-1)
+@click.option("--lookup", is_flag=True, help="Read events through the LookupEvents API instead of files.")
+@click.option(
+    "--region", "regions", multiple=True, help="With --lookup: a region to look up (repeatable; default: AWS_REGION)."
+)
+@click.option("--profile", help="Named AWS profile for s3:// sources (default: AWS_PROFILE, or boto3's default chain).")
+@window_options
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any record was rejected.")
+@click.pass_context
+def cloudtrail_command(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    lookup: bool,
+    regions: tuple[str, ...],
+    profile: str | None,
+    since,
+    until,
+    strict: bool,
+) -> None:
+    """Load CloudTrail records and rebuild the configuration changes of each load balancer.
+
+    SOURCE is a trail file ({"Records": [...]}, .json or .json.gz), a JSON-lines file, an array of
+    records, EventBridge events, saved `aws cloudtrail lookup-events` output, a directory (searched
+    recursively), a glob, or an s3://bucket/prefix of a trail (any level: the bucket, AWSLogs/,
+    an account or organisation, a region or day folder). CloudTrail-Digest and CloudTrail-Insight
+    objects are skipped. With --since/--until, only the S3 day folders and files whose delivery time
+    can hold events of the window are read. Only Elastic Load Balancing events and related changes
+    (certificates, security groups, network ACLs, WAF, Auto Scaling) are kept; the rest is counted.
+    The same event loaded twice is stored once.
+
+    With --lookup, events come from the LookupEvents API (last 90 days) in each --region.
+
+    \b
+    Example:
+      correlate ingest cloudtrail ./AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/
+      correlate ingest cloudtrail events.jsonl saved-lookup.json
+      correlate ingest cloudtrail s3://my-trail/AWSLogs/ --since 2026-11-20 --until 2026-11-21
+      correlate ingest cloudtrail --lookup --region us-east-1 --region eu-west-1 --since 2d
+    """
+    settings = ctx.obj
+    window = Window(since=since, until=until)
+    if lookup and sources:
+        raise click.UsageError("Give either SOURCE arguments or --lookup, not both.")
+    if not lookup and not sources:
+        raise click.UsageError("Give at least one SOURCE (a file, directory, glob or s3:// prefix), or --lookup.")
+    if regions and not lookup:
+        raise click.UsageError("--region goes with --lookup.")
+    if lookup:
+        clients = {region: cloudtrail_client(region) for region in regions or (None,)}
+        clients = {client.meta.region_name: client for client in clients.values()}
+        with open_db(ctx, read_only=False) as db:
+            summary = ingest_lookup(CloudTrailStore(db), clients, window)
+    else:
+        objects = list(trail_objects(sources, window, AwsClients(AwsOptions(profile=profile))))
+        with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
+            summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress, workers=os.cpu_count() or 1)
+    _finish_cloudtrail(summary, settings.quiet, strict)
+
+
+def _finish_cloudtrail(summary: CloudTrailSummary, quiet: bool, strict: bool) -> None:
+    if not quiet:
+        if summary.rejected:
+            click.echo(
+                "Rejected records are in the rejects table: "
+                "correlate sql \"select source_file, source_line, reason from rejects where kind = 'cloudtrail'\"",
+                err=True,
+            )
+        click.echo(summary.line(), err=True)
+    if strict and summary.rejected:
+        raise StrictModeFailure(
+            f"{summary.rejected:,} records were rejected and --strict was given. "
+            "See them with: correlate sql \"select * from rejects where kind = 'cloudtrail'\""
+        )
+
+
+@ingest.command("inventory")
+@click.option("--region", "regions", multiple=True, help="Region to describe (repeatable; default: AWS_REGION).")
+@click.pass_context
+def inventory_command(ctx: click.Context, regions: tuple[str, ...]) -> None:
+    """Describe the load balancers, listeners, rules and target groups as they are now.
+
+    The snapshot tells the change model what CloudTrail may not show: which load balancers a target
+    group serves, listener ports, the certificates and security groups in use. It replaces the
+    previous snapshot of each region, and the changes are rebuilt with it.
+
+    \b
+    Example:
+      correlate ingest inventory --region us-east-1
+    """
+    settings = ctx.obj
+    with open_db(ctx, read_only=False) as db:
+        store = CloudTrailStore(db)
+        for region in regions or (None,):
+            clients = inventory_clients(region)
+            name = clients["elbv2"].meta.region_name
+            summary = ingest_inventory(store, name, describe_inventory(clients), utcnow())
+            if not settings.quiet:
+                click.echo(summary.line(), err=True)
 
 
 def _finish(summary: IngestSummary, quiet: bool, strict: bool) -> None:
@@ -106,6 +232,28 @@ def _finish(summary: IngestSummary, quiet: bool, strict: bool) -> None:
             f"{summary.rejected:,} lines were rejected and --strict was given. "
             'See them with: correlate sql "select * from rejects"'
         )
+
+
+@contextmanager
+def _file_progress(quiet: bool, total: int) -> Iterator:
+    """A bar counting objects on stderr while loading, only when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("CloudTrail files", total=total)
+
+        def update(progress: TrailProgress) -> None:
+            bar.update(task, completed=progress.objects)
+
+        yield update
 
 
 @contextmanager

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from correlate.cli.options import format_option, open_db, resolve_format
+from correlate.cli.options import format_option, lb_option, open_db, resolve_format, window_options
 from correlate.present.render import render_rows
-from correlate.store.queries import load_balancers, run_sql
+from correlate.store.queries import lb_changes, load_balancers, run_sql
 
 
 @click.command("sql")
@@ -47,4 +47,27 @@ def lbs_command(ctx: click.Context, fmt: str | None) -> None:
     render_rows(columns, rows, resolve_format(fmt), sys.stdout)
 
 
-COMMANDS = (sql_command, lbs_command)
+@click.command("changes")
+@lb_option(required=False)
+@window_options
+@format_option
+@click.pass_context
+def changes_command(ctx: click.Context, lb: str | None, since, until, fmt: str | None) -> None:
+    """The configuration changes that affect a load balancer, oldest first.
+
+    Each row is one CloudTrail call and one load balancer it affects: what changed (summary), its
+    category, the listener port or target group it concerns, who made it and how (console, cli,
+    sdk, terraform, cloudformation, cdk, aws-service). Failed calls are listed with their error
+    code and applied = false. Without --lb, the changes of every load balancer.
+
+    \b
+    Example:
+      correlate changes --lb web-prod
+      correlate changes --lb app/web-prod/50dc6c495c0c9188 --since 6h --format json
+    """
+    with open_db(ctx, read_only=True) as db:
+        columns, rows = lb_changes(db, lb, since, until)
+    render_rows(columns, rows, resolve_format(fmt), sys.stdout)
+
+
+COMMANDS = (sql_command, lbs_command, changes_command)

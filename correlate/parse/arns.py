@@ -22,6 +22,8 @@ class ElbResource:
 
 def parse_elb_arn(arn: str) -> ElbResource | None:
     """Split an Elastic Load Balancing ARN; None for anything else."""
+    if not isinstance(arn, str):
+        return None
     match = _ELB_ARN.match(arn)
     if not match:
         return None

@@ -24,8 +24,10 @@ from correlate.sources.listing import DayRange, S3Pruning
 
 ELB_FOLDER = "elasticloadbalancing"
 CLOUDTRAIL_FOLDER = "CloudTrail"  # not CloudTrail-Digest, not CloudTrail-Insight
-# Files usually arrive about five minutes after their interval; an hour covers late deliveries.
+# ELB files usually arrive about five minutes after their interval; an hour covers late deliveries.
 DELIVERY_MARGIN = dt.timedelta(hours=1)
+# CloudTrail delivers "within an average of about 5 minutes" of a call, without a guarantee.
+TRAIL_DELIVERY_MARGIN = dt.timedelta(hours=2)
 
 
 def log_delivery_days(since: dt.datetime | None, until: dt.datetime | None) -> DayRange:
@@ -38,7 +40,7 @@ def log_delivery_days(since: dt.datetime | None, until: dt.datetime | None) -> D
 
 def trail_delivery_days(since: dt.datetime | None, until: dt.datetime | None) -> DayRange:
     """Folders that can hold CloudTrail files with events in [since, until)."""
-    return DayRange(since.date() if since else None, (until + DELIVERY_MARGIN).date() if until else None)
+    return DayRange(since.date() if since else None, (until + TRAIL_DELIVERY_MARGIN).date() if until else None)
 
 
 def elb_name_prefixes(lb: str, account: str, region: str) -> tuple[str, ...]:
@@ -67,14 +69,14 @@ def trail_delivered_at(name: str) -> dt.datetime | None:
 
 
 def trail_outside_window(name: str, since: dt.datetime | None, until: dt.datetime | None) -> bool:
-    """True when a CloudTrail object's name proves it holds no event in [since, until): a file holds
-    events from before its delivery time, delivered within `DELIVERY_MARGIN`."""
+    """True when a CloudTrail object's name shows it holds no event in [since, until): a file holds
+    events from before its delivery time, delivered within `TRAIL_DELIVERY_MARGIN`."""
     delivered = trail_delivered_at(name)
     if delivered is None:
         return False
     if since is not None and delivered < since:
         return True
-    return until is not None and delivered > until + DELIVERY_MARGIN
+    return until is not None and delivered > until + TRAIL_DELIVERY_MARGIN
 
 
 def log_pruning(since: dt.datetime | None, until: dt.datetime | None, lb: str | None) -> S3Pruning:

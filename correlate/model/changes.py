@@ -1,0 +1,359 @@
+"""Kept CloudTrail calls → `Change` records: which load balancers each mutating call affects, and
+one human line of what it changed.
+
+The calls are replayed in time order over a model of the configuration seen so far (`State`):
+listeners with their actions, certificates and SSL policy, rules, target groups with their
+health-check settings and attributes, load balancers with their security groups, subnets,
+attributes, Classic listeners and policies, web ACL associations. A call is summarised against that
+state (ModifyListener records the full new value of each parameter it sets; the summary says what
+it was before, where the replay knows it), and then, if it succeeded, applied to it.
+
+Which load balancers a call affects comes from the request itself (names, load balancer, listener
+and rule ARNs), and for target groups, security groups, certificates, network ACLs and web ACLs
+from what is known at the time of the call: first the replayed CloudTrail state, then an inventory
+snapshot (`correlate ingest inventory`), then the target groups seen in access logs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+from correlate.model.classic import ClassicHandlers
+from correlate.model.describe import (
+    UNKNOWN,
+    lower_keys,
+    short_id,
+    tg_name,
+)
+from correlate.model.effects import (
+    Effect,
+    as_list,
+    category_of,
+    unique_lbs,
+)
+from correlate.model.elbv2 import ElbV2Handlers
+from correlate.model.related import RelatedHandlers
+from correlate.model.state import (
+    CATEGORIES,
+    CLASSIC_API,
+    CallRow,
+    Change,
+    InventoryItem,
+    Knowledge,
+    Listener,
+    LogLink,
+    State,
+    apply_inventory,
+    pair_key,
+)
+from correlate.parse.arns import parse_elb_arn
+from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES
+
+__all__ = [
+    "CATEGORIES",
+    "CallRow",
+    "Change",
+    "InventoryItem",
+    "Knowledge",
+    "LogLink",
+    "build_changes",
+]
+
+
+# -- the replay -------------------------------------------------------------------------------
+
+
+def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) -> list[Change]:
+    """Replay mutating calls in time order; one Change per (call, load balancer it affects)."""
+    knowledge = knowledge or Knowledge()
+    state = State()
+    snapshot_applied = knowledge.taken_at is None
+    changes: list[Change] = []
+    for call in sorted(calls, key=_replay_order):
+        if not snapshot_applied and call.event_time >= knowledge.taken_at:
+            apply_inventory(state, knowledge.items)
+            snapshot_applied = True
+        if is_read_only(call.event_name):
+            continue
+        replay = Replay(call, state, knowledge)
+        try:
+            effects = replay.effects()
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+            # The parameters are valid JSON but not the shape the API defines (hand-edited or
+            # damaged records): attribute the call by its identifiers and say so.
+            effects = replay.unexpected_shape(error)
+        for effect in effects:
+            changes.append(_change(call, effect))
+    return changes
+
+
+def is_read_only(event_name: str) -> bool:
+    return event_name.startswith(READ_PREFIXES)
+
+
+_ORDER = {"Create": 0, "Add": 1, "Register": 1, "Modify": 2, "Set": 2, "Remove": 3, "Deregister": 3, "Delete": 4}
+
+
+def _replay_order(call: CallRow) -> tuple:
+    verb = re.match(r"[A-Z][a-z]+", call.event_name)
+    return call.event_time, _ORDER.get(verb.group(0) if verb else "", 2), call.event_id
+
+
+def _change(call: CallRow, effect: Effect) -> Change:
+    applied = call.error_code is None
+    summary = effect.summary if applied else f"not applied ({call.error_code}): {effect.summary}"
+    details = dict(effect.details)
+    if not applied:
+        details["applied"] = False
+    return Change(
+        event_id=call.event_id,
+        event_time=call.event_time,
+        event_name=call.event_name,
+        lb=effect.lb,
+        actor=call.actor,
+        actor_kind=call.actor_kind,
+        error_code=call.error_code,
+        summary=summary,
+        event_source=call.event_source,
+        api_version=call.api_version,
+        aws_region=call.aws_region,
+        account_id=call.account_id,
+        lb_id=effect.lb_id,
+        category=effect.category,
+        listener_port=effect.listener_port,
+        target_group=tg_name(effect.target_group_arn),
+        target_group_arn=effect.target_group_arn,
+        targets=effect.targets,
+        details=orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode() if details else None,
+        actor_name=call.actor_name,
+        applied=applied,
+        error_message=call.error_message,
+        attributed_by=effect.attributed_by,
+    )
+
+
+_IDENTIFIER = re.compile(
+    r'"(loadBalancerArn|listenerArn|ruleArn|targetGroupArn|loadBalancerName)"\s*:\s*"([^"\\]+)"', re.IGNORECASE
+)
+
+
+class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers):
+    """One call: its effects on each load balancer; the state is updated only if the call succeeded."""
+
+    def __init__(self, call: CallRow, state: State, knowledge: Knowledge) -> None:
+        self.call = call
+        self.state = state
+        self.knowledge = knowledge
+        self.applied = call.error_code is None
+        request = call.request
+        if isinstance(request, str):  # truncated by CloudTrail: salvage the identifiers
+            request = {match.group(1).lower(): match.group(2) for match in _IDENTIFIER.finditer(request)}
+        self.rq: dict[str, Any] = lower_keys(request) if isinstance(request, dict) else {}
+        self.rs: dict[str, Any] = lower_keys(call.response) if isinstance(call.response, dict) else {}
+        self.truncated = call.request_truncated
+
+    # -- dispatch --
+
+    def effects(self) -> list[Effect]:
+        call = self.call
+        if self.truncated:
+            return self._truncated()
+        if call.event_source == ELB_SOURCE:
+            classic = self._is_classic()
+            handler = (_CLASSIC if classic else _V2).get(call.event_name)
+            if handler is not None:
+                return handler(self)
+            return self._generic()
+        handler = _RELATED.get(call.event_name)
+        return handler(self) if handler is not None else []
+
+    def _is_classic(self) -> bool:
+        if self.call.api_version:
+            return self.call.api_version == CLASSIC_API
+        return "loadbalancername" in self.rq or "loadbalancernames" in self.rq
+
+    # -- attribution helpers --
+
+    def _from_arn(self, arn: Any, how: str = "arn") -> tuple[str, str | None, str] | None:
+        resource = parse_elb_arn(arn) if isinstance(arn, str) else None
+        if resource is None or resource.lb is None:
+            return None
+        return resource.lb, resource.lb_id, how
+
+    def _tg_lbs(self, tg_arn: str) -> list[tuple[str, str | None, str]]:
+        linked = self.state.forwards_to(tg_arn)
+        if linked or tg_arn in self.state.linked_once:
+            pairs = sorted({(listener.lb, listener.lb_id) for listener, _ in linked}, key=pair_key)
+            return [(lb, lb_id, "cloudtrail") for lb, lb_id in pairs]
+        pairs, how = self.knowledge.tg_lbs(tg_arn, self.call.event_time)
+        return [(lb, lb_id, how) for lb, lb_id in pairs]
+
+    def _listener_port(self, listener: Listener | None, arn: str | None) -> int | None:
+        if listener is not None and listener.port is not UNKNOWN and listener.port is not None:
+            return int(listener.port)
+        known = self.knowledge.snapshot.listeners.get(arn or "")
+        if known is not None and known.port not in (UNKNOWN, None):
+            return int(known.port)
+        return None
+
+    def _listener_label(self, port: int | None, arn: str | None) -> str:
+        if port is not None:
+            return f"listener {port}"
+        return f"listener {short_id(arn)}" if arn else "listener"
+
+    def _tg_label(self, arn: str) -> str:
+        group = self.state.target_groups.get(arn)
+        return (group.name if group and group.name else None) or tg_name(arn) or arn
+
+    # -- fallbacks --
+
+    def _truncated(self) -> list[Effect]:
+        size = len(self.call.request) if isinstance(self.call.request, str) else None
+        what = f" ({size:,} characters kept)" if size else ""
+        summary = f"{self.call.event_name}: request parameters truncated by CloudTrail{what}; what changed is unknown"
+        return [
+            Effect(lb, lb_id, how, category_of(self.call.event_name), summary, details={"request_truncated": True})
+            for lb, lb_id, how in self._identified()
+        ]
+
+    def unexpected_shape(self, error: Exception) -> list[Effect]:
+        summary = f"{self.call.event_name}: parameters not in the shape the API defines; what changed is unknown"
+        details = {"unexpected_shape": f"{type(error).__name__}: {error}"}
+        return [
+            Effect(lb, lb_id, how, category_of(self.call.event_name), summary, details=details)
+            for lb, lb_id, how in self._identified()
+        ]
+
+    def _identified(self) -> list[tuple[str, str | None, str]]:
+        """Load balancers named by the request's identifying parameters (whatever their shape)."""
+        found: list[tuple[str, str | None, str]] = []
+        rq = self.rq
+        for name in [rq.get("loadbalancername"), *as_list(rq.get("loadbalancernames"))]:
+            if isinstance(name, str) and name:
+                found.append((name, name, "request"))
+        for key in ("loadbalancerarn", "listenerarn", "rulearn", "resourcearn"):
+            hit = self._from_arn(rq.get(key))
+            if hit:
+                found.append(hit)
+        for arn in as_list(rq.get("resourcearns")):
+            hit = self._from_arn(arn)
+            if hit:
+                found.append(hit)
+            elif isinstance(arn, str) and ":targetgroup/" in arn:
+                found += self._tg_lbs(arn)
+        if isinstance(rq.get("targetgrouparn"), str):
+            found += self._tg_lbs(rq["targetgrouparn"])
+        for pair in as_list(rq.get("rulepriorities")):
+            hit = self._from_arn(pair.get("rulearn") if isinstance(pair, dict) else None)
+            if hit:
+                found.append(hit)
+        return unique_lbs(found)
+
+    def _generic(self) -> list[Effect]:
+        shown = {
+            k: v
+            for k, v in self.rq.items()
+            if isinstance(v, str | int | float | bool) and not str(v).startswith("arn:")
+        }
+        params = ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4])
+        summary = f"{self.call.event_name}" + (f" ({params})" if params else "")
+        return [
+            Effect(lb, lb_id, how, category_of(self.call.event_name), summary) for lb, lb_id, how in self._identified()
+        ]
+
+
+# -- dispatch tables --------------------------------------------------------------------------
+
+_V2: dict[str, Callable[[Replay], list[Effect]]] = {
+    "CreateLoadBalancer": Replay.v2_create_load_balancer,
+    "DeleteLoadBalancer": Replay.v2_delete_load_balancer,
+    "ModifyLoadBalancerAttributes": Replay.v2_modify_lb_attributes,
+    "SetSecurityGroups": Replay.v2_set_security_groups,
+    "SetSubnets": Replay.v2_set_subnets,
+    "SetIpAddressType": Replay.v2_set_ip_address_type,
+    "CreateListener": Replay.v2_create_listener,
+    "ModifyListener": Replay.v2_modify_listener,
+    "DeleteListener": Replay.v2_delete_listener,
+    "AddListenerCertificates": Replay.v2_listener_certificates,
+    "RemoveListenerCertificates": Replay.v2_listener_certificates,
+    "ModifyListenerAttributes": Replay.v2_listener_attributes,
+    "CreateRule": Replay.v2_create_rule,
+    "ModifyRule": Replay.v2_modify_rule,
+    "DeleteRule": Replay.v2_delete_rule,
+    "SetRulePriorities": Replay.v2_set_rule_priorities,
+    "CreateTargetGroup": Replay.v2_create_target_group,
+    "ModifyTargetGroup": Replay.v2_modify_target_group,
+    "ModifyTargetGroupAttributes": Replay.v2_modify_target_group_attributes,
+    "DeleteTargetGroup": Replay.v2_delete_target_group,
+    "RegisterTargets": Replay.v2_targets,
+    "DeregisterTargets": Replay.v2_targets,
+    "AddTags": Replay.tags,
+    "RemoveTags": Replay.tags,
+    "ModifyTrustStore": Replay.v2_trust_store,
+    "AddTrustStoreRevocations": Replay.v2_trust_store,
+    "RemoveTrustStoreRevocations": Replay.v2_trust_store,
+}
+_CLASSIC: dict[str, Callable[[Replay], list[Effect]]] = {
+    "CreateLoadBalancer": Replay.classic_create_load_balancer,
+    "DeleteLoadBalancer": Replay.classic_delete_load_balancer,
+    "CreateLoadBalancerListeners": Replay.classic_create_listeners,
+    "DeleteLoadBalancerListeners": Replay.classic_delete_listeners,
+    "SetLoadBalancerListenerSSLCertificate": Replay.classic_set_certificate,
+    "CreateLoadBalancerPolicy": Replay.classic_create_policy,
+    "CreateLBCookieStickinessPolicy": Replay.classic_create_policy,
+    "CreateAppCookieStickinessPolicy": Replay.classic_create_policy,
+    "DeleteLoadBalancerPolicy": Replay.classic_delete_policy,
+    "SetLoadBalancerPoliciesOfListener": Replay.classic_set_listener_policies,
+    "SetLoadBalancerPoliciesForBackendServer": Replay.classic_set_backend_policies,
+    "ConfigureHealthCheck": Replay.classic_health_check,
+    "RegisterInstancesWithLoadBalancer": Replay.classic_instances,
+    "DeregisterInstancesFromLoadBalancer": Replay.classic_instances,
+    "ModifyLoadBalancerAttributes": Replay.classic_attributes,
+    "ApplySecurityGroupsToLoadBalancer": Replay.classic_security_groups,
+    "AttachLoadBalancerToSubnets": Replay.classic_subnets_or_zones,
+    "DetachLoadBalancerFromSubnets": Replay.classic_subnets_or_zones,
+    "EnableAvailabilityZonesForLoadBalancer": Replay.classic_subnets_or_zones,
+    "DisableAvailabilityZonesForLoadBalancer": Replay.classic_subnets_or_zones,
+    "AddTags": Replay.tags,
+    "RemoveTags": Replay.tags,
+}
+_RELATED: dict[str, Callable[[Replay], list[Effect]]] = {
+    **dict.fromkeys(
+        (
+            "AuthorizeSecurityGroupIngress",
+            "AuthorizeSecurityGroupEgress",
+            "RevokeSecurityGroupIngress",
+            "RevokeSecurityGroupEgress",
+            "ModifySecurityGroupRules",
+            "UpdateSecurityGroupRuleDescriptionsIngress",
+            "UpdateSecurityGroupRuleDescriptionsEgress",
+            "DeleteSecurityGroup",
+        ),
+        Replay.security_group_rules,
+    ),
+    **dict.fromkeys(
+        ("CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry"), Replay.network_acl_entry
+    ),
+    "ReplaceNetworkAclAssociation": Replay.network_acl_association,
+    **dict.fromkeys(
+        ("ImportCertificate", "RenewCertificate", "DeleteCertificate", "UpdateCertificateOptions"), Replay.certificate
+    ),
+    "AssociateWebACL": Replay.web_acl_association,
+    "DisassociateWebACL": Replay.web_acl_association,
+    "UpdateWebACL": Replay.web_acl_update,
+    **dict.fromkeys(
+        (
+            "AttachLoadBalancerTargetGroups",
+            "DetachLoadBalancerTargetGroups",
+            "AttachLoadBalancers",
+            "DetachLoadBalancers",
+            "AttachTrafficSources",
+            "DetachTrafficSources",
+        ),
+        Replay.autoscaling,
+    ),
+}

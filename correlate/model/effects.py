@@ -1,0 +1,198 @@
+"""One change as a handler describes it (`Effect`), the before/after bookkeeping of a summary
+(`Fields`), and the small helpers the handlers share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from correlate.model.describe import (
+    UNKNOWN,
+    certificate_name,
+    change_text,
+    text,
+)
+from correlate.model.state import (
+    Policy,
+)
+
+# -- one change being described ---------------------------------------------------------------
+
+
+@dataclass
+class Effect:
+    """What a call does to one load balancer."""
+
+    lb: str
+    lb_id: str | None
+    attributed_by: str
+    category: str
+    summary: str
+    listener_port: int | None = None
+    target_group_arn: str | None = None
+    targets: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Fields:
+    """Parts of a summary with their before/after values, for `details`."""
+
+    parts: list[str] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def diff(self, name: str, label: str, before: Any, after: Any, render: Callable[[Any], str] = text) -> bool:
+        if before is not UNKNOWN and before == after:
+            return False
+        shown_before = UNKNOWN if before is UNKNOWN else render(before)
+        self.parts.append(change_text(label, shown_before, render(after)))
+        self.changes.append({"field": name, "before": None if before is UNKNOWN else before, "after": after})
+        return True
+
+    def note(self, part: str, **detail: Any) -> None:
+        self.parts.append(part)
+        if detail:
+            self.changes.append(detail)
+
+    def joined(self, empty: str) -> str:
+        return "; ".join(self.parts) if self.parts else empty
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+# AWS's defaults: the earlier value of an attribute of a resource created within the replay.
+V2_DEFAULTS = {
+    "application": {
+        "idle_timeout.timeout_seconds": "60",
+        "deletion_protection.enabled": "false",
+        "routing.http2.enabled": "true",
+        "access_logs.s3.enabled": "false",
+        "routing.http.desync_mitigation_mode": "defensive",
+    },
+    "network": {
+        "deletion_protection.enabled": "false",
+        "load_balancing.cross_zone.enabled": "false",
+        "access_logs.s3.enabled": "false",
+    },
+}
+CLASSIC_DEFAULTS = {"connectionsettings.idletimeout": 60, "accesslog.enabled": False}
+TG_DEFAULTS = {"deregistration_delay.timeout_seconds": "300", "stickiness.enabled": "false"}
+HTTP_TG_DEFAULTS = {"slow_start.duration_seconds": "0", "load_balancing.algorithm.type": "round_robin"}
+
+HEALTH_LABELS = {
+    "healthcheckenabled": "health checks enabled",
+    "healthcheckintervalseconds": "interval",
+    "healthchecktimeoutseconds": "timeout",
+    "healthythresholdcount": "healthy threshold",
+    "unhealthythresholdcount": "unhealthy threshold",
+    "matcher": "success codes",
+}
+CLASSIC_ATTRIBUTE_LABELS = {
+    "connectionsettings.idletimeout": "idle timeout",
+    "crosszoneloadbalancing.enabled": "cross-zone load balancing",
+    "connectiondraining.enabled": "connection draining",
+    "connectiondraining.timeout": "connection draining timeout",
+    "accesslog.enabled": "access logs",
+}
+
+
+def health_value(value: Any) -> str:
+    if isinstance(value, dict):  # matcher
+        return ", ".join(str(v) for v in value.values())
+    return text(value)
+
+
+def health_endpoint(health: dict[str, Any], tg_port: Any) -> str:
+    port = health.get("healthcheckport")
+    if port == "traffic-port" and tg_port not in (UNKNOWN, None):
+        port = tg_port
+    path = health.get("healthcheckpath") or ""
+    return f"{health.get('healthcheckprotocol')}:{port}{path}"
+
+
+def seconds(value: Any) -> str:
+    return f"{value} s"
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if key == "additionalattributes" and isinstance(item, list):
+            for attribute in item:
+                flat[f"{name}.{attribute.get('key')}"] = attribute.get("value")
+        else:
+            flat.update(flatten(item, name))
+    return flat
+
+
+def classic_listener_text(spec: dict[str, Any]) -> str:
+    port = spec.get("loadbalancerport")
+    protocol = spec.get("protocol")
+    backend = f"{spec.get('instanceprotocol') or protocol}:{spec.get('instanceport')}"
+    shown = f"{port} {protocol} → {backend}"
+    if spec.get("sslcertificateid"):
+        shown += f" ({certificate_name(spec['sslcertificateid'])})"
+    return shown
+
+
+def looks_like_ssl(name: str, policy: Policy | None) -> bool:
+    return policy is None and name.startswith("ELBSecurityPolicy")
+
+
+def policy_kind(policy: Policy | None) -> str:
+    if policy is None:
+        return "attributes unknown"
+    kind = (policy.type or "").removesuffix("PolicyType")
+    if policy.type == "LBCookieStickinessPolicyType":
+        return f"LB cookie stickiness, {policy.attributes.get('CookieExpirationPeriod')} s"
+    if policy.type == "AppCookieStickinessPolicyType":
+        return f"app cookie stickiness, cookie {policy.attributes.get('CookieName')}"
+    return kind or "unknown type"
+
+
+def web_acl_name(arn: Any) -> str:
+    if not isinstance(arn, str):
+        return "unknown"
+    parts = arn.split("/")
+    return parts[-2] if len(parts) >= 3 else parts[-1]
+
+
+def category_of(event_name: str) -> str:
+    if "Target" in event_name and "Register" in event_name:
+        return "targets"
+    if "Tags" in event_name:
+        return "tags"
+    if event_name.startswith(("Create", "Delete")) and "LoadBalancer" in event_name:
+        return "lifecycle"
+    if "Listener" in event_name or "Rule" in event_name:
+        return "routing"
+    if "HealthCheck" in event_name or event_name == "ModifyTargetGroup":
+        return "health_check"
+    if "Attributes" in event_name:
+        return "lb_attributes"
+    return "other"
+
+
+def unique_lbs(found: list[tuple[str, str | None, str]]) -> list[tuple[str, str | None, str]]:
+    seen: set[tuple[str, str | None]] = set()
+    unique = []
+    for lb, lb_id, how in found:
+        if (lb, lb_id) not in seen:
+            seen.add((lb, lb_id))
+            unique.append((lb, lb_id, how))
+    return unique
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,503 @@
+"""ELBv2 calls → effects."""
+
+from __future__ import annotations
+
+from correlate.model.describe import (
+    UNKNOWN,
+    certificate_name,
+    change_text,
+    describe_actions,
+    describe_conditions,
+    main_target_group,
+    name_list,
+    plural,
+    short_id,
+    target_list,
+    tg_name,
+)
+from correlate.model.effects import (
+    HEALTH_LABELS,
+    HTTP_TG_DEFAULTS,
+    TG_DEFAULTS,
+    V2_DEFAULTS,
+    Effect,
+    Fields,
+    as_int,
+    health_endpoint,
+    health_value,
+    seconds,
+)
+from correlate.model.state import (
+    Rule,
+    health_from,
+    listener_of_rule,
+)
+
+
+class ElbV2Handlers:
+    """Elastic Load Balancing v2 (2015-12-01) calls; also AddTags/RemoveTags of both APIs."""
+
+    # Provided by Replay: call, state, knowledge, applied, rq, rs and the attribution helpers.
+
+    # -- ELBv2 ==================================================================================
+
+    def v2_create_load_balancer(self) -> list[Effect]:
+        described = (self.rs.get("loadbalancers") or [{}])[0]
+        arn = described.get("loadbalancerarn")
+        hit = self._from_arn(arn, "response")
+        name = self.rq.get("name")
+        if hit is None:
+            if not name:
+                return []
+            hit = (name, None, "request")
+        lb_type = described.get("type") or self.rq.get("type") or "application"
+        scheme = described.get("scheme") or self.rq.get("scheme") or "internet-facing"
+        subnets = list(self.rq.get("subnets") or [])
+        subnets += [m.get("subnetid") for m in self.rq.get("subnetmappings") or [] if m.get("subnetid")]
+        groups = list(self.rq.get("securitygroups") or described.get("securitygroups") or [])
+        summary = f"created {lb_type} load balancer ({scheme}) in {plural(len(subnets), 'subnet')}"
+        if groups:
+            summary += f", security groups {', '.join(groups)}"
+        if self.applied:
+            lb = self.state.lb(hit[0], hit[1], classic=False)
+            lb.arn = arn
+            lb.security_groups = tuple(groups)
+            lb.subnets = tuple(subnets)
+            lb.attributes = dict(V2_DEFAULTS.get(str(lb_type), {}))
+        return [Effect(*hit, "lifecycle", summary, details={"type": lb_type, "scheme": scheme, "subnets": subnets})]
+
+    def v2_delete_load_balancer(self) -> list[Effect]:
+        hit = self._from_arn(self.rq.get("loadbalancerarn"))
+        if hit is None:
+            return []
+        if self.applied:
+            self.state.lbs.pop(hit[1] or hit[0], None)
+            for arn in [a for a, listener in self.state.listeners.items() if listener.lb_id == hit[1]]:
+                del self.state.listeners[arn]
+            for arn in [a for a, rule in self.state.rules.items() if rule.lb_id == hit[1]]:
+                del self.state.rules[arn]
+        return [Effect(*hit, "lifecycle", "deleted load balancer")]
+
+    def v2_modify_lb_attributes(self) -> list[Effect]:
+        hit = self._from_arn(self.rq.get("loadbalancerarn"))
+        if hit is None:
+            return []
+        lb = self.state.lb(hit[0], hit[1], classic=False)
+        fields = Fields()
+        for attribute in self.rq.get("attributes") or []:
+            key = str(attribute.get("key"))
+            value = attribute.get("value")
+            fields.diff(key, key, lb.attributes.get(key, UNKNOWN), value)
+            if self.applied:
+                lb.attributes[key] = value
+        summary = fields.joined("attributes re-applied unchanged")
+        return [Effect(*hit, "lb_attributes", summary, details={"fields": fields.changes})]
+
+    def v2_set_security_groups(self) -> list[Effect]:
+        hit = self._from_arn(self.rq.get("loadbalancerarn"))
+        if hit is None:
+            return []
+        lb = self.state.lb(hit[0], hit[1], classic=False)
+        after = tuple(self.rq.get("securitygroups") or ())
+        fields = Fields()
+        fields.diff("security_groups", "security groups", lb.security_groups, after)
+        if self.applied:
+            lb.security_groups = after
+        return [
+            Effect(*hit, "security", fields.joined("security groups unchanged"), details={"fields": fields.changes})
+        ]
+
+    def v2_set_subnets(self) -> list[Effect]:
+        hit = self._from_arn(self.rq.get("loadbalancerarn"))
+        if hit is None:
+            return []
+        lb = self.state.lb(hit[0], hit[1], classic=False)
+        after = list(self.rq.get("subnets") or [])
+        after += [m.get("subnetid") for m in self.rq.get("subnetmappings") or [] if m.get("subnetid")]
+        fields = Fields()
+        fields.diff("subnets", "subnets", lb.subnets, tuple(after))
+        if self.applied:
+            lb.subnets = tuple(after)
+        return [Effect(*hit, "other", fields.joined("subnets unchanged"), details={"fields": fields.changes})]
+
+    def v2_set_ip_address_type(self) -> list[Effect]:
+        hit = self._from_arn(self.rq.get("loadbalancerarn"))
+        if hit is None:
+            return []
+        return [Effect(*hit, "lb_attributes", f"IP address type → {self.rq.get('ipaddresstype')}")]
+
+    def v2_create_listener(self) -> list[Effect]:
+        hit = self._from_arn(self.rq.get("loadbalancerarn"))
+        if hit is None:
+            return []
+        described = (self.rs.get("listeners") or [{}])[0]
+        arn = described.get("listenerarn")
+        port = self.rq.get("port")
+        protocol = self.rq.get("protocol")
+        actions = self.rq.get("defaultactions") or []
+        certificates = [c.get("certificatearn") for c in self.rq.get("certificates") or [] if c.get("certificatearn")]
+        parts = [f"created listener {port} {protocol or ''}".rstrip()]
+        if self.rq.get("sslpolicy"):
+            parts.append(f"SSL policy {self.rq['sslpolicy']}")
+        if certificates:
+            parts.append(certificate_name(certificates[0]))
+        summary = ", ".join(parts) + f": default action {describe_actions(actions)}"
+        if self.applied and arn:
+            listener = self.state.listener(arn)
+            if listener is not None:
+                listener.port = port
+                listener.protocol = protocol
+                listener.ssl_policy = self.rq.get("sslpolicy")
+                listener.certificate = certificates[0] if certificates else None
+                listener.default_actions = actions
+                listener.alpn_policy = self.rq.get("alpnpolicy")
+                self.state.link(actions)
+        return [
+            Effect(
+                *hit,
+                "routing",
+                summary,
+                listener_port=as_int(port),
+                target_group_arn=main_target_group(actions),
+                details={"protocol": protocol, "ssl_policy": self.rq.get("sslpolicy"), "certificates": certificates},
+            )
+        ]
+
+    def v2_modify_listener(self) -> list[Effect]:
+        arn = self.rq.get("listenerarn")
+        hit = self._from_arn(arn)
+        if hit is None:
+            return []
+        listener = self.state.listener(arn)
+        assert listener is not None
+        port_before = self._listener_port(listener, arn)
+        fields = Fields()
+        category = None
+        rq = self.rq
+        if "port" in rq and fields.diff("port", "port", listener.port, rq["port"]):
+            category = category or "routing"
+        if "protocol" in rq and fields.diff("protocol", "protocol", listener.protocol, rq["protocol"]):
+            category = category or "listener_tls"
+        tls = False
+        if "sslpolicy" in rq:
+            tls |= fields.diff("ssl_policy", "SSL policy", listener.ssl_policy, rq["sslpolicy"])
+        certificates = [c.get("certificatearn") for c in rq.get("certificates") or [] if c.get("certificatearn")]
+        if certificates:
+            tls |= fields.diff("certificate", "certificate", listener.certificate, certificates[0], certificate_name)
+        if "mutualauthentication" in rq:
+            mode = (rq["mutualauthentication"] or {}).get("mode")
+            before = listener.mutual_authentication
+            tls |= fields.diff("mutual_authentication", "mutual TLS", before, mode)
+        routing = False
+        new_actions = rq.get("defaultactions")
+        if new_actions is not None:
+            routing = fields.diff(
+                "default_actions", "default action", listener.default_actions, new_actions, describe_actions
+            )
+        if "alpnpolicy" in rq:
+            fields.diff("alpn_policy", "ALPN policy", listener.alpn_policy, rq["alpnpolicy"])
+        category = "routing" if routing else ("listener_tls" if tls else category or "other")
+        label = self._listener_label(port_before if port_before is not None else as_int(rq.get("port")), arn)
+        summary = f"{label}: {fields.joined('settings re-applied unchanged')}"
+        if self.applied:
+            if "port" in rq:
+                listener.port = rq["port"]
+            if "protocol" in rq:
+                listener.protocol = rq["protocol"]
+            if "sslpolicy" in rq:
+                listener.ssl_policy = rq["sslpolicy"]
+            if certificates:
+                listener.certificate = certificates[0]
+            if "mutualauthentication" in rq:
+                listener.mutual_authentication = (rq["mutualauthentication"] or {}).get("mode")
+            if new_actions is not None:
+                listener.default_actions = new_actions
+                self.state.link(new_actions)
+            if "alpnpolicy" in rq:
+                listener.alpn_policy = rq["alpnpolicy"]
+        port_after = as_int(rq.get("port")) if "port" in rq else port_before
+        return [
+            Effect(
+                *hit,
+                category,
+                summary,
+                listener_port=port_after,
+                target_group_arn=main_target_group(new_actions) if routing else None,
+                details={"fields": fields.changes},
+            )
+        ]
+
+    def v2_delete_listener(self) -> list[Effect]:
+        arn = self.rq.get("listenerarn")
+        hit = self._from_arn(arn)
+        if hit is None:
+            return []
+        listener = self.state.listeners.get(arn)
+        port = self._listener_port(listener, arn)
+        summary = f"deleted {self._listener_label(port, arn)}"
+        if listener is not None and listener.default_actions is not UNKNOWN:
+            summary += f" (default action {describe_actions(listener.default_actions)})"
+        if self.applied:
+            self.state.listeners.pop(arn, None)
+            for rule_arn in [a for a, rule in self.state.rules.items() if rule.listener_arn == arn]:
+                del self.state.rules[rule_arn]
+        return [Effect(*hit, "routing", summary, listener_port=port)]
+
+    def v2_listener_certificates(self) -> list[Effect]:
+        arn = self.rq.get("listenerarn")
+        hit = self._from_arn(arn)
+        if hit is None:
+            return []
+        listener = self.state.listener(arn)
+        assert listener is not None
+        port = self._listener_port(listener, arn)
+        certificates = [c.get("certificatearn") for c in self.rq.get("certificates") or [] if c.get("certificatearn")]
+        adding = self.call.event_name == "AddListenerCertificates"
+        verb = "added" if adding else "removed"
+        summary = (
+            f"{self._listener_label(port, arn)}: {verb} {plural(len(certificates), 'certificate')} "
+            f"({', '.join(certificate_name(c) for c in certificates)})"
+        )
+        if self.applied:
+            if adding:
+                listener.extra_certificates.update(certificates)
+            else:
+                listener.extra_certificates.difference_update(certificates)
+        return [Effect(*hit, "listener_tls", summary, listener_port=port, details={verb: certificates})]
+
+    def v2_listener_attributes(self) -> list[Effect]:
+        arn = self.rq.get("listenerarn")
+        hit = self._from_arn(arn)
+        if hit is None:
+            return []
+        port = self._listener_port(self.state.listeners.get(arn), arn)
+        pairs = [f"{a.get('key')} → {a.get('value')}" for a in self.rq.get("attributes") or []]
+        summary = f"{self._listener_label(port, arn)}: {'; '.join(pairs) or 'attributes re-applied'}"
+        return [Effect(*hit, "lb_attributes", summary, listener_port=port)]
+
+    def v2_create_rule(self) -> list[Effect]:
+        listener_arn = self.rq.get("listenerarn")
+        hit = self._from_arn(listener_arn)
+        if hit is None:
+            return []
+        port = self._listener_port(self.state.listeners.get(listener_arn), listener_arn)
+        actions = self.rq.get("actions") or []
+        conditions = self.rq.get("conditions") or []
+        priority = self.rq.get("priority")
+        summary = (
+            f"{self._listener_label(port, listener_arn)}: rule {priority} added: "
+            f"{describe_conditions(conditions)} → {describe_actions(actions)}"
+        )
+        arn = ((self.rs.get("rules") or [{}])[0]).get("rulearn")
+        if self.applied and arn:
+            rule = Rule(arn, listener_arn, hit[0], hit[1], priority, conditions, actions)
+            self.state.rules[arn] = rule
+            self.state.link(actions)
+        return [Effect(*hit, "routing", summary, listener_port=port, target_group_arn=main_target_group(actions))]
+
+    def v2_modify_rule(self) -> list[Effect]:
+        arn = self.rq.get("rulearn")
+        hit = self._from_arn(arn)
+        if hit is None:
+            return []
+        rule = self.state.rules.get(arn) or self.knowledge.snapshot.rules.get(arn)
+        if rule is None:
+            rule = Rule(arn, listener_of_rule(arn), hit[0], hit[1])
+        port = self._listener_port(self.state.listeners.get(rule.listener_arn or ""), rule.listener_arn)
+        fields = Fields()
+        if "conditions" in self.rq:
+            fields.diff("conditions", "conditions", rule.conditions, self.rq["conditions"], describe_conditions)
+        routing_to = None
+        if "actions" in self.rq and fields.diff(
+            "actions", "action", rule.actions, self.rq["actions"], describe_actions
+        ):
+            routing_to = main_target_group(self.rq["actions"])
+        which = f"rule {rule.priority}" if rule.priority is not UNKNOWN else f"rule {short_id(arn)}"
+        if rule.conditions is not UNKNOWN and "conditions" not in self.rq:
+            which += f" ({describe_conditions(rule.conditions)})"
+        summary = f"{self._listener_label(port, rule.listener_arn)}: {which}: {fields.joined('re-applied unchanged')}"
+        if self.applied:
+            stored = self.state.rules.setdefault(arn, rule)
+            if "conditions" in self.rq:
+                stored.conditions = self.rq["conditions"]
+            if "actions" in self.rq:
+                stored.actions = self.rq["actions"]
+                self.state.link(stored.actions)
+        return [
+            Effect(
+                *hit,
+                "routing",
+                summary,
+                listener_port=port,
+                target_group_arn=routing_to,
+                details={"fields": fields.changes},
+            )
+        ]
+
+    def v2_delete_rule(self) -> list[Effect]:
+        arn = self.rq.get("rulearn")
+        hit = self._from_arn(arn)
+        if hit is None:
+            return []
+        rule = self.state.rules.get(arn)
+        listener_arn = rule.listener_arn if rule else listener_of_rule(arn)
+        port = self._listener_port(self.state.listeners.get(listener_arn or ""), listener_arn)
+        summary = f"{self._listener_label(port, listener_arn)}: rule "
+        if rule is not None and rule.priority is not UNKNOWN:
+            summary += f"{rule.priority} removed"
+            if rule.conditions is not UNKNOWN and rule.actions is not UNKNOWN:
+                summary += f" ({describe_conditions(rule.conditions)} → {describe_actions(rule.actions)})"
+        else:
+            summary += f"{short_id(arn)} removed"
+        if self.applied:
+            self.state.rules.pop(arn, None)
+        return [Effect(*hit, "routing", summary, listener_port=port)]
+
+    def v2_set_rule_priorities(self) -> list[Effect]:
+        by_lb: dict[tuple[str, str | None, str], list[str]] = {}
+        for pair in self.rq.get("rulepriorities") or []:
+            arn = pair.get("rulearn")
+            hit = self._from_arn(arn)
+            if hit is None:
+                continue
+            rule = self.state.rules.get(arn)
+            before = rule.priority if rule is not None else UNKNOWN
+            label = f"rule {short_id(arn)}"
+            if rule is not None and rule.conditions is not UNKNOWN:
+                label = f"rule ({describe_conditions(rule.conditions)})"
+            by_lb.setdefault(hit, []).append(change_text(f"{label} priority", before, pair.get("priority")))
+            if self.applied and rule is not None:
+                rule.priority = pair.get("priority")
+        return [Effect(*hit, "routing", "; ".join(parts)) for hit, parts in by_lb.items()]
+
+    def v2_create_target_group(self) -> list[Effect]:
+        described = (self.rs.get("targetgroups") or [{}])[0]
+        arn = described.get("targetgrouparn")
+        if self.applied and arn:
+            group = self.state.target_group(arn)
+            group.name = self.rq.get("name") or group.name
+            group.protocol = self.rq.get("protocol")
+            group.port = self.rq.get("port")
+            health = {"healthcheckport": "traffic-port", "healthcheckprotocol": self.rq.get("protocol")}
+            if str(self.rq.get("protocol")).upper() in ("HTTP", "HTTPS"):
+                health["healthcheckpath"] = "/"
+            health.update(health_from(self.rq))
+            health.update(health_from(described))
+            group.health = health
+            group.attributes = dict(TG_DEFAULTS)
+            if str(self.rq.get("protocol")).upper() in ("HTTP", "HTTPS"):
+                group.attributes.update(HTTP_TG_DEFAULTS)
+        return []  # a new target group serves no load balancer until a listener or rule forwards to it
+
+    def v2_modify_target_group(self) -> list[Effect]:
+        arn = self.rq.get("targetgrouparn")
+        if not isinstance(arn, str):
+            return []
+        group = self.state.target_groups.get(arn) or self.knowledge.snapshot.target_groups.get(arn)
+        before = dict(group.health) if group else {}
+        tg_port = group.port if group else UNKNOWN
+        after = {**before, **health_from(self.rq)}
+        fields = Fields()
+        endpoint_keys = ("healthcheckprotocol", "healthcheckport", "healthcheckpath")
+        if any(key in self.rq for key in endpoint_keys):
+            if all(key in before for key in endpoint_keys):
+                fields.diff(
+                    "health_check", "health check", health_endpoint(before, tg_port), health_endpoint(after, tg_port)
+                )
+            else:
+                for key, label in zip(endpoint_keys, ("protocol", "port", "path"), strict=True):
+                    if key in self.rq:
+                        fields.diff(key, f"health check {label}", before.get(key, UNKNOWN), self.rq[key])
+        for key, label in HEALTH_LABELS.items():
+            if key in self.rq:
+                render = seconds if key.endswith("seconds") else health_value
+                fields.diff(key, label, before.get(key, UNKNOWN), self.rq[key], render)
+        if self.applied:
+            self.state.target_group(arn).health = after
+        name = self._tg_label(arn)
+        summary = f"{name}: {fields.joined('health check re-applied unchanged')}"
+        return [
+            Effect(lb, lb_id, how, "health_check", summary, target_group_arn=arn, details={"fields": fields.changes})
+            for lb, lb_id, how in self._tg_lbs(arn)
+        ]
+
+    def v2_modify_target_group_attributes(self) -> list[Effect]:
+        arn = self.rq.get("targetgrouparn")
+        if not isinstance(arn, str):
+            return []
+        group = self.state.target_group(arn)
+        known = self.knowledge.snapshot.target_groups.get(arn)
+        fields = Fields()
+        for attribute in self.rq.get("attributes") or []:
+            key = str(attribute.get("key"))
+            before = group.attributes.get(key, known.attributes.get(key, UNKNOWN) if known else UNKNOWN)
+            fields.diff(key, key, before, attribute.get("value"))
+            if self.applied:
+                group.attributes[key] = attribute.get("value")
+        summary = f"{self._tg_label(arn)}: {fields.joined('attributes re-applied unchanged')}"
+        return [
+            Effect(
+                lb,
+                lb_id,
+                how,
+                "target_group_attributes",
+                summary,
+                target_group_arn=arn,
+                details={"fields": fields.changes},
+            )
+            for lb, lb_id, how in self._tg_lbs(arn)
+        ]
+
+    def v2_delete_target_group(self) -> list[Effect]:
+        arn = self.rq.get("targetgrouparn")
+        if not isinstance(arn, str):
+            return []
+        effects = [
+            Effect(lb, lb_id, how, "lifecycle", f"deleted target group {self._tg_label(arn)}", target_group_arn=arn)
+            for lb, lb_id, how in self._tg_lbs(arn)
+        ]
+        if self.applied:
+            self.state.target_groups.pop(arn, None)
+        return effects
+
+    def v2_targets(self) -> list[Effect]:
+        arn = self.rq.get("targetgrouparn")
+        if not isinstance(arn, str):
+            return []
+        targets = [t for t in self.rq.get("targets") or [] if isinstance(t, dict)]
+        registering = self.call.event_name == "RegisterTargets"
+        verb, preposition = ("registered", "in") if registering else ("deregistered", "from")
+        summary = (
+            f"{verb} {plural(len(targets), 'target')} ({target_list(targets)}) {preposition} {self._tg_label(arn)}"
+        )
+        ids = tuple(str(t.get("id")) for t in targets)
+        details = {verb: [{k: t.get(k) for k in ("id", "port", "availabilityzone") if k in t} for t in targets]}
+        return [
+            Effect(lb, lb_id, how, "targets", summary, target_group_arn=arn, targets=ids, details=details)
+            for lb, lb_id, how in self._tg_lbs(arn)
+        ]
+
+    def tags(self) -> list[Effect]:
+        adding = self.call.event_name == "AddTags"
+        tags = [t for t in self.rq.get("tags") or [] if isinstance(t, dict)]
+        if adding:
+            shown = [f"{t.get('key')}={t.get('value', '')}" for t in tags]
+        else:
+            shown = [str(k) for k in self.rq.get("tagkeys") or []] + [str(t.get("key")) for t in tags]
+        summary = f"tags {'added' if adding else 'removed'}: {name_list(shown, 6)}"
+        return [Effect(lb, lb_id, how, "tags", summary) for lb, lb_id, how in self._identified()]
+
+    def v2_trust_store(self) -> list[Effect]:
+        arn = self.rq.get("truststorearn")
+        if not isinstance(arn, str):
+            return []
+        effects = []
+        for listener in self.state.listeners.values():
+            mutual = listener.mutual_authentication
+            if isinstance(mutual, dict) and mutual.get("truststorearn") == arn:
+                port = self._listener_port(listener, listener.arn)
+                summary = (
+                    f"{self._listener_label(port, listener.arn)}: trust store {tg_name(arn)}: {self.call.event_name}"
+                )
+                effects.append(Effect(listener.lb, listener.lb_id, "cloudtrail", "listener_tls", summary, port))
+        return effects

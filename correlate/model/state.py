@@ -1,0 +1,357 @@
+"""What the change model knows: the records it reads and writes, the replayed configuration
+(`State`), and what is known besides CloudTrail (`Knowledge`: an inventory snapshot, access logs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from correlate.model.describe import UNKNOWN, action_target_groups, lower_keys, tg_name
+from correlate.parse.arns import parse_elb_arn
+
+CLASSIC_API = "2012-06-01"
+CATEGORIES = (
+    "targets",
+    "routing",
+    "listener_tls",
+    "health_check",
+    "lb_attributes",
+    "target_group_attributes",
+    "security",
+    "certificate",
+    "waf",
+    "tags",
+    "lifecycle",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """A kept api_calls row, as the replay needs it (JSON members already decoded)."""
+
+    event_id: str
+    event_time: dt.datetime
+    event_source: str
+    event_name: str
+    api_version: str | None
+    aws_region: str | None
+    account_id: str | None
+    actor: str | None
+    actor_name: str | None
+    actor_kind: str | None
+    error_code: str | None
+    error_message: str | None
+    request: Any  # dict, a truncated JSON string, or None
+    response: Any
+    request_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogLink:
+    """A target group seen serving a load balancer in the access logs, and when."""
+
+    target_group_arn: str
+    lb: str
+    lb_id: str | None
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryItem:
+    """One resource of an inventory snapshot; `data` is the Describe* item."""
+
+    taken_at: dt.datetime
+    resource_type: str
+    arn: str
+    lb: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    event_id: str
+    event_time: dt.datetime
+    event_name: str
+    lb: str
+    actor: str | None
+    actor_kind: str | None
+    error_code: str | None
+    summary: str
+    event_source: str
+    api_version: str | None
+    aws_region: str | None
+    account_id: str | None
+    lb_id: str | None
+    category: str
+    listener_port: int | None
+    target_group: str | None
+    target_group_arn: str | None
+    targets: tuple[str, ...]
+    details: str | None  # JSON text
+    actor_name: str | None
+    applied: bool
+    error_message: str | None
+    attributed_by: str
+
+
+# -- the configuration model ------------------------------------------------------------------
+
+
+@dataclass
+class Listener:
+    lb: str
+    lb_id: str | None
+    arn: str | None = None
+    port: Any = UNKNOWN
+    protocol: Any = UNKNOWN
+    ssl_policy: Any = UNKNOWN
+    certificate: Any = UNKNOWN  # the default certificate ARN
+    extra_certificates: set[str] = field(default_factory=set)
+    default_actions: Any = UNKNOWN
+    alpn_policy: Any = UNKNOWN
+    mutual_authentication: Any = UNKNOWN
+    instance: Any = UNKNOWN  # Classic: "HTTP:80"
+    policies: Any = UNKNOWN  # Classic: policy names in force
+
+
+@dataclass
+class Rule:
+    arn: str
+    listener_arn: str | None
+    lb: str
+    lb_id: str | None
+    priority: Any = UNKNOWN
+    conditions: Any = UNKNOWN
+    actions: Any = UNKNOWN
+
+
+@dataclass
+class TargetGroup:
+    arn: str
+    name: str | None
+    protocol: Any = UNKNOWN
+    port: Any = UNKNOWN
+    health: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    lbs: set[tuple[str, str | None]] = field(default_factory=set)  # from DescribeTargetGroups (inventory)
+
+
+@dataclass
+class Policy:
+    name: str
+    type: str | None
+    attributes: dict[str, str]
+
+
+@dataclass
+class LoadBalancer:
+    lb: str
+    lb_id: str | None
+    classic: bool
+    arn: str | None = None
+    security_groups: Any = UNKNOWN
+    subnets: Any = UNKNOWN
+    attributes: dict[str, Any] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)  # Classic health check
+    listeners: dict[int, Listener] = field(default_factory=dict)  # Classic listeners by port
+    policies: dict[str, Policy] = field(default_factory=dict)  # Classic policies
+    web_acl: Any = UNKNOWN
+
+
+@dataclass
+class State:
+    lbs: dict[str, LoadBalancer] = field(default_factory=dict)  # by lb_id (the name for Classic)
+    listeners: dict[str, Listener] = field(default_factory=dict)  # v2, by ARN
+    rules: dict[str, Rule] = field(default_factory=dict)
+    target_groups: dict[str, TargetGroup] = field(default_factory=dict)
+    nacl_subnets: dict[str, set[str]] = field(default_factory=dict)
+    web_acl_rules: dict[str, list[str]] = field(default_factory=dict)  # web ACL id → rule names
+    linked_once: set[str] = field(default_factory=set)  # target groups some listener or rule forwarded to
+
+    def lb(self, lb: str, lb_id: str | None, classic: bool) -> LoadBalancer:
+        key = lb_id or lb
+        found = self.lbs.get(key)
+        if found is None:
+            found = self.lbs[key] = LoadBalancer(lb, lb_id, classic)
+        return found
+
+    def listener(self, arn: str) -> Listener | None:
+        found = self.listeners.get(arn)
+        if found is None:
+            resource = parse_elb_arn(arn)
+            if resource is None or resource.lb is None:
+                return None
+            found = self.listeners[arn] = Listener(resource.lb, resource.lb_id, arn)
+        return found
+
+    def target_group(self, arn: str) -> TargetGroup:
+        found = self.target_groups.get(arn)
+        if found is None:
+            found = self.target_groups[arn] = TargetGroup(arn, tg_name(arn))
+        return found
+
+    def forwards_to(self, tg_arn: str) -> list[tuple[Listener, Rule | None]]:
+        """Listeners (and rules) whose actions forward to the target group now."""
+        found: list[tuple[Listener, Rule | None]] = []
+        for listener in self.listeners.values():
+            if listener.default_actions is not UNKNOWN and tg_arn in tg_arns(listener.default_actions):
+                found.append((listener, None))
+        for rule in self.rules.values():
+            if rule.actions is not UNKNOWN and tg_arn in tg_arns(rule.actions) and rule.listener_arn:
+                owner = self.listeners.get(rule.listener_arn) or Listener(rule.lb, rule.lb_id, rule.listener_arn)
+                found.append((owner, rule))
+        return found
+
+    def link(self, actions: Any) -> None:
+        self.linked_once.update(tg_arns(actions))
+
+    def uses_security_group(self, group: str) -> list[LoadBalancer]:
+        return [
+            lb for lb in self.lbs.values() if lb.security_groups is not UNKNOWN and group in (lb.security_groups or ())
+        ]
+
+
+def tg_arns(actions: Any) -> set[str]:
+    return {arn for arn, _ in action_target_groups(actions)}
+
+
+class Knowledge:
+    """What is known apart from the CloudTrail replay: an inventory snapshot and access-log links."""
+
+    def __init__(self, inventory: Iterable[InventoryItem] = (), log_links: Iterable[LogLink] = ()) -> None:
+        self.items = sorted(inventory, key=lambda item: item.taken_at)
+        self.taken_at = self.items[0].taken_at if self.items else None
+        self.log_links: dict[str, list[LogLink]] = {}
+        for link in log_links:
+            self.log_links.setdefault(link.target_group_arn, []).append(link)
+        self.snapshot = State()
+        apply_inventory(self.snapshot, self.items)
+
+    def tg_lbs(self, tg_arn: str, when: dt.datetime) -> tuple[list[tuple[str, str | None]], str]:
+        found = self.snapshot.target_groups.get(tg_arn)
+        pairs: set[tuple[str, str | None]] = set(found.lbs) if found else set()
+        pairs |= {(listener.lb, listener.lb_id) for listener, _ in self.snapshot.forwards_to(tg_arn)}
+        if pairs:
+            return sorted(pairs, key=pair_key), "inventory"
+        links = self.log_links.get(tg_arn, [])
+        during = [link for link in links if link.first_seen <= when <= link.last_seen]
+        chosen = during or links
+        return sorted({(link.lb, link.lb_id) for link in chosen}, key=pair_key), "access_logs"
+
+
+def pair_key(pair: tuple[str, str | None]) -> tuple[str, str]:
+    return pair[0], pair[1] or ""
+
+
+def apply_inventory(state: State, inventory: Iterable[InventoryItem]) -> None:
+    """Overlay an inventory snapshot (Describe* output) on the state: it is the truth at its time."""
+    for item in inventory:
+        data = lower_keys(item.data)
+        kind = item.resource_type
+        if kind == "load_balancer":
+            resource = parse_elb_arn(item.arn)
+            if resource is None or resource.lb is None:
+                continue
+            lb = state.lb(resource.lb, resource.lb_id, classic=False)
+            lb.arn = item.arn
+            lb.security_groups = tuple(data.get("securitygroups") or ())
+            lb.subnets = tuple(az.get("subnetid") for az in data.get("availabilityzones") or [] if az.get("subnetid"))
+            for attribute in data.get("attributes") or []:
+                lb.attributes[str(attribute.get("key"))] = attribute.get("value")
+        elif kind == "listener":
+            listener = state.listener(item.arn)
+            if listener is None:
+                continue
+            listener.port = data.get("port")
+            listener.protocol = data.get("protocol")
+            listener.ssl_policy = data.get("sslpolicy")
+            certificates = [c.get("certificatearn") for c in data.get("certificates") or []]
+            listener.certificate = certificates[0] if certificates else None
+            listener.default_actions = data.get("defaultactions") or []
+            state.link(listener.default_actions)
+        elif kind == "rule":
+            resource = parse_elb_arn(item.arn)
+            if resource is None or resource.lb is None:
+                continue
+            listener_arn = listener_of_rule(item.arn)
+            rule = state.rules.setdefault(item.arn, Rule(item.arn, listener_arn, resource.lb, resource.lb_id))
+            rule.priority = data.get("priority")
+            rule.conditions = data.get("conditions") or []
+            rule.actions = data.get("actions") or []
+            state.link(rule.actions)
+        elif kind == "target_group":
+            group = state.target_group(item.arn)
+            group.name = data.get("targetgroupname") or group.name
+            group.protocol = data.get("protocol", UNKNOWN)
+            group.port = data.get("port", UNKNOWN)
+            group.health.update(health_from(data))
+            for attribute in data.get("attributes") or []:
+                group.attributes[str(attribute.get("key"))] = attribute.get("value")
+            for lb_arn in data.get("loadbalancerarns") or []:
+                resource = parse_elb_arn(lb_arn)
+                if resource is not None and resource.lb:
+                    group.lbs.add((resource.lb, resource.lb_id))
+        elif kind == "classic_load_balancer":
+            name = data.get("loadbalancername") or item.arn
+            lb = state.lb(name, name, classic=True)
+            lb.security_groups = tuple(data.get("securitygroups") or ())
+            lb.subnets = tuple(data.get("subnets") or ())
+            check = data.get("healthcheck") or {}
+            lb.health.update({key: check[key] for key in CLASSIC_HEALTH if key in check})
+            for description in data.get("listenerdescriptions") or []:
+                spec = description.get("listener") or {}
+                port = spec.get("loadbalancerport")
+                if port is None:
+                    continue
+                listener = lb.listeners.setdefault(int(port), Listener(name, name))
+                listener.port = int(port)
+                listener.protocol = spec.get("protocol")
+                listener.instance = f"{spec.get('instanceprotocol')}:{spec.get('instanceport')}"
+                listener.certificate = spec.get("sslcertificateid")
+                listener.policies = tuple(description.get("policynames") or ())
+        elif kind == "classic_policy" and item.lb:
+            lb = state.lb(item.lb, item.lb, classic=True)
+            attributes = {
+                str(a.get("attributename")): str(a.get("attributevalue"))
+                for a in data.get("policyattributedescriptions") or []
+            }
+            name = data.get("policyname") or item.arn
+            lb.policies[name] = Policy(name, data.get("policytypename"), attributes)
+        elif kind == "network_acl":
+            subnets = {a.get("subnetid") for a in data.get("associations") or [] if a.get("subnetid")}
+            state.nacl_subnets[item.arn] = subnets
+        elif kind == "web_acl_association":
+            resource = parse_elb_arn(item.arn)
+            if resource is not None and resource.lb:
+                state.lb(resource.lb, resource.lb_id, classic=False).web_acl = data.get("webaclarn")
+
+
+def listener_of_rule(rule_arn: str) -> str | None:
+    """listener-rule/app/NAME/ID/LISTENER/RULE → listener/app/NAME/ID/LISTENER."""
+    head, _, path = rule_arn.partition(":listener-rule/")
+    parts = path.split("/")
+    if not path or len(parts) < 5:
+        return None
+    return f"{head}:listener/{'/'.join(parts[:4])}"
+
+
+CLASSIC_HEALTH = ("target", "interval", "timeout", "unhealthythreshold", "healthythreshold")
+V2_HEALTH = (
+    "healthcheckprotocol",
+    "healthcheckport",
+    "healthcheckpath",
+    "healthcheckenabled",
+    "healthcheckintervalseconds",
+    "healthchecktimeoutseconds",
+    "healthythresholdcount",
+    "unhealthythresholdcount",
+    "matcher",
+)
+
+
+def health_from(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: data[key] for key in V2_HEALTH if key in data}

@@ -1,0 +1,285 @@
+"""CloudTrail records → api_calls (upserted by event_id), rejects, the ledger; the changes table.
+
+Kept records are few next to the records skipped, so one Arrow batch per object is enough: the
+object's calls, its rejects and its ledger row commit together, so a process killed mid-object
+leaves nothing of it behind and the next run loads it whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from correlate.model.changes import CallRow, Change, InventoryItem, LogLink
+from correlate.parse.cloudtrail import ApiCall, RecordReject
+from correlate.store.database import Database, statements
+
+KIND = "cloudtrail"
+
+_CALL_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("event_time", pa.timestamp("us")),
+        ("event_source", pa.string()),
+        ("event_name", pa.string()),
+        ("api_version", pa.string()),
+        ("aws_region", pa.string()),
+        ("account_id", pa.string()),
+        ("actor", pa.string()),
+        ("actor_name", pa.string()),
+        ("actor_kind", pa.string()),
+        ("source_ip", pa.string()),
+        ("user_agent", pa.string()),
+        ("read_only", pa.bool_()),
+        ("error_code", pa.string()),
+        ("error_message", pa.string()),
+        ("request_parameters", pa.string()),
+        ("response_elements", pa.string()),
+        ("event_type", pa.string()),
+        ("event_version", pa.string()),
+        ("is_addendum", pa.bool_()),
+        ("request_truncated", pa.bool_()),
+        ("record", pa.string()),
+        ("source_file", pa.string()),
+        ("source_line", pa.int64()),
+    ]
+)
+_CHANGE_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("event_time", pa.timestamp("us")),
+        ("event_name", pa.string()),
+        ("lb", pa.string()),
+        ("actor", pa.string()),
+        ("actor_kind", pa.string()),
+        ("error_code", pa.string()),
+        ("summary", pa.string()),
+        ("event_source", pa.string()),
+        ("api_version", pa.string()),
+        ("aws_region", pa.string()),
+        ("account_id", pa.string()),
+        ("lb_id", pa.string()),
+        ("category", pa.string()),
+        ("listener_port", pa.int32()),
+        ("target_group", pa.string()),
+        ("target_group_arn", pa.string()),
+        ("targets", pa.list_(pa.string())),
+        ("details", pa.string()),
+        ("actor_name", pa.string()),
+        ("applied", pa.bool_()),
+        ("error_message", pa.string()),
+        ("attributed_by", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEntry:
+    """The ledger row of one loaded CloudTrail object."""
+
+    source_file: str
+    fingerprint: str
+    filter: str
+    size_bytes: int
+    records: int
+    kept: int
+    rejected: int
+    skipped: int  # unrelated records and records outside --since/--until
+    reload: bool = False  # loaded before with other content or filter: its earlier rows go first
+
+
+def _table(rows: Iterable[object], schema: pa.Schema) -> pa.Table:
+    rows = list(rows)
+    columns = {name: [getattr(row, name) for row in rows] for name in schema.names}
+    return pa.table(columns, schema=schema)
+
+
+class CloudTrailStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def loaded_objects(self) -> dict[str, tuple[str, str]]:
+        """source_file → (fingerprint, filter) of every CloudTrail object loaded so far."""
+        rows = self.db.con.execute(
+            "select source_file, fingerprint, filter from ingested_files where kind = ?", [KIND]
+        ).fetchall()
+        return {source_file: (fingerprint, filter_) for source_file, fingerprint, filter_ in rows}
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.con.execute("begin transaction")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self.db.con.execute("rollback")
+            raise
+        self.db.con.execute("commit")
+
+    def load_objects(
+        self, entries: list[ObjectEntry], calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]
+    ) -> dict[str, int]:
+        """A batch of objects: their calls, rejects and ledger rows in one transaction, so a process
+        killed mid-batch leaves none of them behind. Returns the duplicates of each object."""
+        with self._transaction():
+            for entry in entries:
+                if entry.reload:
+                    for table in ("api_calls", "rejects", "ingested_files"):
+                        self.db.con.execute(f"delete from {table} where source_file = ?", [entry.source_file])
+            order = {entry.source_file: index for index, entry in enumerate(entries)}
+            duplicates = self._insert(calls, order)
+            self._rejects(rejects)
+            ledger = pa.table(
+                {
+                    "source_file": [e.source_file for e in entries],
+                    "kind": [KIND] * len(entries),
+                    "fingerprint": [e.fingerprint for e in entries],
+                    "filter": [e.filter for e in entries],
+                    "size_bytes": pa.array([e.size_bytes for e in entries], pa.int64()),
+                    "lines": pa.array([e.records for e in entries], pa.int64()),
+                    "rows": pa.array([e.kept for e in entries], pa.int64()),
+                    "rejected": pa.array([e.rejected for e in entries], pa.int64()),
+                    "filtered": pa.array([e.skipped for e in entries], pa.int64()),
+                    "invalid_utf8_lines": pa.array([0] * len(entries), pa.int64()),
+                    "duplicates": pa.array([duplicates.get(e.source_file, 0) for e in entries], pa.int64()),
+                }
+            )
+            self._run_with("ledger", ledger, "load/cloudtrail_ledger.sql")
+        return duplicates
+
+    def load_calls(self, calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]) -> int:
+        """Calls with no ledger object behind them (LookupEvents pages): event_id alone dedupes.
+        Returns the number of duplicates."""
+        with self._transaction():
+            duplicates = self._insert(calls, {})
+            self._rejects(rejects)
+        return sum(duplicates.values())
+
+    def _insert(self, calls: list[ApiCall], order: dict[str, int]) -> dict[str, int]:
+        if not calls:
+            return {}
+        table = _table(calls, _CALL_SCHEMA)
+        table = table.append_column(
+            "object_index", pa.array([order.get(call.source_file, 0) for call in calls], pa.int32())
+        )
+        self.db.con.register("calls", table)
+        try:
+            found = self.db.con.execute(statements("load/api_call_duplicates.sql")[0]).fetchall()
+            for statement in statements("load/api_calls.sql"):
+                self.db.con.execute(statement)
+        finally:
+            with contextlib.suppress(duckdb.TransactionException):
+                self.db.con.unregister("calls")
+        return {source_file: int(count) for source_file, count in found}
+
+    def _rejects(self, rejects: list[tuple[str, RecordReject]]) -> None:
+        if not rejects:
+            return
+        table = pa.table(
+            {
+                "source_file": pa.array([source for source, _ in rejects], pa.string()),
+                "source_line": pa.array([r.line for _, r in rejects], pa.int64()),
+                "reason": pa.array([r.reason for _, r in rejects], pa.string()),
+                "raw": pa.array([r.raw for _, r in rejects], pa.string()),
+                "kind": pa.array([KIND] * len(rejects), pa.string()),
+            }
+        )
+        self._run_with("batch_rejects", table, "load/cloudtrail_rejects.sql")
+
+    def _run_with(self, name: str, table: pa.Table, sql_file: str) -> None:
+        self.db.con.register(name, table)
+        try:
+            for statement in statements(sql_file):
+                self.db.con.execute(statement)
+        finally:
+            with contextlib.suppress(duckdb.TransactionException):
+                self.db.con.unregister(name)
+
+    # -- the change model's inputs and output ------------------------------------------------
+
+    def has_mutating_calls(self) -> bool:
+        row = self.db.con.execute("select 1 from api_calls where not read_only limit 1").fetchone()
+        return row is not None
+
+    def replay_calls(self) -> list[CallRow]:
+        rows = self.db.con.execute(statements("replay/calls.sql")[0]).fetchall()
+        return [
+            CallRow(
+                *row[:12],
+                request=_loads(row[12]),
+                response=_loads(row[13]),
+                request_truncated=bool(row[14]),
+            )
+            for row in rows
+        ]
+
+    def log_links(self) -> list[LogLink]:
+        rows = self.db.con.execute(statements("replay/log_links.sql")[0]).fetchall()
+        return [LogLink(*row) for row in rows]
+
+    def inventory(self) -> list[InventoryItem]:
+        rows = self.db.con.execute(statements("replay/inventory.sql")[0]).fetchall()
+        return [InventoryItem(taken_at, kind, arn, lb, orjson.loads(data)) for taken_at, kind, arn, lb, data in rows]
+
+    def replace_changes(self, changes: list[Change]) -> None:
+        with self._transaction():
+            self.db.con.register("new_changes", _table(changes, _CHANGE_SCHEMA))
+            try:
+                for statement in statements("load/changes.sql"):
+                    self.db.con.execute(statement)
+            finally:
+                with contextlib.suppress(duckdb.TransactionException):
+                    self.db.con.unregister("new_changes")
+
+    def change_counts(self) -> tuple[int, int]:
+        """(changes, load balancers with changes)."""
+        row = self.db.con.execute("select count(*), count(distinct lb) from changes").fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def unattributed_calls(self) -> int:
+        row = self.db.con.execute("select count(*) from unattributed_calls").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- inventory snapshots ----------------------------------------------------------------
+
+    def replace_inventory(self, account_id: str | None, region: str, items: list[InventoryItem]) -> None:
+        """The new snapshot of one account and region replaces the previous one."""
+        table = pa.table(
+            {
+                "taken_at": pa.array([i.taken_at for i in items], pa.timestamp("us")),
+                "account_id": pa.array([account_id] * len(items), pa.string()),
+                "aws_region": pa.array([region] * len(items), pa.string()),
+                "resource_type": pa.array([i.resource_type for i in items], pa.string()),
+                "arn": pa.array([i.arn for i in items], pa.string()),
+                "lb": pa.array([i.lb for i in items], pa.string()),
+                "data": pa.array([orjson.dumps(i.data, default=_json_default).decode() for i in items], pa.string()),
+            }
+        )
+        with self._transaction():
+            self.db.con.execute(
+                "delete from inventory where aws_region = ? and account_id is not distinct from ?", [region, account_id]
+            )
+            self.db.con.register("snapshot", table)
+            try:
+                self.db.con.execute("insert into inventory by name select * from snapshot")
+            finally:
+                with contextlib.suppress(duckdb.TransactionException):
+                    self.db.con.unregister("snapshot")
+
+
+def _loads(text: str | None) -> object:
+    if text is None:
+        return None
+    return orjson.loads(text)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in the inventory")
