@@ -15,7 +15,6 @@ from conftest import invoke, records
 from correlate.errors import SourceAccessError, StreamBroken
 from correlate.parse.framing import CHUNK_BYTES
 from correlate.pipeline.logs import Progress, ingest_logs, log_objects
-from correlate.sources import s3 as s3_source
 from correlate.sources.aws import AwsClients
 from correlate.sources.s3 import S3ObjectStream
 from correlate.store.database import Database
@@ -324,9 +323,6 @@ def test_alb_id_is_in_the_ledger(runner, tmp_path, bucket):
     assert rows(tmp_path / "c.duckdb", "select distinct lb, lb_id from ingested_files") == [
         {"lb": "web-prod", "lb_id": f"app/web-prod/{ALB_ID}"}
     ]
-
-
-_ = s3_source
 
 
 def test_a_listing_that_fails_midway_keeps_what_was_loaded(runner, tmp_path, bucket, monkeypatch):

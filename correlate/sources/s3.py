@@ -269,9 +269,9 @@ class S3ObjectStream(io.RawIOBase):
             if code in ("NoSuchKey", "404"):
                 raise StreamBroken(f"{self.uri}: the object is gone (deleted after it was listed)") from None
             if code == "PreconditionFailed":
+                when = "while it was read" if self._position else "after it was listed"
                 raise StreamBroken(
-                    f"{self.uri}: the object was replaced while it was read; run the command again to load "
-                    "the new version"
+                    f"{self.uri}: the object was replaced {when}; run the command again to load the new version"
                 ) from None
             if code == "InvalidObjectState":
                 raise StreamBroken(f"{self.uri}: the object is archived (Glacier); restore it to load it") from None
