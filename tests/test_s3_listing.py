@@ -291,3 +291,12 @@ def test_unknown_profile(aws):
         "The AWS profile 'nope' is not in your AWS config or credentials file. Check --profile / AWS_PROFILE "
         "(aws configure list-profiles)."
     )
+
+
+def test_a_prefix_with_only_other_services(bucket):
+    with pytest.raises(NoInputFound) as error:
+        keys("s3://elb-logs/AWSLogs/o-abc123defg/", log_pruning(None, None, None))
+    assert str(error.value) == (
+        "s3://elb-logs/AWSLogs/o-abc123defg/: nothing to load under the prefix: its AWSLogs/ folders hold "
+        "CloudTrail, CloudTrail-Insight, not elasticloadbalancing. Check the prefix."
+    )

@@ -49,6 +49,7 @@ class ListingStats:
     requests: int = 0  # ListObjectsV2 pages fetched
     keys: int = 0  # keys seen
     matched: int = 0  # keys yielded
-    folders_pruned: int = 0
+    folders_pruned: int = 0  # by region or delivery day
+    other_services: set[str] = field(default_factory=set)  # AWSLogs/ACCOUNT/ folders not entered
     narrowed: int = 0  # day folders listed by name prefix
     prefixes: list[str] = field(default_factory=list)  # every prefix listed, in order

@@ -67,6 +67,13 @@ def list_s3(
     if found.matched or found.folders_pruned or found.narrowed:
         return
     looked_for = ", ".join(f"*{suffix}" for suffix in suffixes)
+    if found.other_services:
+        held = ", ".join(sorted(found.other_services))
+        wanted = ", ".join(walk.pruning.services)
+        raise NoInputFound(
+            f"{uri}: nothing to load under the prefix: its AWSLogs/ folders hold {held}, not {wanted}. "
+            "Check the prefix."
+        )
     if found.keys:
         raise NoInputFound(
             f"{uri}: no log objects under the prefix ({found.keys:,} other objects; looked for {looked_for}). "
@@ -135,8 +142,6 @@ class _Walk:
                 folder = common["Prefix"]
                 if self._enters(folder):
                     yield from self._folder(folder)
-                else:
-                    self.stats.folders_pruned += 1
 
     def _pages(self, prefix: str) -> Iterator[dict[str, Any]]:
         self.stats.prefixes.append(prefix)
@@ -173,13 +178,17 @@ class _Walk:
             return True
         pruning = self.pruning
         depth = len(rest)
-        if depth == 2 and pruning.services:
-            return rest[1] in pruning.services
+        if depth == 2 and pruning.services and rest[1] not in pruning.services:
+            self.stats.other_services.add(rest[1])
+            return False
+        enters = True
         if depth == 3 and pruning.regions:
-            return rest[2] in pruning.regions
-        if 4 <= depth <= 6 and pruning.days is not None and all(part.isdigit() for part in rest[3:]):
-            return pruning.days.holds(*(int(part) for part in rest[3:]))
-        return True
+            enters = rest[2] in pruning.regions
+        elif 4 <= depth <= 6 and pruning.days is not None and all(part.isdigit() for part in rest[3:]):
+            enters = pruning.days.holds(*(int(part) for part in rest[3:]))
+        if not enters:
+            self.stats.folders_pruned += 1
+        return enters
 
     def _name_prefixes(self, folder: str) -> Sequence[str] | None:
         if self.pruning.name_prefixes is None or not folder.endswith("/"):
