@@ -354,3 +354,12 @@ def test_access_denied_is_one_line_naming_the_uri(runner, tmp_path, bucket, iam_
         f"Error: s3://{BUCKET}/AWSLogs/: access denied listing the bucket (needs s3:ListBucket on "
         f"arn:aws:s3:::{BUCKET}). Check the IAM and bucket policies, or use another --profile.\n"
     )
+
+
+def test_a_window_with_no_delivery_days_loads_nothing_and_says_so(runner, tmp_path, bucket):
+    region = f"s3://{BUCKET}/AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/"
+    result = ingest(runner, tmp_path / "c.duckdb", region, "--since", "2030-01-01")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "0 files: no object under the sources can hold rows of --since/--until/--lb; nothing loaded\n"
+    )
