@@ -61,6 +61,9 @@ DEFAULT_WORKERS = 8
 CHECK_WORKERS = 2
 # Objects opened ahead of the writer may hold up to this much (by listed size) between them.
 PREFETCH_BYTES = 64 << 20
+# Objects queued for the readers per reader thread: the writer takes small objects a few MiB at a
+# time, so a window of one object per thread would leave the threads idle between takes.
+AHEAD = 4
 
 
 def log_objects(sources: Sequence[str], row_filter: RowFilter, aws: AwsClients | None = None) -> Iterator[InputObject]:
@@ -486,14 +489,14 @@ class _Readers:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def ahead(self, loads: Iterator[_Load]) -> Iterator[_ObjectReader]:
-        """Readers in object order, each started up to `count` objects (and `PREFETCH_BYTES` of
-        listed size) before the writer takes it."""
+        """Readers in object order, each started up to `AHEAD` x `count` objects (and
+        `PREFETCH_BYTES` of listed size) before the writer takes it; `count` threads read at once."""
         window: deque[_ObjectReader] = deque()
         held = 0
         failure: CorrelateError | None = None
         try:
             for load in loads:
-                while window and (len(window) >= self.count or held + load.obj.size > PREFETCH_BYTES):
+                while window and (len(window) >= self.count * AHEAD or held + load.obj.size > PREFETCH_BYTES):
                     reader = window.popleft()
                     held -= reader.obj.size
                     yield reader
