@@ -101,6 +101,8 @@ def _gunzip(obj: InputObject) -> tuple[bytes, StreamBroken | None]:
             data = raw.read()
     except OSError as error:
         return b"", StreamBroken(f"{obj.uri}: read failed ({error})")
+    except StreamBroken as error:  # an S3 object gone, replaced or archived since it was listed
+        return b"", error
     if data[:2] != GZIP_MAGIC:
         if obj.name.endswith(".gz") and data:
             return b"", StreamBroken(f"{obj.uri}: named .gz but is not gzip data")
