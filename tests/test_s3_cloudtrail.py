@@ -112,10 +112,10 @@ def test_no_trail_under_the_prefix(runner, tmp_path, trail):
 def test_worker_processes_and_downloads_in_threads_agree_with_one_process(s3):
     """Enough S3 objects for the worker processes: downloads run in threads, parsing in processes;
     an object deleted after listing is one reject either way."""
-    from correlate.parse.cloudtrail import Window
     from correlate.pipeline.cloudtrail import ingest_cloudtrail, trail_objects
     from correlate.sources.aws import AwsClients
     from correlate.store.cloudtrail import CloudTrailStore
+    from correlate.timeparse import Window
 
     s3.create_bucket(Bucket=BUCKET)
     body = gzip.compress((FIXTURES / "cloudtrail" / "trail_v2_story.json").read_bytes(), mtime=0)

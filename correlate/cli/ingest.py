@@ -22,7 +22,6 @@ from rich.progress import (
 
 from correlate.cli.options import TIME, aws_options, lb_option, open_db, window_options
 from correlate.errors import StrictModeFailure
-from correlate.parse.cloudtrail import Window
 from correlate.pipeline.cloudtrail import (
     CloudTrailSummary,
     ingest_cloudtrail,
@@ -40,7 +39,7 @@ from correlate.sources.inventory import describe_inventory, inventory_clients
 from correlate.sources.lookup import cloudtrail_client
 from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.logs import LogStore, RowFilter
-from correlate.timeparse import utcnow
+from correlate.timeparse import Window, utcnow
 
 _ = TIME  # re-exported option type, used by window_options
 

@@ -23,7 +23,6 @@ from correlate.parse.cloudtrail import (
     RELATED_EVENTS,
     Parsed,
     RecordReject,
-    Window,
     collect_records,
     skipped_object,
 )
@@ -33,6 +32,7 @@ from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
 from correlate.sources.streams import InputObject
 from correlate.store.cloudtrail import CloudTrailStore, ObjectEntry
+from correlate.timeparse import Window
 
 if TYPE_CHECKING:
     from correlate.sources.aws import AwsClients

@@ -19,12 +19,12 @@ from correlate.parse.cloudtrail import (
     RAW_LIMIT,
     Parsed,
     RecordReject,
-    Window,
     json_error,
     parse_document,
     parse_line,
 )
 from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
+from correlate.timeparse import Window
 
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20

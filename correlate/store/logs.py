@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from correlate.parse.framing import Reject
 from correlate.parse.kinds import KINDS, LogKind
 from correlate.store.database import Database, statements
+from correlate.timeparse import Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +45,9 @@ class RowFilter:
     lb: str | None = None
 
     def describe(self) -> str:
-        parts = []
-        if self.since:
-            parts.append(f"since={self.since.isoformat()}")
-        if self.until:
-            parts.append(f"until={self.until.isoformat()}")
-        if self.lb:
-            parts.append(f"lb={self.lb}")
-        return " ".join(parts)
+        """How the filter is recorded in the ledger (`ingested_files.filter`)."""
+        window = Window(self.since, self.until).describe()
+        return f"{window} lb={self.lb}".strip() if self.lb else window
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,17 +248,9 @@ class LogStore:
         ).fetchall()
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One load's transaction: rows, rejects and ledger rows commit together or not at all."""
-        self.db.con.execute("begin transaction")
-        try:
-            yield
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                self.db.con.execute("rollback")
-            raise
-        self.db.con.execute("commit")
+        return self.db.transaction()
 
     def replace(self, loads: Sequence[tuple[str, str]]) -> None:
         """Remove what earlier loads of these objects stored ((source_file, kind) pairs), inside
