@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from correlate.errors import BadTimeExpression
 
@@ -45,3 +46,20 @@ def iso(value: dt.datetime | None) -> str | None:
         return None
     text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
     return text + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A --since/--until pair; either end may be open."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def describe(self) -> str:
+        """How the window is recorded in the ledger (`ingested_files.filter`)."""
+        parts = []
+        if self.since:
+            parts.append(f"since={self.since.isoformat()}")
+        if self.until:
+            parts.append(f"until={self.until.isoformat()}")
+        return " ".join(parts)

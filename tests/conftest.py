@@ -53,6 +53,74 @@ def invoke(runner: CliRunner, *args: str, env: dict[str, str] | None = None):
     return runner.invoke(main, [str(arg) for arg in args], env=env, catch_exceptions=False)
 
 
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture
+def aws(monkeypatch, tmp_path):
+    """moto's in-process AWS with fake credentials; nothing from the developer's own AWS setup."""
+    from moto import mock_aws
+
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    for name, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def s3(aws):
+    import boto3
+
+    return boto3.client("s3", region_name="us-east-1")
+
+
+@pytest.fixture
+def blackhole_port() -> Iterator[int]:
+    """A local port that accepts connections and never answers (a hanging metadata service)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
+
+
+@pytest.fixture
+def iam_user(aws, monkeypatch):
+    """Become an IAM user allowed only `actions`, with moto enforcing IAM from then on."""
+    import json
+
+    import boto3
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    def become(*actions: str) -> None:
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_user(UserName="reader")
+        statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+        policy = {"Version": "2012-10-17", "Statement": [statement]}
+        iam.put_user_policy(UserName="reader", PolicyName="only", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        monkeypatch.delenv("AWS_SESSION_TOKEN")
+        monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+        monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
+
+    return become
+
+
 def load_cloudtrail(db: Database, *sources: str | Path, window=None):
     """Ingest CloudTrail sources through the library, as `correlate ingest cloudtrail` does."""
     from correlate.pipeline.cloudtrail import CLOUDTRAIL_SUFFIXES, ingest_cloudtrail

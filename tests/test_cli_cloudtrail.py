@@ -99,7 +99,7 @@ def test_usage_errors(runner, tmp_path):
     db = tmp_path / "c.duckdb"
     neither = invoke(runner, "--db", db, "ingest", "cloudtrail")
     assert neither.exit_code == 2
-    assert "Give at least one SOURCE (a file, directory or glob), or --lookup." in neither.stderr
+    assert "Give at least one SOURCE (a file, directory, glob or s3:// prefix), or --lookup." in neither.stderr
     both = invoke(runner, "--db", db, "ingest", "cloudtrail", CT, "--lookup")
     assert both.exit_code == 2
     assert "Give either SOURCE arguments or --lookup, not both." in both.stderr

@@ -9,7 +9,8 @@ import shutil
 import pytest
 from conftest import FIXTURES, load_cloudtrail, records, ts
 
-from correlate.parse.cloudtrail import Window, actor_of, parse_document
+from correlate.parse.cloudtrail import actor_of, parse_document
+from correlate.timeparse import Window
 
 CT = FIXTURES / "cloudtrail"
 STORY = json.loads((CT / "trail_v2_story.json").read_text())["Records"]

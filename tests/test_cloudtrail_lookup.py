@@ -173,6 +173,6 @@ def test_ingest_lookup_loads_and_rebuilds_changes(db, client):
 
 
 def _window():
-    from correlate.parse.cloudtrail import Window
+    from correlate.timeparse import Window
 
     return Window(since=SINCE, until=UNTIL)

@@ -221,5 +221,6 @@ def test_summary_counts_every_line(db):
         "rejected": 0,
         "filtered": 0,
         "invalid_utf8_lines": 0,
+        "bytes_read": sum(path.stat().st_size for path in (FIXTURES / "alb").iterdir()),
         "by_kind": None,
     }

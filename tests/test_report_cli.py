@@ -112,3 +112,22 @@ def test_errors(runner, report_scenario, tmp_path):
     assert missing_db.exit_code == 1 and missing_db.stderr.startswith(
         f"Error: No database at {tmp_path / 'none.duckdb'}."
     )
+
+
+def test_without_a_saved_timeline_the_report_builds_one(runner, report_scenario, tmp_path):
+    output = tmp_path / "review.md"
+    result = report(runner, report_scenario, "--lb", "shop-alb", "-o", output)
+    assert result.exit_code == 0, result.stderr
+    text = output.read_text()
+    assert "The most suspect change is RegisterTargets at 14:05:12 UTC by user/bob (terraform)" in text
+    assert "correlate timeline --lb shop-alb --since 2026-11-20T13:40:02Z" not in text  # the window is whole minutes
+    assert (
+        "`correlate timeline --lb shop-alb --since 2026-11-20T13:40:00Z --until 2026-11-20T14:40:00Z --format json`"
+        in text
+    )
+
+    unknown = report(runner, report_scenario, "--lb", "nope", "-o", output)
+    assert (unknown.exit_code, unknown.stderr) == (
+        1,
+        "Error: No load balancer named nope in the database (known: shop-alb). List them with: correlate lbs\n",
+    )

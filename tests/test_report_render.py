@@ -89,8 +89,8 @@ def test_the_facts_of_the_scenario(report):
 
 def test_the_summary_says_what_moved_when_by_how_much_and_who(report):
     assert narrative.summary(report) == [
-        "At 14:06:00 UTC on 2026-11-20, p99 target latency rose from 110 ms to 3,600 ms (×33) and 5xx rate "
-        "rose from 0.30% to 6.90% (×23) on shop-alb.",
+        "At 14:06:00 UTC on 2026-11-20, shop-alb's p99 target latency rose from 110 ms to 3,600 ms (×33) and "
+        "5xx rate rose from 0.30% to 6.90% (×23).",
         "The metrics recovered at 14:32:00 UTC, 26 min later.",
         "During the incident 29 of 464 requests (6.25%) got a 5xx response, against 0.77% before.",
         "72 requests (15.52%) were affected: a 5xx, or slower than the 269 ms p99 before.",

@@ -8,29 +8,38 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from rich import filesize
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from correlate.cli.options import TIME, lb_option, open_db, window_options
+from correlate.cli.options import TIME, aws_options, lb_option, open_db, window_options
 from correlate.errors import StrictModeFailure
-from correlate.parse.cloudtrail import Window
 from correlate.pipeline.cloudtrail import (
-    CLOUDTRAIL_SUFFIXES,
     CloudTrailSummary,
     ingest_cloudtrail,
     ingest_lookup,
     rebuild_changes,
+    trail_objects,
 )
 from correlate.pipeline.cloudtrail import Progress as TrailProgress
 from correlate.pipeline.inventory import ingest_inventory
-from correlate.pipeline.logs import LOG_SUFFIXES, IngestSummary, ingest_logs
+from correlate.pipeline.logs import DEFAULT_WORKERS, IngestSummary, ingest_logs, log_objects
 from correlate.pipeline.logs import Progress as LoadProgress
-from correlate.sources import expand_sources
+from correlate.sources.aws import AwsClients, AwsOptions
+from correlate.sources.elb import find_log_locations
 from correlate.sources.inventory import describe_inventory, inventory_clients
 from correlate.sources.lookup import cloudtrail_client
 from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.logs import LogStore, RowFilter
-from correlate.timeparse import utcnow
+from correlate.timeparse import Window, utcnow
 
 _ = TIME  # re-exported option type, used by window_options
 
@@ -48,31 +57,63 @@ def ingest() -> None:
 
 
 @ingest.command("logs")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @window_options
 @lb_option(required=False)
+@aws_options
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    help="Objects downloaded and decompressed at once.",
+)
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any line was rejected.")
 @click.pass_context
-def logs_command(ctx: click.Context, sources: tuple[str, ...], since, until, lb, strict: bool) -> None:
+def logs_command(
+    ctx: click.Context, sources: tuple[str, ...], since, until, lb, profile, region, workers: int, strict: bool
+) -> None:
     """Load ALB, Classic ELB and NLB access logs, ALB connection and health-check logs.
 
-    SOURCE is a file, a directory (searched recursively for *.log and *.log.gz), or a glob. The kind
-    of each file comes from its AWS object name, or from its first lines. Re-running on the same
-    files loads nothing twice; a file whose content changed is reloaded. Lines that cannot be loaded
-    go to the rejects table with their file, line number and reason.
+    SOURCE is a file, a directory (searched recursively for *.log and *.log.gz), a glob, or an
+    s3://bucket/prefix (any level: the bucket, a prefix before AWSLogs/, an account, region or day
+    folder, or one object). With --lb and no SOURCE, the load balancer's log location is read from
+    its attributes in AWS. S3 credentials come from boto3's chain (--profile, AWS_PROFILE,
+    environment, instance role); AWS_ENDPOINT_URL points at S3-compatible stores.
+
+    With --since/--until, only the S3 day folders and files whose names can hold rows of the window
+    are listed and read; with --lb, only that load balancer's files. Rows are kept by their own
+    timestamps. Re-running loads nothing twice (a changed object is reloaded), and a run that was
+    interrupted continues where it stopped. Lines that cannot be loaded go to the rejects table
+    with their file, line number and reason.
 
     \b
     Example:
       correlate ingest logs ./AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/20/
       correlate ingest logs 'logs/**/*.log.gz' --lb web-prod --since 6h
+      correlate ingest logs s3://my-logs/AWSLogs/ --since 2026-11-20T13:00Z --until 2026-11-20T15:00Z
+      correlate ingest logs --lb web-prod --since 2h --region eu-west-1
     """
     settings = ctx.obj
-    objects = expand_sources(sources, LOG_SUFFIXES)
+    if not sources and lb is None:
+        raise click.UsageError("Pass SOURCE (files, directories, globs, s3://bucket/prefix), or --lb NAME.")
+    aws = AwsClients(AwsOptions(profile=profile, region=region, max_connections=workers + 2))
     row_filter = RowFilter(since=since, until=until, lb=lb)
+    if not sources:
+        locations = find_log_locations(aws, lb)
+        for location in locations:
+            _say(settings.quiet, f"{lb} ({location.lb_type}): {location.logs} logs in {location.uri}")
+        sources = tuple(location.uri for location in locations)
+    objects = log_objects(sources, row_filter, aws)
     with open_db(ctx, read_only=False) as db, _progress(settings.quiet) as on_progress:
-        summary = ingest_logs(LogStore(db), objects, row_filter, on_progress)
+        summary = ingest_logs(LogStore(db), objects, row_filter, on_progress, workers)
         rebuild_changes(CloudTrailStore(db))  # access logs link target groups to load balancers
     _finish(summary, settings.quiet, strict)
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        click.echo(text, err=True)
 
 
 @ingest.command("cloudtrail")
@@ -81,19 +122,30 @@ def logs_command(ctx: click.Context, sources: tuple[str, ...], since, until, lb,
 @click.option(
     "--region", "regions", multiple=True, help="With --lookup: a region to look up (repeatable; default: AWS_REGION)."
 )
+@click.option("--profile", help="Named AWS profile for s3:// sources (default: AWS_PROFILE, or boto3's default chain).")
 @window_options
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any record was rejected.")
 @click.pass_context
 def cloudtrail_command(
-    ctx: click.Context, sources: tuple[str, ...], lookup: bool, regions: tuple[str, ...], since, until, strict: bool
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    lookup: bool,
+    regions: tuple[str, ...],
+    profile: str | None,
+    since,
+    until,
+    strict: bool,
 ) -> None:
     """Load CloudTrail records and rebuild the configuration changes of each load balancer.
 
     SOURCE is a trail file ({"Records": [...]}, .json or .json.gz), a JSON-lines file, an array of
     records, EventBridge events, saved `aws cloudtrail lookup-events` output, a directory (searched
-    recursively) or a glob. CloudTrail-Digest and CloudTrail-Insight objects are skipped. Only Elastic
-    Load Balancing events and related changes (certificates, security groups, network ACLs, WAF,
-    Auto Scaling) are kept; the rest is counted. The same event loaded twice is stored once.
+    recursively), a glob, or an s3://bucket/prefix of a trail (any level: the bucket, AWSLogs/,
+    an account or organisation, a region or day folder). CloudTrail-Digest and CloudTrail-Insight
+    objects are skipped. With --since/--until, only the S3 day folders and files whose delivery time
+    can hold events of the window are read. Only Elastic Load Balancing events and related changes
+    (certificates, security groups, network ACLs, WAF, Auto Scaling) are kept; the rest is counted.
+    The same event loaded twice is stored once.
 
     With --lookup, events come from the LookupEvents API (last 90 days) in each --region.
 
@@ -101,6 +153,7 @@ def cloudtrail_command(
     Example:
       correlate ingest cloudtrail ./AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/20/
       correlate ingest cloudtrail events.jsonl saved-lookup.json
+      correlate ingest cloudtrail s3://my-trail/AWSLogs/ --since 2026-11-20 --until 2026-11-21
       correlate ingest cloudtrail --lookup --region us-east-1 --region eu-west-1 --since 2d
     """
     settings = ctx.obj
@@ -108,7 +161,7 @@ def cloudtrail_command(
     if lookup and sources:
         raise click.UsageError("Give either SOURCE arguments or --lookup, not both.")
     if not lookup and not sources:
-        raise click.UsageError("Give at least one SOURCE (a file, directory or glob), or --lookup.")
+        raise click.UsageError("Give at least one SOURCE (a file, directory, glob or s3:// prefix), or --lookup.")
     if regions and not lookup:
         raise click.UsageError("--region goes with --lookup.")
     if lookup:
@@ -117,7 +170,7 @@ def cloudtrail_command(
         with open_db(ctx, read_only=False) as db:
             summary = ingest_lookup(CloudTrailStore(db), clients, window)
     else:
-        objects = expand_sources(sources, CLOUDTRAIL_SUFFIXES)  # s3:// too, once sources has S3
+        objects = list(trail_objects(sources, window, AwsClients(AwsOptions(profile=profile))))
         with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
             summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress, workers=os.cpu_count() or 1)
     _finish_cloudtrail(summary, settings.quiet, strict)
@@ -204,27 +257,33 @@ def _file_progress(quiet: bool, total: int) -> Iterator:
 
 @contextmanager
 def _progress(quiet: bool) -> Iterator:
-    """A progress bar on stderr while loading, only when stderr is a terminal."""
+    """One progress bar on stderr while loading (objects, bytes, rows), only on a terminal."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
     console = Console(stderr=True)
     with Progress(
-        TextColumn("{task.description}"),
+        SpinnerColumn(),
         BarColumn(),
-        DownloadColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} objects"),
+        TextColumn("{task.fields[size]}"),
         TextColumn("{task.fields[rows]:,} rows"),
-        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
         console=console,
         transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        task = bar.add_task("loading", total=0, size="0 bytes", rows=0, current="")
 
         def update(progress: LoadProgress) -> None:
-            if progress.uri not in tasks:
-                name = progress.uri.rsplit("/", 1)[-1]
-                tasks[progress.uri] = bar.add_task(name[-48:], total=progress.bytes_total or None, rows=0)
-            bar.update(tasks[progress.uri], completed=progress.bytes_done, rows=progress.rows)
+            bar.update(
+                task,
+                completed=progress.objects_done,
+                total=progress.objects_seen,
+                size=filesize.decimal(progress.bytes_read),
+                rows=progress.rows,
+                current=progress.current.rsplit("/", 1)[-1][-48:],
+            )
 
         yield update
 

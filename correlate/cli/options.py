@@ -68,3 +68,11 @@ def lb_option(required: bool) -> Callable[[F], F]:
 
 def open_db(ctx: click.Context, *, read_only: bool) -> Database:
     return Database.open(ctx.obj.db_path, read_only=read_only)
+
+
+def aws_options(func: F) -> F:
+    """--profile and --region, for commands that read from AWS."""
+    func = click.option(
+        "--region", help="AWS region of the load balancer and its API calls (default: your AWS config, AWS_REGION)."
+    )(func)
+    return click.option("--profile", help="Named AWS profile (default: AWS_PROFILE, or boto3's default chain).")(func)

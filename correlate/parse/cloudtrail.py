@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from correlate.timeparse import Window
+
 try:  # declared in pyproject; the parser still works, more slowly, without it
     import simdjson
 except ImportError:  # pragma: no cover - exercised by a test that hides the module
@@ -126,22 +128,6 @@ class Parsed:
         self.unrelated += other.unrelated
         self.outside += other.outside
         self.digests += other.digests
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Kept records outside [since, until] are counted, not stored."""
-
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-
-    def describe(self) -> str:
-        parts = []
-        if self.since:
-            parts.append(f"since={self.since.isoformat()}")
-        if self.until:
-            parts.append(f"until={self.until.isoformat()}")
-        return " ".join(parts)
 
 
 def skipped_object(uri: str) -> str | None:

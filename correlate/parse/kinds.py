@@ -251,3 +251,20 @@ def kind_from_line(line: str) -> LogKind | None:
         if shape.match(line):
             return kind
     return None
+
+
+# A file named for interval end E holds entries of requests received before E; a Classic ELB may
+# publish hourly, so the newest file that can hold a request made at T may end up to an hour later.
+LOG_INTERVAL_MARGIN = dt.timedelta(minutes=75)
+
+
+def outside_window(facts: NameFacts, since: dt.datetime | None, until: dt.datetime | None, lb: str | None) -> bool:
+    """True when an object's name proves none of its rows can fall in [since, until) for `lb`.
+
+    The same test prunes local files and S3 keys; rows of the objects it keeps are still filtered by
+    their own timestamps."""
+    if lb is not None and facts.lb != lb:
+        return True
+    if since is not None and facts.interval_end < since:
+        return True
+    return until is not None and facts.interval_end > until + LOG_INTERVAL_MARGIN

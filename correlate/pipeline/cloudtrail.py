@@ -11,26 +11,42 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from correlate.errors import StreamBroken
 from correlate.model.changes import Knowledge, build_changes
 from correlate.parse.cloudtrail import (
     ELB_SOURCE,
     RELATED_EVENTS,
     Parsed,
     RecordReject,
-    Window,
     collect_records,
     skipped_object,
 )
+from correlate.parse.layout import trail_outside_window, trail_pruning
 from correlate.pipeline.cloudtrail_read import parse_bytes, read_object
+from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
 from correlate.sources.streams import InputObject
 from correlate.store.cloudtrail import CloudTrailStore, ObjectEntry
+from correlate.timeparse import Window
+
+if TYPE_CHECKING:
+    from correlate.sources.aws import AwsClients
 
 CLOUDTRAIL_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+OUTSIDE_WINDOW = "delivered outside --since/--until"
+
+
+def trail_objects(sources: Sequence[str], window: Window, aws: AwsClients | None = None) -> Iterator[InputObject]:
+    """The objects SOURCE names: files, directories, globs, s3:// prefixes of a trail. In S3 only
+    CloudTrail/ folders are entered (not CloudTrail-Digest or CloudTrail-Insight), accounts and
+    organisation folders are discovered, and only the delivery days of the window are listed."""
+    pruning = trail_pruning(window.since, window.until)
+    return expand_sources(sources, CLOUDTRAIL_SUFFIXES, also_names=(), aws=aws, pruning=pruning)
 
 
 @dataclass
@@ -121,6 +137,8 @@ def ingest_cloudtrail(
     for obj in objects:
         summary.files += 1
         marker = skipped_object(obj.uri)
+        if marker is None and trail_outside_window(obj.name, window.since, window.until):
+            marker = OUTSIDE_WINDOW  # named for a delivery time that cannot hold events of the window
         if marker is not None:
             summary.skipped_objects[marker] = summary.skipped_objects.get(marker, 0) + 1
         elif loaded.get(obj.uri) == (obj.fingerprint, window.describe()):
@@ -158,29 +176,58 @@ def ingest_cloudtrail(
 
 
 def _parsed(objects: list[InputObject], window: Window, workers: int) -> Iterator[tuple[InputObject, Parsed]]:
-    """(object, its records) in object order; parsed in worker processes when that pays."""
-    if workers < 2 or len(objects) < POOL_MIN_OBJECTS:
-        for obj in objects:
-            yield obj, read_object(obj, window)
-        return
-    # spawn, not fork: the parent holds DuckDB's threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[tuple[InputObject, Future[Parsed] | None]] = deque()
-        for obj in objects:
-            if obj.size > POOL_MAX_BYTES:
-                pending.append((obj, None))
-            else:
-                with obj.opener() as raw:
-                    data = raw.read()
-                pending.append((obj, pool.submit(parse_bytes, obj.uri, obj.name, data, window)))
-            while len(pending) > workers * 4:
-                yield _result(*pending.popleft(), window)
-        while pending:
-            yield _result(*pending.popleft(), window)
+    """(object, its records) in object order; parsed in worker processes when that pays. S3 objects
+    are downloaded `DOWNLOADS` at a time ahead of the parsing (a request mostly waits)."""
+    with ThreadPoolExecutor(max_workers=DOWNLOADS, thread_name_prefix="correlate-fetch") as fetch:
+        if workers < 2 or len(objects) < POOL_MIN_OBJECTS:
+            pending: deque[tuple[InputObject, object]] = deque()
+            for obj in objects:
+                pending.append((obj, fetch.submit(read_object, obj, window) if _remote(obj) else None))
+                while len(pending) > DOWNLOADS * 2:
+                    yield _settled(*pending.popleft(), window)
+            while pending:
+                yield _settled(*pending.popleft(), window)
+            return
+        # spawn, not fork: the parent holds DuckDB's threads
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = deque()
+            for obj in objects:
+                if obj.size > POOL_MAX_BYTES:
+                    pending.append((obj, None))
+                elif _remote(obj):
+                    pending.append((obj, fetch.submit(_submit_bytes, pool, obj, window)))
+                else:
+                    pending.append((obj, _submit_bytes(pool, obj, window)))
+                while len(pending) > workers * 4:
+                    yield _settled(*pending.popleft(), window)
+            while pending:
+                yield _settled(*pending.popleft(), window)
 
 
-def _result(obj: InputObject, future: Future[Parsed] | None, window: Window) -> tuple[InputObject, Parsed]:
-    return obj, (future.result() if future is not None else read_object(obj, window))
+DOWNLOADS = 8
+
+
+def _remote(obj: InputObject) -> bool:
+    return obj.uri.startswith("s3://")
+
+
+def _submit_bytes(pool: ProcessPoolExecutor, obj: InputObject, window: Window) -> Future[Parsed] | Parsed:
+    """Read the object whole and hand it to a worker process; an object that cannot be read is
+    read here instead, where the break becomes its reject."""
+    try:
+        with obj.opener() as raw:
+            data = raw.read()
+    except StreamBroken:
+        return read_object(obj, window)
+    return pool.submit(parse_bytes, obj.uri, obj.name, data, window)
+
+
+def _settled(obj: InputObject, outcome: object, window: Window) -> tuple[InputObject, Parsed]:
+    """The object's records from whatever is pending for it: nothing yet (read it now), a parse
+    result, or futures of either."""
+    while isinstance(outcome, Future):
+        outcome = outcome.result()
+    return obj, outcome if isinstance(outcome, Parsed) else read_object(obj, window)
 
 
 class _Batch:

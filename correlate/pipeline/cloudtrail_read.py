@@ -19,12 +19,12 @@ from correlate.parse.cloudtrail import (
     RAW_LIMIT,
     Parsed,
     RecordReject,
-    Window,
     json_error,
     parse_document,
     parse_line,
 )
 from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
+from correlate.timeparse import Window
 
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
@@ -101,6 +101,8 @@ def _gunzip(obj: InputObject) -> tuple[bytes, StreamBroken | None]:
             data = raw.read()
     except OSError as error:
         return b"", StreamBroken(f"{obj.uri}: read failed ({error})")
+    except StreamBroken as error:  # an S3 object gone, replaced or archived since it was listed
+        return b"", error
     if data[:2] != GZIP_MAGIC:
         if obj.name.endswith(".gz") and data:
             return b"", StreamBroken(f"{obj.uri}: named .gz but is not gzip data")

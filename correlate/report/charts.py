@@ -218,7 +218,7 @@ def _errors(context: _Context, axis: list[dt.datetime], series: dict[str, np.nda
     requests = series["requests"]
     with np.errstate(invalid="ignore", divide="ignore"):
         for (column, label), color in zip(
-            (("elb_5xx", "5xx (client saw)"), ("target_5xx", "5xx from targets"), ("status_4xx", "4xx")),
+            (("elb_5xx", "5xx by the load balancer"), ("target_5xx", "5xx from targets"), ("status_4xx", "4xx")),
             (SUSPECT, "#ef6c00", "#7e57c2"),
             strict=True,
         ):

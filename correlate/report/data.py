@@ -117,25 +117,14 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
 
     lb = options.lb
     window = run("window", lb=lb)
-    if not window.rows:
-        _, known = load_balancers(db)
-        names = ", ".join(row[0] for row in known[:20]) or "none yet"
-        raise UnknownLoadBalancer(
-            f"No load balancer named {lb} in the database (known: {names}). List them with: correlate lbs"
-        )
+    seen = _seen(db, lb, window.records())
     if timeline.lb != lb:
         raise BadTimeline(
             f"The timeline is for the load balancer {timeline.lb}, not {lb}. "
             f"Make one with: correlate timeline --lb {lb} --format json"
         )
-    seen = window.record()
-    if seen["first_seen"] is None:
-        raise NoTrafficInWindow(
-            f"{lb} has configuration changes but no access-log rows; a report needs its logs. "
-            "Load them with: correlate ingest logs SOURCE"
-        )
-    since = options.since or timeline.since or _minute(seen["first_seen"])
-    # a timeline's own window includes its last instant; the report's is half-open, to the minute after
+    # whole minutes; a timeline's own window includes its last instant, the report's ends before it
+    since = options.since or _minute(timeline.since or seen["first_seen"])
     until = options.until or _next_minute(timeline.until or seen["last_seen"])
     if since >= until:
         raise BadWindow(f"--since ({iso(since)}) must be before --until ({iso(until)}).")
@@ -181,6 +170,35 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     )
 
 
+def report_window(db: Database, options: ReportOptions) -> ReportOptions:
+    """`options` with the window filled in: --since/--until as given, else the whole minutes around
+    the load balancer's log data."""
+    columns, rows = run_report_query(db, "window", {"lb": options.lb})
+    seen = _seen(db, options.lb, [dict(zip(columns, row, strict=True)) for row in rows])
+    return ReportOptions(
+        options.lb,
+        options.since or _minute(seen["first_seen"]),
+        options.until or _next_minute(seen["last_seen"]),
+    )
+
+
+def _seen(db: Database, lb: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `window` figure's row for `lb`; an error when the load balancer is unknown or has no logs."""
+    if not records:
+        _, known = load_balancers(db)
+        names = ", ".join(row[0] for row in known[:20]) or "none yet"
+        raise UnknownLoadBalancer(
+            f"No load balancer named {lb} in the database (known: {names}). List them with: correlate lbs"
+        )
+    (seen,) = records
+    if seen["first_seen"] is None:
+        raise NoTrafficInWindow(
+            f"{lb} has configuration changes but no access-log rows; a report needs its logs. "
+            "Load them with: correlate ingest logs SOURCE"
+        )
+    return seen
+
+
 def _minute(value: dt.datetime) -> dt.datetime:
     return value.replace(second=0, microsecond=0)
 
@@ -194,9 +212,10 @@ SUSPECT_LEAD = dt.timedelta(minutes=5)
 
 
 def _error_search_start(timeline: Timeline, onset: dt.datetime) -> dt.datetime:
-    """Where the incident's first 5xx is searched from: the suspect change, when it came shortly
-    before the onset (shifts are placed at the first whole bucket after it), else the onset."""
+    """Where the incident's first 5xx is searched from: the suspect change, when it came within five
+    minutes of the onset (a shift is placed at the start of a bucket, which can be before or after
+    the change inside it), else the onset."""
     suspect = timeline.suspect
-    if suspect is not None and not suspect.failed and onset - SUSPECT_LEAD <= suspect.event_time <= onset:
+    if suspect is not None and not suspect.failed and abs(suspect.event_time - onset) <= SUSPECT_LEAD:
         return suspect.event_time
     return onset

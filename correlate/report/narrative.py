@@ -104,7 +104,13 @@ def short_actor(actor: str | None) -> str:
     return actor
 
 
-def shift_text(shift: Shift) -> str:
+def scope_text(scope: str) -> str:
+    """`target group api` for the timeline's scope key `target_group:api`."""
+    kind, _, value = scope.partition(":")
+    return f"{kind.replace('_', ' ')} {value}".strip()
+
+
+def shift_text(shift: Shift, with_scope: bool = True) -> str:
     moved = "rose" if shift.after > shift.before else "fell"
     text = f"{metric_label(shift.metric)} {moved} from {metric_value(shift.metric, shift.before, shift.unit)} to "
     text += metric_value(shift.metric, shift.after, shift.unit)
@@ -114,8 +120,8 @@ def shift_text(shift: Shift) -> str:
             text += f" (÷{1 / factor:.1f})" if factor > 0.1 else f" (÷{1 / factor:.0f})"
         else:
             text += f" (×{factor:.1f})" if factor < 10 else f" (×{factor:.0f})"
-    if shift.scope != "lb":
-        text += f" on {shift.scope}"
+    if with_scope and shift.scope != "lb":
+        text += f" on {scope_text(shift.scope)}"
     return text
 
 
@@ -148,18 +154,30 @@ def summary(report: ReportData) -> list[str]:
             f"{window_text(report.since, report.until)}."
         )
     else:
-        moved = _join([shift_text(m.onset) for m in incident.metrics])
-        sentences.append(f"At {clock(incident.onset)} UTC on {incident.onset:%Y-%m-%d}, {moved} on {report.lb}.")
+        sentences.append(
+            f"At {clock(incident.onset)} UTC on {incident.onset:%Y-%m-%d}, {report.lb}'s {_moved(incident)}."
+        )
         if incident.recovery is not None:
             sentences.append(
                 f"The metrics recovered at {clock(incident.recovery)} UTC, "
                 f"{duration(incident.onset, incident.recovery)} later."
             )
         else:
-            sentences.append(f"They had not recovered when the data ends at {clock(report.until)} UTC.")
+            sentences.append(f"The metrics had not recovered by the end of the data at {clock(report.until)} UTC.")
         sentences += _impact_sentences(report, incident, spans)
     sentences += _suspect_sentences(report)
     return sentences
+
+
+def _moved(incident: Incident) -> str:
+    """What got worse at the onset: the whole load balancer's metrics; or, when only slices of it
+    moved, the first slice's, naming the others."""
+    whole = [m.onset for m in incident.metrics if m.onset.scope == "lb"]
+    if whole:
+        return _join([shift_text(shift, with_scope=False) for shift in whole])
+    first, *rest = [m.onset for m in incident.metrics]
+    others = sorted({scope_text(shift.scope) for shift in rest} - {scope_text(first.scope)})
+    return shift_text(first) + (f" (also on {_join(others)})" if others else "")
 
 
 def _impact_sentences(report: ReportData, incident: Incident, spans: dict[str, dict[str, Any]]) -> list[str]:
@@ -288,7 +306,7 @@ def _shift_entries(shifts: list[Shift]) -> list[Entry]:
     for at, group in by_time.items():
         named = "; ".join(shift_text(s) for s in group[:SLICES_SHOWN])
         more = f"; and {len(group) - SLICES_SHOWN} more" if len(group) > SLICES_SHOWN else ""
-        scopes = sorted({s.scope for s in group})
+        scopes = sorted({scope_text(s.scope) for s in group})
         entries.append(
             Entry(
                 at,

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from correlate.analysis.timeline import build_timeline
 from correlate.errors import CorrelateError
+from correlate.present.timeline import timeline_document
+from correlate.store.database import Database
 from correlate.timeparse import iso
 
 
@@ -229,13 +232,6 @@ def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "text", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
-class TimelineUnavailable(CorrelateError):
-    """This build cannot compute a timeline."""
-
-
-def current_timeline(db: Any, lb: str, since: dt.datetime | None, until: dt.datetime | None) -> Timeline:
-    """The timeline of `lb` computed now, as `correlate timeline --format json` prints it."""
-    raise TimelineUnavailable(
-        "This build of correlate has no timeline library yet (issue 4), so it cannot rank the changes itself. "
-        "Pass --timeline FILE: a timeline saved with correlate timeline --format json."
-    )
+def current_timeline(db: Database, lb: str, since: dt.datetime | None, until: dt.datetime | None) -> Timeline:
+    """The timeline of `lb` computed now: what `correlate timeline --format json` prints."""
+    return Timeline.from_dict(timeline_document(build_timeline(db, lb, since, until)), "correlate timeline")

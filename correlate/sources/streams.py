@@ -111,7 +111,11 @@ class _Plain(io.RawIOBase):
 def open_decompressed(obj: InputObject) -> BinaryIO:
     """Open `obj` and return a stream of its decompressed bytes."""
     raw = obj.opener()
-    head = raw.read(2)
+    try:
+        head = raw.read(2)
+    except StreamBroken as error:  # an object that cannot be read at all (gone, archived) is one reject
+        raw.close()
+        return _Failing(error)  # type: ignore[return-value]
     if head == GZIP_MAGIC:
         rest = _Plain(raw, head, obj.uri)
         return _Decompressed(rest, obj.uri)  # type: ignore[return-value]

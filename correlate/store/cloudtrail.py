@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -111,23 +111,12 @@ class CloudTrailStore:
         ).fetchall()
         return {source_file: (fingerprint, filter_) for source_file, fingerprint, filter_ in rows}
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self.db.con.execute("begin transaction")
-        try:
-            yield
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                self.db.con.execute("rollback")
-            raise
-        self.db.con.execute("commit")
-
     def load_objects(
         self, entries: list[ObjectEntry], calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]
     ) -> dict[str, int]:
         """A batch of objects: their calls, rejects and ledger rows in one transaction, so a process
         killed mid-batch leaves none of them behind. Returns the duplicates of each object."""
-        with self._transaction():
+        with self.db.transaction():
             for entry in entries:
                 if entry.reload:
                     for table in ("api_calls", "rejects", "ingested_files"):
@@ -156,7 +145,7 @@ class CloudTrailStore:
     def load_calls(self, calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]) -> int:
         """Calls with no ledger object behind them (LookupEvents pages): event_id alone dedupes.
         Returns the number of duplicates."""
-        with self._transaction():
+        with self.db.transaction():
             duplicates = self._insert(calls, {})
             self._rejects(rejects)
         return sum(duplicates.values())
@@ -228,7 +217,7 @@ class CloudTrailStore:
         return [InventoryItem(taken_at, kind, arn, lb, orjson.loads(data)) for taken_at, kind, arn, lb, data in rows]
 
     def replace_changes(self, changes: list[Change]) -> None:
-        with self._transaction():
+        with self.db.transaction():
             self.db.con.register("new_changes", _table(changes, _CHANGE_SCHEMA))
             try:
                 for statement in statements("load/changes.sql"):
@@ -261,7 +250,7 @@ class CloudTrailStore:
                 "data": pa.array([orjson.dumps(i.data, default=_json_default).decode() for i in items], pa.string()),
             }
         )
-        with self._transaction():
+        with self.db.transaction():
             self.db.con.execute(
                 "delete from inventory where aws_region = ? and account_id is not distinct from ?", [region, account_id]
             )

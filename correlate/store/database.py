@@ -7,7 +7,9 @@ header against the view's real columns, and records the grain with COMMENT ON VI
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,7 +19,7 @@ import duckdb
 
 from correlate.errors import DatabaseBusy, DatabaseMissing, ViewError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 DEFAULT_DB = "correlate.duckdb"
 
 
@@ -114,6 +116,18 @@ class Database:
 
     def close(self) -> None:
         self.con.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all (a killed process leaves nothing)."""
+        self.con.execute("begin transaction")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("rollback")
+            raise
+        self.con.execute("commit")
 
     def __enter__(self) -> Database:
         return self

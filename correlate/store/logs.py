@@ -9,25 +9,31 @@ DuckDB runs on every core. Measured on 1 M ALB lines, typing each chunk on the w
 was about three times slower, and round-tripping typed rows through Arrow cost another 5 s; the
 checks bind only the fields they need, because binding the full typing cost 30 ms a chunk.
 
-A file's rows, its rejects and its ledger entry commit together: a process killed mid-file leaves
-nothing of that file behind, and the next run loads it whole.
+A load is one object, or a run of small objects of one kind (each statement costs tens of
+milliseconds to plan, so thousands of small S3 objects are loaded many to a statement). Token rows
+carry their source_file, so one batch may hold lines of several objects. A load's rows, rejects
+and ledger entries commit together: a process killed mid-load leaves nothing of those objects
+behind, and the next run loads them whole.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from correlate.parse.framing import Reject
 from correlate.parse.kinds import KINDS, LogKind
 from correlate.store.database import Database, statements
+from correlate.timeparse import Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,46 +45,49 @@ class RowFilter:
     lb: str | None = None
 
     def describe(self) -> str:
-        parts = []
-        if self.since:
-            parts.append(f"since={self.since.isoformat()}")
-        if self.until:
-            parts.append(f"until={self.until.isoformat()}")
-        if self.lb:
-            parts.append(f"lb={self.lb}")
-        return " ".join(parts)
+        """How the filter is recorded in the ledger (`ingested_files.filter`)."""
+        window = Window(self.since, self.until).describe()
+        return f"{window} lb={self.lb}".strip() if self.lb else window
 
 
 @dataclass(frozen=True, slots=True)
 class CheckedChunk:
-    """One chunk after checking: the token rows to store, rejected lines, rows the filter left out."""
+    """Token rows after checking: the rows to store, the rejected lines, and per object how many
+    lines were rejected or left out by the filter. One chunk may hold lines of several objects."""
 
-    tokens: pa.Table
-    rejects: pa.Table  # source_line, reason, raw
-    filtered: int
+    tokens: pa.Table  # labelled token rows (see `label`), good rows only
+    rejects: pa.Table  # source_file, source_line, reason, raw
+    rejected: dict[str, int]  # source_file -> lines rejected
+    filtered: dict[str, int]  # source_file -> lines outside the filter
 
     @staticmethod
-    def of_rejects(rejects: list[Reject]) -> CheckedChunk:
-        return CheckedChunk(pa.table({}), reject_table(rejects), 0)
+    def of_rejects(source_file: str, rejects: list[Reject]) -> CheckedChunk:
+        return CheckedChunk(pa.table({}), reject_table(source_file, rejects), {source_file: len(rejects)}, {})
 
 
-def load_variables(
-    row_filter: RowFilter, lb_hint: tuple[str, str] | None, source_file: str | None
-) -> dict[str, object]:
+def label(tokens: pa.Table, source_file: str, lb_hint: tuple[str, str] | None) -> pa.Table:
+    """The token table with the columns the load SQL reads per row: source_file, and the load
+    balancer the object's name gives (lb_hint, lb_id_hint). Dictionary-encoded: a constant column
+    costs four bytes a row."""
+    rows = tokens.num_rows
+    tokens = tokens.append_column("source_file", _constant(source_file, rows))
+    tokens = tokens.append_column("lb_hint", _constant(lb_hint[0] if lb_hint else None, rows))
+    return tokens.append_column("lb_id_hint", _constant(lb_hint[1] if lb_hint else None, rows))
+
+
+def _constant(value: str | None, rows: int) -> pa.DictionaryArray:
+    indices = pa.array(np.zeros(rows, np.int32)) if value is not None else pa.nulls(rows, pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value or ""], pa.string()))
+
+
+def filter_variables(row_filter: RowFilter) -> dict[str, object]:
     """The variables sql/load/*.sql reads with getvariable()."""
-    return {
-        "since": row_filter.since,
-        "until": row_filter.until,
-        "lb": row_filter.lb,
-        "lb_hint": lb_hint[0] if lb_hint else None,
-        "lb_id_hint": lb_hint[1] if lb_hint else None,
-        "source_file": source_file,
-    }
+    return {"since": row_filter.since, "until": row_filter.until, "lb": row_filter.lb}
 
 
 def _set_variables(con: duckdb.DuckDBPyConnection, variables: dict[str, object]) -> None:
     for name, value in variables.items():
-        # `name` is one of load_variables' own keys
+        # `name` is one of filter_variables' own keys
         con.execute(f"set variable {name} = ?", [value])
 
 
@@ -95,6 +104,7 @@ class ChunkChecker:
         self._views_for: str | None = None
 
     def check(self, kind: LogKind, tokens: pa.Table, variables: dict[str, object]) -> CheckedChunk:
+        """Split labelled token rows into the rows to store, rejects, and rows the filter leaves out."""
         _set_variables(self.con, variables)
         self.con.register("batch", tokens)
         try:
@@ -110,19 +120,47 @@ class ChunkChecker:
         finally:
             self.con.unregister("batch")
         if not found:
-            return CheckedChunk(tokens, reject_table([]), 0)
-        rejects = [Reject(line, reason, raw) for line, reason, raw in found if reason is not None]
-        dropped = pa.array([line for line, _reason, _raw in found], pa.int64())
-        keep = pc.invert(pc.is_in(tokens.column("source_line"), dropped))
-        return CheckedChunk(tokens.filter(keep), reject_table(rejects), len(found) - len(rejects))
+            return CheckedChunk(tokens, reject_table("", []), {}, {})
+        dropped: dict[str, list[int]] = {}
+        rejected: dict[str, int] = {}
+        filtered: dict[str, int] = {}
+        rejects: list[tuple[str, int, str, str]] = []
+        for source_file, line, reason, raw in found:
+            dropped.setdefault(source_file, []).append(line)
+            if reason is None:
+                filtered[source_file] = filtered.get(source_file, 0) + 1
+            else:
+                rejected[source_file] = rejected.get(source_file, 0) + 1
+                rejects.append((source_file, line, reason, raw))
+        keep = np.ones(tokens.num_rows, dtype=bool)
+        for source_file, lines in dropped.items():
+            mine = pc.and_(
+                pc.equal(tokens.column("source_file"), source_file),
+                pc.is_in(tokens.column("source_line"), pa.array(lines, pa.int64())),
+            )
+            keep &= ~mine.to_numpy(zero_copy_only=False)
+        return CheckedChunk(tokens.filter(pa.array(keep)), _reject_rows(rejects), rejected, filtered)
 
     def close(self) -> None:
         self.con.close()
 
 
-def reject_table(rejects: list[Reject]) -> pa.Table:
+def _reject_rows(rows: list[tuple[str, int, str, str]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
     return pa.table(
         {
+            "source_file": pa.array(columns[0], pa.string()),
+            "source_line": pa.array(columns[1], pa.int64()),
+            "reason": pa.array(columns[2], pa.string()),
+            "raw": pa.array(columns[3], pa.string()),
+        }
+    )
+
+
+def reject_table(source_file: str, rejects: list[Reject]) -> pa.Table:
+    return pa.table(
+        {
+            "source_file": pa.array([source_file] * len(rejects), pa.string()),
             "source_line": pa.array([r.line for r in rejects], pa.int64()),
             "reason": pa.array([r.reason for r in rejects], pa.string()),
             "raw": pa.array([r.raw for r in rejects], pa.string()),
@@ -185,7 +223,7 @@ class RejectSpool:
 
 
 class LogStore:
-    """Appends typed rows for one object at a time, in one transaction per object."""
+    """Appends typed rows in one transaction per load: one object, or a run of small objects."""
 
     def __init__(self, database: Database) -> None:
         self.db = database
@@ -194,39 +232,45 @@ class LogStore:
         # Rows carry their source_line; letting DuckDB insert in any order lets it insert in parallel.
         self.db.con.execute("set preserve_insertion_order = false")
         self.db.con.execute("set memory_limit = '1GB'")
+        self._ledger = self.db.con.cursor()
 
-    def previous_load(self, source_file: str) -> tuple[str, str, str] | None:
-        """(kind, fingerprint, filter) of the last load of `source_file`, if any."""
-        row = self.db.con.execute(
-            "select kind, fingerprint, filter from ingested_files where source_file = ?", [source_file]
-        ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+    def previous_loads(self, source_files: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """source_file → (kind, fingerprint, filter) of the last load, for those loaded before.
 
-    @contextlib.contextmanager
-    def transaction(self, source_file: str, previous_kind: str | None) -> Iterator[None]:
-        """The object's transaction; a changed object's earlier rows are removed inside it."""
-        self.db.con.execute("begin transaction")
-        try:
-            if previous_kind is not None:
-                if previous_kind in KINDS:
-                    table = KINDS[previous_kind].table
-                    self.db.con.execute(f"delete from {table} where source_file = ?", [source_file])
-                self.db.con.execute("delete from rejects where source_file = ?", [source_file])
-                self.db.con.execute("delete from ingested_files where source_file = ?", [source_file])
-            yield
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                self.db.con.execute("rollback")
-            raise
-        self.db.con.execute("commit")
+        Asked on a connection of its own: the load pipeline asks while the writer's INSERT is
+        streaming (a connection runs one statement at a time), and only committed loads matter."""
+        if not source_files:
+            return {}
+        rows = self._ledger.execute(
+            "select source_file, kind, fingerprint, filter from ingested_files "
+            "where source_file in (select unnest(?::varchar[]))",
+            [list(source_files)],
+        ).fetchall()
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """One load's transaction: rows, rejects and ledger rows commit together or not at all."""
+        return self.db.transaction()
+
+    def replace(self, loads: Sequence[tuple[str, str]]) -> None:
+        """Remove what earlier loads of these objects stored ((source_file, kind) pairs), inside
+        the current transaction, before their new rows go in."""
+        for source_file, previous_kind in loads:
+            if previous_kind in KINDS:
+                table = KINDS[previous_kind].table
+                self.db.con.execute(f"delete from {table} where source_file = ?", [source_file])
+            self.db.con.execute("delete from rejects where source_file = ?", [source_file])
+            self.db.con.execute("delete from ingested_files where source_file = ?", [source_file])
 
     def append_rows(
         self, kind: LogKind, schema: pa.Schema, batches: Iterator[pa.RecordBatch], variables: dict[str, object]
     ) -> None:
-        """Type and insert a stream of checked token batches in one statement.
+        """Type and insert a stream of checked, labelled token batches in one statement.
 
         One streaming INSERT lets DuckDB type, convert and compress on all cores; measured on 1 M
-        ALB rows it took a third of the time of one INSERT per 50,000-row chunk."""
+        ALB rows it took a third of the time of one INSERT per 50,000-row chunk. Planning the
+        statement costs tens of milliseconds whatever its size, which is why small objects are
+        loaded several to a statement."""
         _set_variables(self.db.con, variables)
         self.db.con.register("batch", pa.RecordBatchReader.from_batches(schema, batches))
         try:
@@ -237,8 +281,8 @@ class LogStore:
             with contextlib.suppress(duckdb.TransactionException):
                 self.db.con.unregister("batch")
 
-    def append_rejects(self, kind: str, rejects: Iterator[pa.Table], source_file: str) -> None:
-        _set_variables(self.db.con, {"source_file": source_file})
+    def append_rejects(self, kind: str, rejects: Iterator[pa.Table]) -> None:
+        """Rejected lines (source_file, source_line, reason, raw), all of one kind."""
         (insert,) = statements("load/rejects.sql")
         for table in rejects:
             if not table.num_rows:
@@ -250,24 +294,35 @@ class LogStore:
                 with contextlib.suppress(duckdb.TransactionException):
                     self.db.con.unregister("typed")
 
-    def record(self, entry: LedgerEntry) -> None:
-        """The ledger row that makes a re-run skip this object."""
-        self.db.run_file(
-            "load/ledger.sql",
-            {
-                "source_file": entry.source_file,
-                "kind": entry.kind,
-                "fingerprint": entry.fingerprint,
-                "filter": entry.filter,
-                "size_bytes": entry.size_bytes,
-                "lines": entry.lines,
-                "rows": entry.rows,
-                "rejected": entry.rejected,
-                "filtered": entry.filtered,
-                "invalid_utf8_lines": entry.invalid_utf8_lines,
-                "lb": entry.lb,
-                "lb_id": entry.lb_id,
-                "node_ip": entry.node_ip,
-                "interval_end": entry.interval_end,
-            },
-        )
+    def record(self, entries: Sequence[LedgerEntry]) -> None:
+        """The ledger rows that make a re-run skip these objects."""
+        if not entries:
+            return
+        table = pa.Table.from_pylist([dataclasses.asdict(entry) for entry in entries], schema=_LEDGER_SCHEMA)
+        (insert,) = statements("load/ledger.sql")
+        self.db.con.register("entries", table)
+        try:
+            self.db.con.execute(insert)
+        finally:
+            with contextlib.suppress(duckdb.TransactionException):
+                self.db.con.unregister("entries")
+
+
+_LEDGER_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("kind", pa.string()),
+        ("fingerprint", pa.string()),
+        ("filter", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("lines", pa.int64()),
+        ("rows", pa.int64()),
+        ("rejected", pa.int64()),
+        ("filtered", pa.int64()),
+        ("invalid_utf8_lines", pa.int64()),
+        ("lb", pa.string()),
+        ("lb_id", pa.string()),
+        ("node_ip", pa.string()),
+        ("interval_end", pa.timestamp("us")),
+    ]
+)

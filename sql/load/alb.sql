@@ -1,6 +1,8 @@
 -- load: alb
--- reads: batch (source_line, raw, tok_<field> VARCHAR for each ALB field, NULL where the line stopped
---        early, extra_fields); the variables since, until, lb (the ingest filter), source_file
+-- reads: batch (source_file, source_line, raw, tok_<field> VARCHAR for each ALB field, NULL
+--        where the line stopped early, extra_fields, and lb_hint, lb_id_hint from the object's
+--        name; one batch may hold the lines of several small objects); the variables since,
+--        until, lb (the ingest filter)
 -- statements: 1. view load_fields: the values that can fail to convert, typed
 --             2. view load_checked: source_line, raw, reject_reason (the first field that did not
 --                convert), is_kept (inside the --since/--until/--lb filter)
@@ -30,6 +32,7 @@ from batch;
 
 create or replace temp view load_checked as
 select
+    source_file,
     source_line,
     raw,
     coalesce(
@@ -110,6 +113,6 @@ select
     dash(tok_request_transform_status) as request_transform_status,
     dash(tok_ip_address) as ip_address,
     extra_fields,
-    getvariable('source_file') as source_file,
+    source_file,
     source_line
 from load_fields;

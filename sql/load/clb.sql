@@ -1,6 +1,8 @@
 -- load: clb
--- reads: batch (source_line, raw, tok_<field> VARCHAR for each Classic ELB field, extra_fields); the
---        variables since, until, lb (the ingest filter), source_file
+-- reads: batch (source_file, source_line, raw, tok_<field> VARCHAR for each Classic ELB field, NULL
+--        where the line stopped early, extra_fields, and lb_hint, lb_id_hint from the object's
+--        name; one batch may hold the lines of several small objects); the variables since,
+--        until, lb (the ingest filter)
 -- statements: 1. view load_fields, 2. view load_checked, 3. the insert into requests (see alb.sql)
 -- A Classic ELB logs when it received the request, so `time` and `request_at` are the same. TCP and
 -- SSL listener lines have no status codes and the request "- - - ".
@@ -25,6 +27,7 @@ from batch;
 
 create or replace temp view load_checked as
 select
+    source_file,
     source_line,
     raw,
     coalesce(
@@ -81,6 +84,6 @@ select
     dash(tok_ssl_cipher) as ssl_cipher,
     dash(tok_ssl_protocol) as ssl_protocol,
     extra_fields,
-    getvariable('source_file') as source_file,
+    source_file,
     source_line
 from load_fields;

@@ -1,15 +1,16 @@
 -- load: connection
--- reads: batch (source_line, raw, tok_<field> VARCHAR for each connection-log field, extra_fields); the
---        variables since, until, lb (the ingest filter), lb_hint, lb_id_hint (from the object's
---        name), source_file
+-- reads: batch (source_file, source_line, raw, tok_<field> VARCHAR for each connection-log field, NULL
+--        where the line stopped early, extra_fields, and lb_hint, lb_id_hint from the object's
+--        name; one batch may hold the lines of several small objects); the variables since,
+--        until, lb (the ingest filter)
 -- statements: 1. view load_fields, 2. view load_checked, 3. the insert into connections (see alb.sql)
 -- Older connection-log lines end before the elb field; the file name then names the load balancer.
 
 create or replace temp view load_fields as
 select
     *,
-    coalesce(lb_name(dash(tok_elb)), getvariable('lb_hint')) as lb,
-    coalesce(dash(tok_elb), getvariable('lb_id_hint')) as lb_id,
+    coalesce(lb_name(dash(tok_elb)), lb_hint) as lb,
+    coalesce(dash(tok_elb), lb_id_hint) as lb_id,
     try_cast(tok_timestamp as timestamp) as time,
     dash(tok_client_ip) as client_ip,
     try_cast(dash(tok_client_port) as integer) as client_port,
@@ -19,6 +20,7 @@ from batch;
 
 create or replace temp view load_checked as
 select
+    source_file,
     source_line,
     raw,
     coalesce(
@@ -56,6 +58,6 @@ select
     dash(tok_tls_keyexchange) as tls_keyexchange,
     dash(tok_ip_address) as ip_address,
     extra_fields,
-    getvariable('source_file') as source_file,
+    source_file,
     source_line
 from load_fields;

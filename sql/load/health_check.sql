@@ -1,15 +1,16 @@
 -- load: health_check
--- reads: batch (source_line, raw, tok_<field> VARCHAR for each health-check-log field, extra_fields);
---        the variables since, until, lb (the ingest filter), lb_hint, lb_id_hint (from the object's
---        name), source_file
+-- reads: batch (source_file, source_line, raw, tok_<field> VARCHAR for each health-check-log field, NULL
+--        where the line stopped early, extra_fields, and lb_hint, lb_id_hint from the object's
+--        name; one batch may hold the lines of several small objects); the variables since,
+--        until, lb (the ingest filter)
 -- statements: 1. view load_fields, 2. view load_checked, 3. the insert into health_checks (see alb.sql)
 -- target_addr is ip:port, or a Lambda function's ARN (then target_ip and target_port are NULL).
 
 create or replace temp view load_fields as
 select
     *,
-    coalesce(lb_name(dash(tok_elb)), getvariable('lb_hint')) as lb,
-    coalesce(dash(tok_elb), getvariable('lb_id_hint')) as lb_id,
+    coalesce(lb_name(dash(tok_elb)), lb_hint) as lb,
+    coalesce(dash(tok_elb), lb_id_hint) as lb_id,
     try_cast(tok_time as timestamp) as time,
     round(seconds(tok_latency) * 1000, 6) as latency_ms,
     try_cast(dash(tok_status_code) as integer) as status_code
@@ -17,6 +18,7 @@ from batch;
 
 create or replace temp view load_checked as
 select
+    source_file,
     source_line,
     raw,
     coalesce(
@@ -48,6 +50,6 @@ select
     dash(tok_reason_code) as reason_code,
     dash(tok_ip_address) as ip_address,
     extra_fields,
-    getvariable('source_file') as source_file,
+    source_file,
     source_line
 from load_fields;

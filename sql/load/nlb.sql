@@ -1,6 +1,8 @@
 -- load: nlb
--- reads: batch (source_line, raw, tok_<field> VARCHAR for each NLB field, extra_fields); the variables
---        since, until, lb (the ingest filter), source_file
+-- reads: batch (source_file, source_line, raw, tok_<field> VARCHAR for each NLB field, NULL
+--        where the line stopped early, extra_fields, and lb_hint, lb_id_hint from the object's
+--        name; one batch may hold the lines of several small objects); the variables since,
+--        until, lb (the ingest filter)
 -- statements: 1. view load_fields, 2. view load_checked, 3. the insert into tls_connections (see alb.sql)
 -- NLB times have no fraction and no Z; they are UTC. domain_name is URL-encoded in the log.
 
@@ -23,6 +25,7 @@ from batch;
 
 create or replace temp view load_checked as
 select
+    source_file,
     source_line,
     raw,
     coalesce(
@@ -79,6 +82,6 @@ select
     url_decode(dash(tok_alpn_client_preference_list)) as alpn_client_preference_list,
     connection_at,
     extra_fields,
-    getvariable('source_file') as source_file,
+    source_file,
     source_line
 from load_fields;

@@ -4,6 +4,7 @@
 --          (reason NULL)
 
 select
+    source_file,
     source_line,
     reject_reason as reason,
     case when reject_reason is not null then rtrim(raw, E'\r\n') end as raw

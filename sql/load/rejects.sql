@@ -1,9 +1,7 @@
 -- load: rejects
--- reads: typed (source_line, reason, raw, kind); the variable source_file
+-- reads: typed (source_file, source_line, reason, raw, kind)
 -- writes: rejects
 
 insert into rejects by name
-select
-    *,
-    getvariable('source_file') as source_file
+select *
 from typed;

@@ -2,9 +2,9 @@
 -- shows: the first and the last 5xx response of the incident
 -- params: lb, search_from, search_to
 -- columns: errors, first_error_at, first_error_status, last_error_at, last_error_status
--- Searched in [search_from, search_to): from the most suspect change when it came in the five
--- minutes before the onset (its effect can start inside the minute the shift is placed after), else
--- from the onset; up to the recovery, or the end of the window.
+-- Searched in [search_from, search_to): from the most suspect change when it came within five
+-- minutes of the onset (a shift starts at a bucket boundary, before or after the change inside that
+-- bucket), else from the onset; up to the recovery, or the end of the window.
 with errors as (
     select
         coalesce(request_at, time) as error_at,

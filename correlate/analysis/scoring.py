@@ -1,0 +1,658 @@
+"""Suspicion: how strongly the evidence says a change moved a metric of its load balancer.
+
+For each change and each detected shift, an explanation score multiplies four factors:
+
+- timing: 1 when the shift starts in the bucket of the change or within the lag the change type
+  allows (health checks need interval x threshold; everything else acts within about 3 minutes),
+  fading to 0 at twice that lag; 0 when the shift began in a bucket before the change;
+- scope: 1 when the slice that moved is the change's own (its target group, targets, listener),
+  lower for the whole load balancer when the change concerns a part of it (0.3 when that part did
+  not move), 0.1 for a sibling slice (another target group, another listener);
+- affinity: how plausibly this kind of change moves this metric in this direction (a
+  DeregisterTargets explains target-group latency going up, not a TLS-mix shift);
+- quality: 0.7 + 0.3 x the shift's strength (its size, 0..1); only shifts that passed their
+  significance test exist at all.
+
+The best explanation in each metric family (latency, errors, client errors, traffic, TLS mix) is
+kept; the best family counts in full and the second adds half of what is left:
+`E = e1 + 0.5 * e2 * (1 - e1)`. Shifts for the better (a recovery) and shifts in how requests spread
+over targets (distribution) can add at most 0.4 on their own: they show the change took effect, not
+that it broke anything. Then
+
+    suspicion = applied x plausibility x E
+
+where applied is 0.02 for a call that failed (it changed nothing) and plausibility is below 1 for
+changes that cannot move traffic by themselves (tags 0.03, logging-only attributes 0.05, a Classic
+policy not yet attached to a listener 0.3). docs/scoring.md explains the same with examples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from correlate.analysis.series import SeriesSet
+from correlate.analysis.shifts import METRICS, MetricSeries, Shift, value_between
+from correlate.store.timeline import ChangeRecord
+
+FAILED_CALL = 0.02
+RECOVERY_CAP = 0.4
+DISTRIBUTION_CAP = 0.4
+IMMEDIATE_LAG = 180.0  # seconds: the API applies a change within seconds; logs are per minute
+REGISTRATION_LAG = 300.0  # a registered target waits for its health checks
+OTHER_LAG = 600.0
+
+# category -> affinity for (family, direction) keys below
+_KEYS = (
+    "latency_up",
+    "latency_down",
+    "errors_up",
+    "errors_down",
+    "client_errors_up",
+    "client_errors_down",
+    "traffic_down",
+    "traffic_up",
+    "tls_mix",
+    "distribution",
+)
+_TABLE = {
+    "targets_out": (0.9, 0.3, 0.9, 0.2, 0.2, 0.1, 0.1, 0.05, 0.0, 1.0),
+    "targets_in": (0.5, 0.6, 0.6, 0.5, 0.3, 0.1, 0.1, 0.05, 0.0, 1.0),
+    "routing": (0.7, 0.5, 0.95, 0.6, 0.8, 0.4, 0.6, 0.5, 0.05, 1.0),
+    "listener_tls": (0.1, 0.1, 0.3, 0.1, 0.3, 0.1, 0.9, 0.3, 1.0, 0.2),
+    "certificate": (0.1, 0.1, 0.3, 0.1, 0.3, 0.1, 0.8, 0.2, 0.8, 0.1),
+    "health_check": (0.9, 0.4, 0.9, 0.5, 0.1, 0.1, 0.1, 0.05, 0.0, 1.0),
+    "lb_attributes": (0.7, 0.7, 0.85, 0.4, 0.6, 0.3, 0.4, 0.2, 0.2, 0.3),
+    "target_group_attributes": (0.7, 0.4, 0.7, 0.4, 0.2, 0.1, 0.1, 0.05, 0.0, 0.8),
+    "security": (0.4, 0.1, 0.9, 0.3, 0.3, 0.1, 0.9, 0.1, 0.3, 0.3),
+    "waf": (0.2, 0.1, 0.3, 0.1, 0.95, 0.4, 0.6, 0.2, 0.0, 0.2),
+    "lifecycle": (0.6, 0.4, 0.9, 0.4, 0.6, 0.4, 0.9, 0.9, 0.5, 1.0),
+    "tags": (0.05,) * 10,
+    "other": (0.4,) * 10,
+}
+AFFINITY = {category: dict(zip(_KEYS, values, strict=True)) for category, values in _TABLE.items()}
+
+# Event names -> category, for rows whose category is not set.
+_CATEGORY_OF = {
+    "RegisterTargets": "targets",
+    "DeregisterTargets": "targets",
+    "RegisterInstancesWithLoadBalancer": "targets",
+    "DeregisterInstancesFromLoadBalancer": "targets",
+    "ModifyListener": "routing",
+    "CreateRule": "routing",
+    "ModifyRule": "routing",
+    "DeleteRule": "routing",
+    "SetRulePriorities": "routing",
+    "SetLoadBalancerPoliciesOfListener": "listener_tls",
+    "CreateLoadBalancerPolicy": "listener_tls",
+    "SetLoadBalancerListenerSSLCertificate": "certificate",
+    "AddListenerCertificates": "certificate",
+    "RemoveListenerCertificates": "certificate",
+    "ModifyTargetGroup": "health_check",
+    "ConfigureHealthCheck": "health_check",
+    "ModifyLoadBalancerAttributes": "lb_attributes",
+    "ModifyTargetGroupAttributes": "target_group_attributes",
+    "SetSecurityGroups": "security",
+    "ApplySecurityGroupsToLoadBalancer": "security",
+    "AssociateWebACL": "waf",
+    "DisassociateWebACL": "waf",
+    "AddTags": "tags",
+    "RemoveTags": "tags",
+}
+_LB_WIDE = {"lb_attributes", "security", "waf", "lifecycle"}
+_INERT_ATTRIBUTES = ("access_logs.", "deletion_protection.", "connection_logs.", "health_check_logs.", "accesslog")
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What a change touches, from its `changes` row and its CloudTrail request parameters."""
+
+    categories: tuple[str, ...]
+    target_groups: frozenset[str]
+    targets: frozenset[str]
+    listener_port: int | None
+    classic: bool
+
+    @property
+    def lb_wide(self) -> bool:
+        return bool(_LB_WIDE & set(self.categories))
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """How well one change explains one shift, and the factors behind the score."""
+
+    shift: Shift
+    score: float
+    timing: float
+    scope: float
+    affinity: float
+    quality: float
+    lag_seconds: float
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredChange:
+    change: ChangeRecord
+    suspicion: float
+    evidence: tuple[str, ...]
+    applied: float
+    plausibility: float
+    categories: tuple[str, ...]
+    explains: tuple[Attribution, ...] = field(default=())  # best first, score >= 0.05
+
+
+def score_changes(
+    changes: Sequence[ChangeRecord],
+    shifts: Sequence[Shift],
+    series: SeriesSet,
+    metrics: dict[tuple[str, str], MetricSeries],
+) -> list[ScoredChange]:
+    """Every change with its suspicion and evidence, most suspect first (ties: oldest first)."""
+    scored = [score_change(change, shifts, series, metrics) for change in changes]
+    return sorted(scored, key=lambda s: (-s.suspicion, s.change.event_time, s.change.event_id))
+
+
+def score_change(
+    change: ChangeRecord, shifts: Sequence[Shift], series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
+) -> ScoredChange:
+    resources = resources_of(change, series)
+    applied = FAILED_CALL if change.error_code else 1.0
+    plausibility, plausibility_note = plausibility_of(change, resources)
+    lag = lag_allowed(change, resources)
+    attributions = []
+    for shift in shifts:
+        attribution = attribute(change, resources, shift, shifts, series, metrics, lag)
+        if attribution is not None:
+            attributions.append(attribution)
+    attributions.sort(key=lambda a: (-a.score, a.shift.at, a.shift.scope.key, a.shift.metric))
+    explanation = combine(attributions)
+    suspicion = round(applied * plausibility * explanation, 3)
+    preceding = _preceding(change, resources, shifts, series, lag)
+    covered = _logs_cover(change, series)
+    evidence = _evidence(
+        change, applied, plausibility, plausibility_note, attributions, preceding, shifts, lag, covered
+    )
+    kept = tuple(a for a in attributions if a.score >= 0.05)
+    return ScoredChange(change, suspicion, evidence, applied, plausibility, resources.categories, kept)
+
+
+def combine(attributions: Iterable[Attribution]) -> float:
+    """Best explanation per family; E = e1 + 0.5 e2 (1 - e1); recoveries and distribution shifts
+    alone reach at most 0.4."""
+    best: dict[str, float] = {}
+    recovery = distribution = 0.0
+    for a in attributions:
+        if a.shift.kind == "distribution":
+            distribution = max(distribution, a.score)
+        elif a.shift.worse is False:
+            recovery = max(recovery, a.score)
+        else:
+            best[a.shift.family] = max(best.get(a.shift.family, 0.0), a.score)
+    ranked = [*sorted(best.values(), reverse=True), 0.0, 0.0]
+    health = ranked[0] + 0.5 * ranked[1] * (1 - ranked[0])
+    if health >= 0.3 and distribution >= 0.5:
+        health += 0.1 * (1 - health)  # the change visibly took effect where it should
+    return max(health, min(RECOVERY_CAP, recovery), min(DISTRIBUTION_CAP, distribution))
+
+
+# -- what a change is -----------------------------------------------------------------------------
+
+
+def resources_of(change: ChangeRecord, series: SeriesSet) -> Resources:
+    params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
+    categories = []
+    if change.category:
+        categories.append(change.category)
+    inferred = _CATEGORY_OF.get(change.event_name)
+    if change.event_name == "ModifyListener" and any(k in params for k in ("sslPolicy", "certificates")):
+        categories.append("listener_tls")
+        if "defaultActions" in params:
+            categories.append("routing")
+    elif inferred:
+        categories.append(inferred)
+    if change.event_name.startswith(("Create", "Delete")) and change.event_name.endswith(
+        ("LoadBalancer", "Listener", "TargetGroup", "LoadBalancerListeners")
+    ):
+        categories.append("lifecycle")
+    if not categories:
+        categories.append("other")
+    groups: set[str] = set()
+    if change.target_group:
+        groups.add(change.target_group)
+    for arn in (change.target_group_arn, *_find(params, "targetGroupArn")):
+        if isinstance(arn, str) and ":targetgroup/" in arn:
+            groups.add(arn.split(":targetgroup/", 1)[1].split("/", 1)[0])
+    targets = set(change.targets or ())
+    for item in _find(params, "targets"):
+        for target in item if isinstance(item, list) else []:
+            if isinstance(target, dict) and target.get("id"):
+                port = target.get("port")
+                targets.add(f"{target['id']}:{port}" if port else str(target["id"]))
+    for item in _find(params, "instances"):
+        for instance in item if isinstance(item, list) else []:
+            if isinstance(instance, dict) and instance.get("instanceId"):
+                targets.add(str(instance["instanceId"]))
+    port = change.listener_port
+    if port is None:
+        found = [p for p in _find(params, "loadBalancerPort") if isinstance(p, int)]
+        port = found[0] if found else None
+    classic = change.api_version == "2012-06-01" or "loadBalancerName" in params or "loadBalancerNames" in params
+    return Resources(tuple(dict.fromkeys(categories)), frozenset(groups), frozenset(targets), port, classic)
+
+
+def _find(value: Any, key: str) -> list[Any]:
+    """Every value under `key` anywhere in a JSON structure (keys compared case-insensitively)."""
+    found = []
+    wanted = key.lower()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if k.lower() == wanted:
+                    found.append(v)
+                stack.append(v)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def plausibility_of(change: ChangeRecord, resources: Resources) -> tuple[float, str | None]:
+    """How able this change is to move traffic at all, and why not where it is not."""
+    name = change.event_name
+    if name.startswith(("Describe", "Get", "List")):
+        return 0.0, "a read-only call changes nothing"
+    if "tags" in resources.categories:
+        return 0.03, "tag changes do not change how traffic is served"
+    if name == "CreateLoadBalancerPolicy":
+        return 0.3, "a new policy changes nothing until a listener uses it (SetLoadBalancerPoliciesOfListener)"
+    if name == "CreateTargetGroup":
+        return 0.2, "a new target group gets no traffic until a listener or rule forwards to it"
+    if name in ("ModifyLoadBalancerAttributes", "ModifyTargetGroupAttributes"):
+        keys = _attribute_keys(change)
+        if keys and all(key.lower().startswith(_INERT_ATTRIBUTES) for key in keys):
+            return 0.05, f"only logging or protection settings changed ({', '.join(sorted(keys))})"
+    if resources.categories == ("other",):
+        return 0.6, None
+    return 1.0, None
+
+
+def _attribute_keys(change: ChangeRecord) -> set[str]:
+    params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
+    keys = set()
+    for attributes in _find(params, "attributes"):
+        for pair in attributes if isinstance(attributes, list) else []:
+            if isinstance(pair, dict) and "key" in pair:
+                keys.add(str(pair["key"]))
+    for attributes in _find(params, "loadBalancerAttributes"):
+        if isinstance(attributes, dict):
+            keys.update(str(k) for k in attributes)
+    return keys
+
+
+def lag_allowed(change: ChangeRecord, resources: Resources) -> float:
+    """Seconds after the call within which its effect is expected in the logs."""
+    if "health_check" in resources.categories:
+        params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
+        interval = _first_number(params, ("healthCheckIntervalSeconds", "interval")) or 30.0
+        thresholds = [
+            _first_number(params, (key,)) or default
+            for key, default in (
+                ("unhealthyThresholdCount", 2.0),
+                ("unhealthyThreshold", 2.0),
+                ("healthyThresholdCount", 5.0),
+                ("healthyThreshold", 5.0),
+            )
+        ]
+        return max(IMMEDIATE_LAG, 1.5 * interval * max(thresholds) + 60.0)
+    if "targets" in resources.categories and "Deregister" not in change.event_name:
+        return REGISTRATION_LAG
+    if resources.categories == ("other",):
+        return OTHER_LAG
+    return IMMEDIATE_LAG
+
+
+def _first_number(params: Any, keys: Sequence[str]) -> float | None:
+    for key in keys:
+        for value in _find(params, key):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+            if isinstance(value, str) and value.isdigit():
+                return float(value)
+    return None
+
+
+def _affinity_row(change: ChangeRecord, category: str) -> dict[str, float]:
+    if category == "targets":
+        return AFFINITY["targets_out" if "Deregister" in change.event_name else "targets_in"]
+    return AFFINITY.get(category, AFFINITY["other"])
+
+
+def affinity(change: ChangeRecord, resources: Resources, shift: Shift) -> float:
+    if shift.kind == "distribution":
+        key = "distribution"
+    elif shift.family == "tls_mix":
+        key = "tls_mix"
+    else:
+        key = f"{shift.family}_{shift.direction}"
+    return max(_affinity_row(change, category)[key] for category in resources.categories)
+
+
+# -- one change against one shift -----------------------------------------------------------------
+
+
+def attribute(
+    change: ChangeRecord,
+    resources: Resources,
+    shift: Shift,
+    shifts: Sequence[Shift],
+    series: SeriesSet,
+    metrics: dict[tuple[str, str], MetricSeries],
+    lag: float,
+) -> Attribution | None:
+    bucket = series.bucket_minutes * 60.0
+    lag_seconds = (shift.at - change.event_time).total_seconds()
+    if lag_seconds < -bucket:
+        return None  # the shift began before the change; see _evidence
+    if lag_seconds <= lag + bucket:
+        timing = 1.0
+    else:
+        timing = max(0.0, 1.0 - (lag_seconds - lag - bucket) / lag)
+    if timing <= 0:
+        return None
+    notes: list[str] = []
+    scope, scope_note = scope_fit(resources, shift, shifts, series)
+    if scope_note:
+        notes.append(scope_note)
+    fit = affinity(change, resources, shift)
+    quality = 0.7 + 0.3 * shift.strength
+    pre = _already_moved(change, shift, series, metrics)
+    if pre is not None:
+        fraction, text = pre
+        timing *= max(0.0, 1.0 - fraction)
+        notes.append(text)
+    score = round(timing * scope * fit * quality, 4)
+    return Attribution(shift, score, round(timing, 3), scope, fit, round(quality, 3), lag_seconds, tuple(notes))
+
+
+def scope_fit(
+    resources: Resources, shift: Shift, shifts: Sequence[Shift], series: SeriesSet
+) -> tuple[float, str | None]:
+    """How well the slice that moved matches what the change touches."""
+    kind, value = shift.scope.kind, shift.scope.value
+    routing = "routing" in resources.categories
+    tls = bool({"listener_tls", "certificate"} & set(resources.categories))
+    if kind == "lb":
+        if resources.lb_wide or resources.classic or tls:
+            return 1.0, None
+        if routing or (resources.listener_port is not None and not resources.target_groups):
+            return 0.9, None
+        seen = [g for g in resources.target_groups if g in series.target_groups]
+        if not seen:
+            return 0.7, None
+        if any(_moved_too(shift, g, shifts, series) for g in seen):
+            return 0.85, None
+        return 0.3, f"target group {', '.join(sorted(seen))} did not move with the load balancer"
+    if kind == "target_group":
+        if value in resources.target_groups:
+            return 1.0, None
+        if routing or resources.lb_wide:
+            return 0.8, None
+        if resources.target_groups:
+            return 0.1, f"the change concerns target group {', '.join(sorted(resources.target_groups))}, not {value}"
+        return 0.5, None
+    if kind == "target":
+        ip = (value or "").rpartition(":")[0]
+        if value in resources.targets or ip in resources.targets:
+            return 1.0, None
+        parent = series.get(shift.scope)
+        owner = parent.parent.value if parent is not None and parent.parent is not None else None
+        if owner is not None and owner in resources.target_groups:
+            return 0.9, None
+        if resources.classic and resources.targets:
+            return 0.6, None
+        if resources.lb_wide or routing:
+            return 0.6, None
+        if resources.target_groups:
+            return 0.1, None
+        return 0.4, None
+    if kind == "listener":
+        if resources.listener_port is not None:
+            return (1.0, None) if str(resources.listener_port) == value else (0.1, None)
+        return (0.9, None) if resources.lb_wide or routing or tls else (0.6, None)
+    if kind == "domain":
+        return (0.9, None) if resources.lb_wide or routing or tls else (0.6, None)
+    # ssl_protocol, ssl_cipher
+    if tls:
+        return 1.0, None
+    return (0.8, None) if resources.lb_wide else (0.5, None)
+
+
+def _moved_too(shift: Shift, group: str, shifts: Sequence[Shift], series: SeriesSet) -> bool:
+    """Did the target group (or one of its targets) shift in the same family and direction at about
+    the same time as the load balancer?"""
+    near = dt.timedelta(minutes=2 * series.bucket_minutes)
+    for other in shifts:
+        if other.family != shift.family or other.direction != shift.direction:
+            continue
+        if abs(other.at - shift.at) > near:
+            continue
+        if other.scope.kind == "target_group" and other.scope.value == group:
+            return True
+        if other.scope.kind == "target":
+            owner = series.get(other.scope)
+            if owner is not None and owner.parent is not None and owner.parent.value == group:
+                return True
+    return False
+
+
+def _already_moved(
+    change: ChangeRecord, shift: Shift, series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
+) -> tuple[float, str] | None:
+    """Counter-evidence: the metric had already moved most of the way in the buckets before the
+    change's own bucket."""
+    metric = metrics.get((shift.scope.key, shift.metric))
+    if metric is None:
+        return None
+    width = dt.timedelta(minutes=series.bucket_minutes)
+    change_bucket = series.time(series.bucket_of(change.event_time))
+    since = max(shift.before_from, change_bucket - 3 * width)
+    if since >= change_bucket:
+        return None
+    level = value_between(metric, series, since, change_bucket)
+    if level is None:
+        return None
+    scale = _scale(shift.unit)
+    span = scale(shift.after) - scale(shift.before)
+    if span == 0:
+        return None
+    fraction = (scale(level) - scale(shift.before)) / span
+    if fraction <= 0.5:
+        return None
+    fraction = min(1.0, fraction)
+    minutes = int((change_bucket - since).total_seconds() // 60)
+    return fraction, (
+        f"counter-evidence: {_metric_name(shift)} was already {_value(shift, level)} in the {minutes} min before "
+        f"the change ({fraction:.0%} of the move)"
+    )
+
+
+def _scale(unit: str):
+    if unit in ("ms", "per_min"):
+        return lambda v: math.log(v + 1.0)
+    return lambda v: math.asin(math.sqrt(min(1.0, max(0.0, v))))
+
+
+# -- evidence text --------------------------------------------------------------------------------
+
+
+def _preceding(
+    change: ChangeRecord, resources: Resources, shifts: Sequence[Shift], series: SeriesSet, lag: float
+) -> list[Shift]:
+    """Shifts for the worse that this change would fit, but that began before it (up to 15 minutes, or
+    its allowed lag, before)."""
+    bucket = series.bucket_minutes * 60.0
+    found = []
+    for shift in shifts:
+        lag_seconds = (shift.at - change.event_time).total_seconds()
+        if shift.kind != "health" or not shift.worse or not -max(lag + bucket, 900.0) <= lag_seconds < -bucket:
+            continue
+        scope, _ = scope_fit(resources, shift, shifts, series)
+        if scope * affinity(change, resources, shift) >= 0.3:
+            found.append(shift)
+    return found
+
+
+def _evidence(
+    change: ChangeRecord,
+    applied: float,
+    plausibility: float,
+    plausibility_note: str | None,
+    attributions: list[Attribution],
+    preceding: list[Shift],
+    shifts: Sequence[Shift],
+    lag: float,
+    covered: bool,
+) -> tuple[str, ...]:
+    if applied < 1:
+        return (f"the call failed ({change.error_code}): nothing was changed",)
+    lines: list[str] = []
+    if plausibility_note:
+        lines.append(plausibility_note)
+    if plausibility < 0.1:
+        return tuple(lines)
+    strong = [a for a in attributions if a.score >= 0.05]
+    distribution = [a for a in strong if a.shift.kind == "distribution"]
+    for a in [a for a in strong if a.shift.kind != "distribution"][:4]:
+        lines.append(describe_attribution(change, a))
+    if distribution:
+        lines.append(_describe_distribution(change, distribution))
+    lines.extend(dict.fromkeys(note for a in strong[:4] for note in a.notes))
+    if preceding:
+        first = min(preceding, key=lambda s: (s.at, -s.strength))
+        lines.append(
+            f"counter-evidence: {describe_shift(first)} began at {first.at:%H:%M}, "
+            f"{-_minutes(change, first)} min before the change"
+        )
+    if not strong and not covered:
+        lines.append(f"the access logs of {change.lb} do not cover the minutes around it, so its effect is unknown")
+    elif not strong:
+        window = dt.timedelta(seconds=lag)
+        after = [s for s in shifts if s.kind == "health" and dt.timedelta(0) <= s.at - change.event_time <= window]
+        if after:
+            lines.append(f"the shifts after it ({_families(after)}) are not what this kind of change moves")
+        else:
+            lines.append(f"no metric of {change.lb} moved within {int(lag // 60)} min after it")
+    return tuple(lines)
+
+
+def _logs_cover(change: ChangeRecord, series: SeriesSet) -> bool:
+    """Do the logs have traffic on both sides of the change?"""
+    if series.traffic_from is None or series.traffic_until is None:
+        return False
+    return series.traffic_from < change.event_time < series.traffic_until + dt.timedelta(minutes=1)
+
+
+def _families(shifts: Sequence[Shift]) -> str:
+    names = {"latency": "latency", "errors": "5xx", "client_errors": "4xx", "traffic": "traffic", "tls_mix": "TLS mix"}
+    return ", ".join(dict.fromkeys(names.get(s.family, s.family) for s in shifts))
+
+
+def _minutes(change: ChangeRecord, shift: Shift) -> int:
+    """Whole minutes from the change's minute to the shift's start."""
+    change_minute = change.event_time.replace(second=0, microsecond=0)
+    return int((shift.at - change_minute).total_seconds() // 60)
+
+
+def _when(change: ChangeRecord, shift: Shift) -> str:
+    minutes = _minutes(change, shift)
+    if minutes == 0:
+        return f"from {shift.at:%H:%M}, the minute of the change"
+    if minutes > 0:
+        return f"from {shift.at:%H:%M}, {minutes} min after"
+    return f"from {shift.at:%H:%M}, {-minutes} min before"
+
+
+def _metric_name(shift: Shift) -> str:
+    name = METRICS[shift.metric][2]
+    if shift.metric == "tls_share":
+        what = f"{shift.scope.value} clients" if shift.scope.kind == "ssl_protocol" else f"cipher {shift.scope.value}"
+        return f"share of {what}"
+    return name
+
+
+def format_value(unit: str, value: float) -> str:
+    if unit == "ms":
+        if value >= 10000:
+            return f"{value / 1000:.1f} s"
+        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    if unit in ("rate", "share"):
+        percent = value * 100
+        return f"{percent:.2f}%" if 0 < percent < 0.1 else f"{percent:.1f}%"
+    return f"{value:.0f}/min" if value >= 10 else f"{value:.1f}/min"
+
+
+def _value(shift: Shift, value: float) -> str:
+    return format_value(shift.unit, value)
+
+
+def format_change(shift: Shift) -> str:
+    """`41 ms -> 880 ms (x21)` / `0.1% -> 24.0% (+23.9 pp)`."""
+    text = f"{format_value(shift.unit, shift.before)} -> {format_value(shift.unit, shift.after)}"
+    if shift.unit in ("rate", "share"):
+        return f"{text} ({(shift.after - shift.before) * 100:+.1f} pp)"
+    r = shift.ratio
+    if math.isinf(r):
+        return f"{text} (from nothing)"
+    return f"{text} (x{r:.0f})" if r >= 10 else f"{text} (x{r:.2g})"
+
+
+def format_p(p: float) -> str:
+    return "p<1e-6" if p < 1e-6 else f"p={p:.2g}"
+
+
+def describe_shift(shift: Shift) -> str:
+    """`p99 target latency 41 ms -> 880 ms (x21) in target group web`."""
+    where = "" if shift.scope.kind == "lb" else f" ({shift.scope.label})"
+    if shift.metric == "tls_share":
+        return f"{_metric_name(shift)} {format_change(shift)}"
+    return f"{_metric_name(shift)} {format_change(shift)}{where}"
+
+
+def describe_attribution(change: ChangeRecord, a: Attribution) -> str:
+    shift = a.shift
+    test = "Mann-Whitney" if shift.test.startswith("Mann") else "chi-square"
+    detail = f"{test} {format_p(shift.p_value)}"
+    if shift.ci_low is not None and shift.ci_high is not None:
+        detail += f"; 95% CI x{shift.ci_low:.2g}-x{shift.ci_high:.2g}"
+    prefix = "recovery: " if shift.worse is False else ""
+    return f"{prefix}{describe_shift(shift)} {_when(change, shift)} ({detail})"
+
+
+def _describe_distribution(change: ChangeRecord, attributions: list[Attribution]) -> str:
+    stopped = sorted({a.shift.scope for a in attributions if a.shift.after < 0.5}, key=lambda s: s.key)
+    started = sorted({a.shift.scope for a in attributions if a.shift.before < 0.5}, key=lambda s: s.key)
+    first = min(attributions, key=lambda a: a.shift.at)
+    parts = []
+    if stopped:
+        parts.append(f"{_names(stopped)} stopped receiving requests")
+    if started:
+        parts.append(f"{_names(started)} started receiving requests")
+    if not parts:
+        moved = sorted({a.shift.scope for a in attributions}, key=lambda s: s.key)
+        parts.append(f"requests shifted across {_names(moved)}")
+    return f"{'; '.join(parts)} {_when(change, first.shift)}"
+
+
+def _names(scopes: list) -> str:
+    kinds = {s.kind for s in scopes}
+    values = [s.value for s in scopes[:6]]
+    more = f" and {len(scopes) - 6} more" if len(scopes) > 6 else ""
+    noun = "target" if kinds == {"target"} else ("target group" if kinds == {"target_group"} else "slice")
+    plural = "s" if len(scopes) > 1 else ""
+    return f"{noun}{plural} {', '.join(str(v) for v in values)}{more}"

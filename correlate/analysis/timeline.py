@@ -1,0 +1,148 @@
+"""The timeline of one load balancer: its changes, ranked by suspicion, and its metric shifts.
+
+`build_timeline` reads the window's cells (two passes over `requests`) and changes, builds the
+series, detects the shifts and scores every change. The result is plain data; rendering lives in
+`correlate.present.timeline`, and the report reuses the same object (its `series` included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from correlate.analysis.scoring import ScoredChange, describe_shift, score_changes
+from correlate.analysis.series import SeriesSet, build_series
+from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
+from correlate.errors import BadTimeExpression
+from correlate.store.database import Database
+from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells
+
+SUSPECT = 0.5
+EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score for it reaches this
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    lb: str
+    since: dt.datetime
+    until: dt.datetime
+    changes: tuple[ScoredChange, ...]  # most suspect first
+    shifts: tuple[Shift, ...]  # in time order
+    notes: tuple[str, ...]
+    parameters: DetectionParameters
+    series: SeriesSet
+
+    @property
+    def bucket_minutes(self) -> int:
+        return self.series.bucket_minutes
+
+    def explained_by(self, shift: Shift) -> list[ScoredChange]:
+        """The suspect changes (suspicion >= 0.5) this shift counts for: its explanation score, times
+        applied and plausibility, is at least EXPLAINS."""
+        return [scored for scored in self.changes if explains(scored, shift)]
+
+
+def explains(scored: ScoredChange, shift: Shift) -> bool:
+    if scored.suspicion < SUSPECT:
+        return False
+    weight = scored.applied * scored.plausibility
+    return any(a.shift == shift and weight * a.score >= EXPLAINS for a in scored.explains)
+
+
+def build_timeline(
+    db: Database,
+    lb: str,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    parameters: DetectionParameters | None = None,
+) -> Timeline:
+    """Changes and shifts of `lb` in [since, until]; without them, all of the load balancer's data."""
+    parameters = parameters or DetectionParameters()
+    first, last = data_span(db, lb)
+    since = since or first
+    until = until or last
+    if since > until:
+        raise BadTimeExpression(f"--since ({since:%Y-%m-%d %H:%M:%S}) is after --until ({until:%Y-%m-%d %H:%M:%S}).")
+    back = latency_cells(db, lb, since, until)
+    front = frontend_cells(db, lb, since, until)
+    series = build_series(
+        lb,
+        back,
+        front,
+        since,
+        until,
+        parameters.bucket_minutes,
+        min_bucket_requests=parameters.min_bucket_requests,
+        max_buckets=parameters.max_buckets,
+    )
+    metrics = metric_series(series, parameters)
+    shifts: list[Shift] = []
+    for metric in metrics:
+        shifts.extend(detect(series, metric, parameters))
+    shifts.sort(key=_shift_order)
+    by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
+    changes = changes_between(db, lb, since, until)
+    scored = score_changes(changes, shifts, series, by_key)
+    timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), parameters, series)
+    return Timeline(lb, since, until, tuple(scored), tuple(shifts), _notes(timeline), parameters, series)
+
+
+def _covered(shift: Shift, explained: list[Shift], series: SeriesSet) -> bool:
+    """A slice's shift is part of an explained shift of a wider slice (its target group, or the load
+    balancer) in the same family and direction that began up to 10 minutes earlier."""
+    wider = {"lb"}
+    if shift.scope.kind == "target":
+        owner = series.get(shift.scope)
+        if owner is not None and owner.parent is not None:
+            wider.add(owner.parent.key)
+    for other in explained:
+        if other.scope.key not in wider or other.scope == shift.scope:
+            continue
+        same = other.family == shift.family and other.direction == shift.direction
+        if same and dt.timedelta(0) <= shift.at - other.at <= dt.timedelta(minutes=10):
+            return True
+    return False
+
+
+_SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
+
+
+def _shift_order(shift: Shift) -> tuple:
+    return (shift.at, _SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
+
+
+def _notes(timeline: Timeline) -> tuple[str, ...]:
+    notes: list[str] = []
+    lb = timeline.lb
+    top = timeline.changes[0].suspicion if timeline.changes else 0.0
+    if not timeline.changes:
+        notes.append(
+            f"No configuration changes recorded for {lb} in this window. Load CloudTrail with "
+            "`correlate ingest cloudtrail` to rank changes."
+        )
+    if timeline.series.traffic_from is None:
+        notes.append(f"No requests of {lb} in this window: load its access logs with `correlate ingest logs`.")
+        return tuple(notes)
+    if not timeline.shifts:
+        notes.append(f"No metric of {lb} shifted in this window.")
+        return tuple(notes)
+    explained = [s for s in timeline.shifts if timeline.explained_by(s)]
+    unexplained = [
+        shift
+        for shift in timeline.shifts
+        if shift.kind == "health"
+        and shift.worse is not False
+        and shift not in explained
+        and not _covered(shift, explained, timeline.series)
+    ]
+    if timeline.changes and top < SUSPECT:
+        notes.append(f"No change reaches suspicion {SUSPECT}: nothing recorded for {lb} explains its shifts.")
+    clusters: dict[dt.datetime, list[Shift]] = {}
+    for shift in unexplained:
+        clusters.setdefault(shift.at, []).append(shift)
+    for at, group in sorted(clusters.items()):
+        group.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), -s.strength))
+        shown = "; ".join(describe_shift(s) for s in group[:3])
+        more = f" (and {len(group) - 3} more)" if len(group) > 3 else ""
+        notes.append(f"Unexplained at {at:%H:%M}: {shown}{more}. No change in the window explains it.")
+    return tuple(notes)

@@ -1,0 +1,42 @@
+"""`correlate timeline`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from correlate.cli.options import format_option, lb_option, open_db, resolve_format, window_options
+
+
+@click.command("timeline")
+@lb_option(required=True)
+@window_options
+@format_option
+@click.pass_context
+def timeline_command(ctx: click.Context, lb: str, since, until, fmt: str | None) -> None:
+    """Changes and metric shifts of one load balancer on one time axis.
+
+    Every configuration change in the window gets a suspicion from 0 to 1 with its evidence: which
+    metric moved, in which slice (target group, target, listener, TLS clients), how much, how soon
+    after the change, and how sure the test is. Only where the evidence says a change moved a metric
+    does its suspicion reach 0.5; shifts nothing explains are listed as unexplained. Without
+    --since/--until the window is all the data for the load balancer. docs/scoring.md explains the
+    score.
+
+    \b
+    Example:
+      correlate timeline --lb web-prod
+      correlate timeline --lb app/web-prod/50dc6c495c0c9188 --since 2026-11-20T13:30Z --until 2026-11-20T15:00Z
+      correlate timeline --lb web-prod --format json
+    """
+    # Imported here: scipy and ruptures take about a second to load, and only the timeline needs them.
+    from correlate.analysis.timeline import build_timeline
+    from correlate.present.timeline import render_timeline
+
+    with open_db(ctx, read_only=True) as db:
+        timeline = build_timeline(db, lb, since, until)
+    render_timeline(timeline, resolve_format(fmt), sys.stdout)
+
+
+COMMANDS = (timeline_command,)

@@ -1,0 +1,41 @@
+"""The `correlate demo` job: write a scenario's files, load them, and build its timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from correlate.analysis.timeline import Timeline, build_timeline
+from correlate.demo import DemoFiles, Rates, generate
+from correlate.pipeline.cloudtrail import CLOUDTRAIL_SUFFIXES, CloudTrailSummary, ingest_cloudtrail
+from correlate.pipeline.logs import LOG_SUFFIXES, IngestSummary, ingest_logs
+from correlate.sources import expand_sources
+from correlate.store.cloudtrail import CloudTrailStore
+from correlate.store.database import Database
+from correlate.store.logs import LogStore
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRun:
+    files: DemoFiles
+    logs: IngestSummary
+    trail: CloudTrailSummary
+    timeline: Timeline
+
+
+def run_demo(db: Database, kind: str, seed: int, root: Path, rates: Rates | None = None) -> DemoRun:
+    """Write the scenario under `root`, load its access logs, then its trail, into `db` (the logs
+    first: they tell the CloudTrail replay which load balancers serve a target group), and build the
+    subject load balancer's timeline over the scenario's 50 minutes."""
+    files = generate(kind, seed, root, rates)
+    logs = ingest_logs(LogStore(db), expand_sources([str(root / "AWSLogs")], LOG_SUFFIXES))
+    trail = load_trail(db, files)
+    scenario = files.scenario
+    timeline = build_timeline(db, scenario.subject, scenario.start, scenario.end)
+    return DemoRun(files, logs, trail, timeline)
+
+
+def load_trail(db: Database, files: DemoFiles) -> CloudTrailSummary:
+    """Load the scenario's trail files with `correlate ingest cloudtrail`'s library call."""
+    objects = expand_sources([str(path) for path in files.trail_files], CLOUDTRAIL_SUFFIXES)
+    return ingest_cloudtrail(CloudTrailStore(db), objects)

@@ -1,0 +1,402 @@
+"""Access-log lines for the demo's two load balancers, driven by the scenario's world.
+
+Requests arrive as a Poisson stream. Each one is routed as the load balancer is configured at that
+moment (listener, rule, target group, targets in service), answered with a latency that grows with
+how loaded its target group is (fewer targets, more traffic: slower, then 502/504), and written in
+the load balancer's own log format: the 2026 ALB layout (36 fields, gzip) or the Classic ELB layout
+(15 fields, plain text), in 5-minute files per node under the AWS key layout.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from correlate.demo.cloudtrail import gzip_bytes, write_if_changed
+from correlate.demo.fleet import (
+    ACCOUNT,
+    ALB_ID,
+    ALB_NODES,
+    API,
+    CERTIFICATE_ARN,
+    CLB_NAME,
+    CLB_NODES,
+    REGION,
+    TARGET_GROUPS,
+    WEB,
+)
+from correlate.demo.scenarios import Scenario, World, initial_world
+
+EPOCH = dt.datetime(1970, 1, 1)
+FILE_MINUTES = 5
+BASE_LOAD = {WEB.name: 0.4, API.name: 0.3}  # utilisation of each target group at the base rate
+SLOW_EXPORT_SHARE = 0.03  # of API requests: report exports that take 8-40 s
+
+
+class Weighted:
+    """Repeated weighted choice: one random() and one bisect."""
+
+    def __init__(self, pairs) -> None:
+        self.items = [item for item, _ in pairs]
+        self.cumulative = list(itertools.accumulate(weight for _, weight in pairs))
+
+    def pick(self, rng: random.Random):
+        return self.items[bisect.bisect_right(self.cumulative, rng.random() * self.cumulative[-1])]
+
+
+WEB_PATHS = Weighted(
+    [
+        (("/", 0.030, 18000), 20),
+        (("/products/{n}", 0.045, 24000), 25),
+        (("/cart", 0.060, 9000), 6),
+        (("/static/js/app.{h}.js", 0.004, 240000), 14),
+        (("/images/{n}.jpg", 0.006, 65000), 16),
+        (("/search?q={q}", 0.120, 31000), 8),
+        (("/favicon.ico", 0.002, 1150), 3),
+    ]
+)
+API_PATHS = Weighted(
+    [
+        (("/api/v1/items/{n}", 0.025, 1800), 40),
+        (("/api/v1/items?page={n}&sort=desc", 0.040, 4200), 30),
+        (("/api/v1/orders", 0.080, 900), 12),
+        (("/api/v1/login", 0.150, 600), 6),
+    ]
+)
+LEGACY_PATHS = Weighted(
+    [
+        (("/", 0.035, 21000), 30),
+        (("/account", 0.070, 12000), 20),
+        (("/catalog/{n}", 0.050, 28000), 35),
+        (("/assets/site.{h}.css", 0.005, 42000), 15),
+    ]
+)
+SEARCH_TERMS = ("shoes", "red%20dress", "caf%C3%A9", "usb-c+cable", "laptop", "a%26b")
+BROWSERS = Weighted(
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Safari/537.36",
+            30,
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/18.1 Safari/605.1.15",
+            14,
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/18.1 Mobile/15E148 Safari/604.1",
+            12,
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.6778.39 Mobile Safari/537.36",
+            10,
+        ),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", 5),
+        ("okhttp/4.12.0", 6),
+        ("python-requests/2.32.3", 3),
+        ("Go-http-client/2.0", 3),
+    ]
+)
+LEGACY_CLIENTS = {
+    "TLSv1": Weighted(
+        [
+            ("Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)", 5),
+            ("Dalvik/1.6.0 (Linux; U; Android 4.1.2; GT-I9100 Build/JZO54K)", 3),
+        ]
+    ),
+    "TLSv1.1": Weighted(
+        [
+            ("Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko", 4),
+            ("Apache-HttpClient/4.3.6 (java 1.5)", 3),
+        ]
+    ),
+}
+CLB_PROTOCOLS = Weighted([("TLSv1.2", 82), ("TLSv1.1", 10), ("TLSv1", 8)])
+CLB_CIPHERS = {
+    "TLSv1.2": ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"),
+    "TLSv1.1": ("ECDHE-RSA-AES128-SHA",),
+    "TLSv1": ("ECDHE-RSA-AES128-SHA", "AES128-SHA"),
+}
+ALB_TLS = Weighted(
+    [
+        (("TLSv1.3", "TLS_AES_128_GCM_SHA256"), 50),
+        (("TLSv1.3", "TLS_AES_256_GCM_SHA384"), 14),
+        (("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"), 4),
+        (("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256"), 26),
+        (("TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384"), 6),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """Mean requests per second at the base load."""
+
+    alb: float = 8.0
+    clb: float = 4.0
+
+
+class Clock:
+    """ISO 8601 with microseconds and Z, from epoch seconds; caches the per-second prefix."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def iso(self, t: float, millis: bool = False) -> str:
+        micros = round(t * 1_000_000)
+        second, fraction = divmod(micros, 1_000_000)
+        if second != self._second:
+            self._second = second
+            self._prefix = (EPOCH + dt.timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%S.")
+        if millis:
+            return f"{self._prefix}{fraction // 1000:03d}000Z"
+        return f"{self._prefix}{fraction:06d}Z"
+
+
+def epoch(moment: dt.datetime) -> float:
+    return (moment - EPOCH).total_seconds()
+
+
+class _Replay:
+    """Applies the scenario's effects to a fresh world as generation passes their times."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.world: World = initial_world()
+        self.effects = [(epoch(at), change) for at, change in scenario.effects]
+        self.next = 0
+
+    def advance(self, t: float) -> World:
+        while self.next < len(self.effects) and self.effects[self.next][0] <= t:
+            self.effects[self.next][1](self.world)
+            self.next += 1
+        return self.world
+
+
+def _arrivals(scenario: Scenario, rate: float, rng: random.Random, traffic) -> Iterator[tuple[float, World]]:
+    replay = _Replay(scenario)
+    t = epoch(scenario.start)
+    end = epoch(scenario.end)
+    while True:
+        world = replay.advance(t)
+        wobble = 1.0 + 0.06 * math.sin(2 * math.pi * (t % 3000) / 3000)  # slow, gentle variation
+        t += rng.expovariate(rate * traffic(world) * wobble)
+        if t >= end:
+            return
+        yield t, replay.advance(t)
+
+
+def _below(rng: random.Random, n: int) -> int:
+    """A fast randrange(n) (random.randrange costs several calls per draw)."""
+    return int(rng.random() * n)
+
+
+class _Clients:
+    """A client population with a heavy head: a few busy addresses, a long tail."""
+
+    def __init__(self, rng: random.Random, size: int = 3000) -> None:
+        self.addresses = [
+            f"{_below(rng, 200) + 11}.{_below(rng, 256)}.{_below(rng, 256)}.{_below(rng, 254) + 1}" for _ in range(size)
+        ]
+
+    def pick(self, rng: random.Random) -> str:
+        return f"{self.addresses[int(rng.random() ** 3 * len(self.addresses))]}:{_below(rng, 64511) + 1024}"
+
+
+def _path(template: str, rng: random.Random) -> str:
+    if "{" not in template:
+        return template
+    return template.format(n=_below(rng, 50000) + 1, h=f"{rng.getrandbits(32):08x}", q=rng.choice(SEARCH_TERMS))
+
+
+def _load_factor(load: float) -> float:
+    return 1.0 / (1.0 - min(load, 0.96))
+
+
+def _overload_error(load: float) -> float:
+    return min(0.6, max(0.0, load - 0.9) * 1.5)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    time: float  # the time that decides the log file (ALB: response sent; Classic: received)
+    node: str
+    text: str
+
+
+def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[Line]:
+    """web-prod's requests: HTTP:80 redirects to HTTPS; HTTPS:443 forwards api.example.com to the api
+    target group and everything else to the default action's group."""
+    clock, request_clock = Clock(), Clock()
+    clients = _Clients(rng)
+    groups = {group.name: group for group in TARGET_GROUPS}
+    initial = {WEB.name: len(WEB.targets), API.name: len(API.targets)}
+    group_rate = {WEB.name: rate * 0.92 * 0.7, API.name: rate * 0.92 * 0.3}
+    capacity = {name: group_rate[name] / (initial[name] * BASE_LOAD[name]) for name in initial}
+    for t, world in _arrivals(scenario, rate, rng, lambda w: w.alb.traffic):
+        node = ALB_NODES[_below(rng, len(ALB_NODES))]
+        client = clients.pick(rng)
+        trace = f'"Root=1-{int(t):08x}-{rng.getrandbits(96):024x}"'
+        tid = f"TID_{rng.getrandbits(128):032x}"
+        browser = BROWSERS.pick(rng)
+        if rng.random() < 0.08:
+            host = "www.example.com"
+            path = _path(WEB_PATHS.pick(rng)[0], rng)
+            response = t + rng.uniform(0.0002, 0.0009)
+            fields = [
+                "http", clock.iso(response), ALB_ID, client, "-", "-1", "-1", "-1", "301", "-",
+                str(_below(rng, 520) + 180), "330", f'"GET http://{host}:80{path} HTTP/1.1"', f'"{browser}"', "-", "-",
+                "-", trace, '"-"', '"-"', "0", request_clock.iso(t, millis=True), '"redirect"',
+                f'"https://{host}:443{path}"', '"-"', '"-"', '"-"', '"-"', '"-"', tid, '"-"', '"-"', '"-"', node, '"-"',
+                '"-"',
+            ]  # fmt: skip
+            yield Line(response, node, " ".join(fields))
+            continue
+        api = rng.random() < 0.3
+        host = "api.example.com" if api else ("www.example.com" if rng.random() < 0.8 else "example.com")
+        group = groups[API.name if api else world.alb.default_group]
+        rule = "10" if api else "0"
+        template, base, size = (API_PATHS if api else WEB_PATHS).pick(rng)
+        method = "POST" if template in ("/api/v1/orders", "/api/v1/login") else "GET"
+        path = _path(template, rng)
+        slow_export = api and rng.random() < SLOW_EXPORT_SHARE
+        if slow_export:
+            path, base, size = f"/api/v1/reports/export?id={_below(rng, 9000) + 1}", 0.0, 2_400_000
+        ltype = "h2" if rng.random() < 0.45 else "https"
+        version = "HTTP/2.0" if ltype == "h2" else "HTTP/1.1"
+        protocol, cipher = ALB_TLS.pick(rng)
+        cert = '"session-reused"' if rng.random() < 0.3 else f'"{CERTIFICATE_ARN}"'
+        serving = world.alb.serving.get(group.name, [])
+        received = _below(rng, 650) + 250 + (_below(rng, 3800) + 200 if method == "POST" else 0)
+        target = target_status = "-"
+        request_time, target_time, response_time = "0.000", "-1", "-1"
+        if not serving:
+            status, sent, latency = 503, 336, 0.0
+        else:
+            ip = serving[_below(rng, len(serving))]
+            target = f"{ip}:{group.port}"
+            load = group_rate[group.name] * world.alb.traffic / (len(serving) * capacity[group.name])
+            latency = (
+                rng.uniform(8.0, 40.0)
+                if slow_export
+                else base * rng.lognormvariate(0, 0.45) * _load_factor(load) / _load_factor(BASE_LOAD[group.name])
+            )
+            roll = rng.random()
+            if roll < _overload_error(load):
+                status = 502 if rng.random() < 0.7 else 504
+                latency = rng.uniform(0.5, 10.0) if status == 504 else rng.uniform(0.001, 0.5)
+                sent = 290
+            elif latency > world.alb.idle_timeout:
+                status, sent, latency = 504, 290, world.alb.idle_timeout
+            elif rng.random() < 0.0005:
+                status, sent = 460, 0
+            else:
+                status = _target_status(rng, api, template)
+                target_status = str(status)
+                request_time = "0.000" if rng.random() < 0.7 else "0.001"
+                target_time = f"{latency:.3f}"
+                response_time = "0.000"
+                sent = size if status in (200, 201) else (0 if status == 304 else 180)
+                sent = int(sent * rng.uniform(0.6, 1.4)) + 240
+        response = t + latency + rng.uniform(0.0003, 0.002)
+        fields = [
+            ltype, clock.iso(response), ALB_ID, client, target, request_time, target_time, response_time, str(status),
+            target_status, str(received), str(sent), f'"{method} https://{host}:443{path} {version}"', f'"{browser}"',
+            cipher, protocol, group.arn, trace, f'"{host}"', cert, rule, request_clock.iso(t, millis=True), '"forward"',
+            '"-"', '"-"', f'"{target}"', f'"{target_status}"', '"-"', '"-"', tid, '"-"', '"-"', '"-"', node, '"-"',
+            '"-"',
+        ]  # fmt: skip
+        yield Line(response, node, " ".join(fields))
+
+
+def _target_status(rng: random.Random, api: bool, template: str) -> int:
+    roll = rng.random()
+    if roll < 0.002:
+        return 500
+    if roll < 0.017:
+        return 404
+    if api and roll < 0.027:
+        return 401
+    if not api and template.startswith(("/static", "/images")) and roll < 0.15:
+        return 304
+    return 201 if template == "/api/v1/orders" else 200
+
+
+def clb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[Line]:
+    """legacy-web's requests: HTTP:80 and HTTPS:443 (SSL policy decides which TLS clients get in)."""
+    clock = Clock()
+    clients = _Clients(rng)
+    initial = len(initial_world().clb.backends)
+    capacity = rate / (initial * 0.35)
+    for t, world in _arrivals(scenario, rate, rng, lambda w: 1.0):
+        node = CLB_NODES[_below(rng, len(CLB_NODES))]
+        https = rng.random() < 0.85
+        protocol = CLB_PROTOCOLS.pick(rng) if https else "-"
+        if https and protocol not in world.clb.protocols:
+            continue  # the handshake fails; Classic ELB logs no request
+        browser = LEGACY_CLIENTS[protocol].pick(rng) if protocol in LEGACY_CLIENTS else BROWSERS.pick(rng)
+        cipher = rng.choice(CLB_CIPHERS[protocol]) if https else "-"
+        template, base, size = LEGACY_PATHS.pick(rng)
+        path = _path(template, rng)
+        scheme, port = ("https", 443) if https else ("http", 80)
+        backends = world.clb.backends
+        backend = f"{backends[_below(rng, len(backends))]}:80"
+        load = rate / (len(backends) * capacity)
+        latency = base * rng.lognormvariate(0, 0.45) * _load_factor(load) / _load_factor(0.35)
+        status = 500 if rng.random() < 0.002 else (404 if rng.random() < 0.015 else 200)
+        sent = int(size * rng.uniform(0.6, 1.4)) if status == 200 else 210
+        fields = [
+            clock.iso(t), CLB_NAME, clients.pick(rng), backend, f"{rng.uniform(0.00002, 0.00009):.6f}",
+            f"{latency:.6f}", f"{rng.uniform(0.00001, 0.00004):.6f}", str(status), str(status), "0", str(sent),
+            f'"GET {scheme}://legacy.example.com:{port}{path} HTTP/1.1"', f'"{browser}"', cipher, protocol,
+        ]  # fmt: skip
+        yield Line(t, node, " ".join(fields))
+
+
+def write_logs(
+    scenario: Scenario,
+    root: Path,
+    rates: Rates,
+    seed: int,
+    file_minutes: int = FILE_MINUTES,
+    only: str | None = None,
+) -> list[Path]:
+    """Both load balancers' access logs (or `only` one of them), in files of `file_minutes` per node
+    (AWS writes 5-minute files; tests use longer ones to load faster), under root/AWSLogs/..."""
+    written: list[Path] = []
+    names = random.Random(f"files:{scenario.kind}:{seed}")
+    alb_file_id = ALB_ID.replace("/", ".")  # app.NAME.ID
+    streams = (
+        (ALB_ID.split("/")[1], alb_file_id, True, alb_lines, rates.alb),
+        (CLB_NAME, CLB_NAME, False, clb_lines, rates.clb),
+    )
+    for name, lb_part, compressed, make_lines, rate in streams:
+        if only is not None and name != only:
+            continue
+        lines = make_lines(scenario, rate, random.Random(f"{'alb' if compressed else 'clb'}:{scenario.kind}:{seed}"))
+        files: dict[tuple[str, float], list[Line]] = {}
+        for line in lines:
+            end = (math.floor(line.time / (file_minutes * 60)) + 1) * file_minutes * 60
+            files.setdefault((line.node, end), []).append(line)
+        for node, end in sorted(files):
+            batch = sorted(files[(node, end)], key=lambda line: line.time)
+            end_time = EPOCH + dt.timedelta(seconds=end)
+            delivered = end_time + dt.timedelta(minutes=4)
+            folder = root / "AWSLogs" / ACCOUNT / "elasticloadbalancing" / REGION / delivered.strftime("%Y/%m/%d")
+            random_part = "".join(names.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
+            name = f"{ACCOUNT}_elasticloadbalancing_{REGION}_{lb_part}_{end_time:%Y%m%dT%H%MZ}_{node}_{random_part}.log"
+            data = ("\n".join(line.text for line in batch) + "\n").encode()
+            if compressed:
+                written.append(write_if_changed(folder / (name + ".gz"), gzip_bytes(data)))
+            else:
+                written.append(write_if_changed(folder / name, data))
+    return written

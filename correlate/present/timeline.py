@@ -1,0 +1,247 @@
+"""A timeline as text: the incident-timeline table, the JSON document, and flat rows for csv,
+markdown and ndjson."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from rich.table import Table
+from rich.text import Text
+
+from correlate.analysis.scoring import ScoredChange, describe_shift
+from correlate.analysis.shifts import Shift
+from correlate.analysis.timeline import SUSPECT, Timeline, explains
+from correlate.present.render import json_bytes, render_rows, terminal
+from correlate.timeparse import iso
+
+ROW_COLUMNS = ("time", "kind", "what", "who", "suspicion", "evidence")
+_SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
+
+
+def timeline_document(timeline: Timeline) -> dict[str, Any]:
+    """The `correlate timeline --format json` object (CONTRACT.md), with extra detail."""
+    explained: dict[Shift, list[str]] = {}
+    for scored in timeline.changes:
+        for a in scored.explains:
+            if explains(scored, a.shift):
+                explained.setdefault(a.shift, []).append(scored.change.event_id)
+    return {
+        "lb": timeline.lb,
+        "since": iso(timeline.since),
+        "until": iso(timeline.until),
+        "bucket_minutes": timeline.bucket_minutes,
+        "changes": [_change(scored) for scored in timeline.changes],
+        "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
+        "notes": list(timeline.notes),
+        "parameters": timeline.parameters.as_dict(),
+    }
+
+
+def _change(scored: ScoredChange) -> dict[str, Any]:
+    change = scored.change
+    return {
+        "event_id": change.event_id,
+        "event_time": iso(change.event_time),
+        "event_name": change.event_name,
+        "actor": change.actor,
+        "actor_kind": change.actor_kind,
+        "summary": change.summary,
+        "error_code": change.error_code,
+        "suspicion": scored.suspicion,
+        "evidence": list(scored.evidence),
+        "categories": list(scored.categories),
+        "applied": scored.applied,
+        "plausibility": scored.plausibility,
+        "explains": [
+            {
+                "metric": a.shift.metric,
+                "scope": a.shift.scope.key,
+                "at": iso(a.shift.at),
+                "score": a.score,
+                "timing": a.timing,
+                "scope_fit": a.scope,
+                "affinity": a.affinity,
+                "quality": a.quality,
+            }
+            for a in scored.explains
+        ],
+    }
+
+
+def _round(unit: str, value: float) -> float:
+    return round(value, 6) if unit in ("rate", "share") else round(value, 2)
+
+
+def _shift(shift: Shift, explained_by: list[str]) -> dict[str, Any]:
+    return {
+        "metric": shift.metric,
+        "at": iso(shift.at),
+        "before": _round(shift.unit, shift.before),
+        "after": _round(shift.unit, shift.after),
+        "scope": shift.scope.key,
+        "scope_kind": shift.scope.kind,
+        "scope_value": shift.scope.value,
+        "unit": shift.unit,
+        "direction": shift.direction,
+        "kind": shift.kind,
+        "worse": shift.worse,
+        "strength": shift.strength,
+        "p_value": shift.p_value,
+        "test": shift.test,
+        "ci_low": shift.ci_low,
+        "ci_high": shift.ci_high,
+        "before_from": iso(shift.before_from),
+        "after_until": iso(shift.after_until),
+        "explained_by": explained_by,
+    }
+
+
+# -- rows -----------------------------------------------------------------------------------------
+
+
+def timeline_rows(timeline: Timeline) -> list[tuple[dt.datetime, str, str, str, float | None, list[str]]]:
+    """One row per change and per group of shifts (same time and metric, or requests moving between
+    targets), in time order: (time, kind, what, who, suspicion, evidence lines). Requests moving between
+    targets is left out when no target comes or goes and no change explains it (the JSON has it)."""
+    rows: list[tuple[dt.datetime, str, str, str, float | None, list[str]]] = []
+    for scored in timeline.changes:
+        change = scored.change
+        what = change.summary or change.event_name
+        if change.error_code and change.error_code not in what:
+            what += f" (failed: {change.error_code})"
+        rows.append((change.event_time, "change", what, _who(scored), scored.suspicion, list(scored.evidence)))
+    groups: dict[tuple, list[Shift]] = {}
+    for shift in timeline.shifts:
+        key = (shift.at, "distribution") if shift.kind == "distribution" else (shift.at, shift.metric, shift.direction)
+        groups.setdefault(key, []).append(shift)
+    for key, shifts in groups.items():
+        shifts.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), s.scope.key))
+        if key[1] == "distribution" or shifts[0].worse is False:
+            evidence = [f"follows {c}" for c in _followed(timeline, shifts)]
+        else:
+            evidence = [f"explained by {c}" for c in _causes(timeline, shifts)] or ["unexplained"]
+        if key[1] == "distribution":
+            quiet = all(s.before >= 0.5 and s.after >= 0.5 for s in shifts)
+            if quiet and not evidence:
+                continue  # traffic moving between targets, no target coming or going, no change behind it
+            rows.append((key[0], "shift", _distribution(shifts), "", None, evidence))
+            continue
+        primary = shifts[0]
+        kind = "recovery" if primary.worse is False else "shift"
+        what = describe_shift(primary)
+        if len(shifts) > 1:
+            what += f"; also {_scopes(shifts[1:])}"
+        rows.append((key[0], kind, what, "", None, evidence))
+    rows.sort(key=lambda r: (r[0], r[1] != "change", r[2]))
+    return rows
+
+
+def _who(scored: ScoredChange) -> str:
+    actor = scored.change.actor or "unknown"
+    short = actor.rsplit("/", 1)[-1] if actor.startswith("arn:") else actor
+    return f"{short} ({scored.change.actor_kind})" if scored.change.actor_kind else short
+
+
+def _causes(timeline: Timeline, shifts: Sequence[Shift]) -> list[str]:
+    found: dict[str, None] = {}
+    for shift in shifts:
+        for scored in timeline.explained_by(shift):
+            found[f"{scored.change.event_name} at {scored.change.event_time:%H:%M:%S} ({scored.suspicion:.2f})"] = None
+    return list(found)
+
+
+def _followed(timeline: Timeline, shifts: Sequence[Shift]) -> list[str]:
+    """Applied changes that fit these shifts well (distribution and recovery shifts cannot make a
+    change suspect, but they show where a change took effect)."""
+    found: dict[str, None] = {}
+    for scored in timeline.changes:
+        if scored.applied < 1 or scored.plausibility < 0.5:
+            continue
+        if any(a.shift in shifts and a.score >= SUSPECT for a in scored.explains):
+            found[f"{scored.change.event_name} at {scored.change.event_time:%H:%M:%S}"] = None
+    return list(found)
+
+
+def _scopes(shifts: Sequence[Shift]) -> str:
+    by_kind: dict[str, list[str]] = {}
+    for shift in shifts:
+        by_kind.setdefault(shift.scope.kind, []).append(str(shift.scope.value))
+    parts = []
+    for kind, values in by_kind.items():
+        noun = kind.replace("_", " ")
+        if len(values) > 3:
+            parts.append(f"{len(values)} {noun}s")
+        else:
+            parts.append(f"{noun}{'s' if len(values) > 1 else ''} {', '.join(values)}")
+    return "; ".join(parts)
+
+
+def _distribution(shifts: Sequence[Shift]) -> str:
+    stopped = [s.scope for s in shifts if s.after < 0.5]
+    started = [s.scope for s in shifts if s.before < 0.5]
+    moved = [s.scope for s in shifts if s.after >= 0.5 and s.before >= 0.5]
+    parts = []
+    if stopped:
+        parts.append(f"{_scope_names(stopped)} stopped receiving requests")
+    if started:
+        parts.append(f"{_scope_names(started)} started receiving requests")
+    if moved:
+        parts.append(f"requests per minute moved on {_scope_names(moved)}")
+    return "; ".join(parts)
+
+
+def _scope_names(scopes) -> str:
+    names = [f"{s.kind.replace('_', ' ')} {s.value}" for s in scopes[:4]]
+    more = f" and {len(scopes) - 4} more" if len(scopes) > 4 else ""
+    return ", ".join(names) + more
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+def render_timeline(timeline: Timeline, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(json_bytes(timeline_document(timeline), indent=True).decode())
+        out.write("\n")
+        return
+    rows = timeline_rows(timeline)
+    if fmt == "table":
+        _table(timeline, rows, out)
+        return
+    flat = [
+        (iso(t), kind, what, who, suspicion, "; ".join(evidence)) for t, kind, what, who, suspicion, evidence in rows
+    ]
+    render_rows(ROW_COLUMNS, flat, fmt, out)
+
+
+def _table(timeline: Timeline, rows, out: TextIO) -> None:
+    console = terminal(out)
+    same_day = timeline.since.date() == timeline.until.date()
+    span = (
+        f"{timeline.since:%Y-%m-%d %H:%M} to {timeline.until:%H:%M} UTC"
+        if same_day
+        else f"{timeline.since:%Y-%m-%d %H:%M} to {timeline.until:%Y-%m-%d %H:%M} UTC"
+    )
+    title = f"{timeline.lb}: {span}, {timeline.bucket_minutes}-minute buckets"
+    table = Table(title=title, header_style="bold", expand=False, show_lines=True)
+    for column in ("time (UTC)", "", "what", "who", "suspicion", "evidence"):
+        table.add_column(column, overflow="fold")
+    for at, kind, what, who, suspicion, evidence in rows:
+        moment = at.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
+        score = Text("" if suspicion is None else f"{suspicion:.2f}")
+        if suspicion is not None and suspicion >= SUSPECT:
+            score.stylize("bold red")
+        table.add_row(moment, kind, Text(what), Text(who), score, Text("\n".join(evidence)))
+    console.print(table)
+    if timeline.changes and timeline.changes[0].suspicion >= SUSPECT:
+        top = timeline.changes[0]
+        console.print(
+            Text(
+                f"Most suspect: {top.change.event_name} at {top.change.event_time:%Y-%m-%d %H:%M:%S} by "
+                f"{_who(top)}, suspicion {top.suspicion:.2f}."
+            )
+        )
+    for note in timeline.notes:
+        console.print(Text(note))

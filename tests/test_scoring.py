@@ -1,0 +1,148 @@
+"""Suspicion of given changes against a known shift: p50/p99 latency of target group web triples at
+13:30 (target group api stays as it was)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from timeline_support import API, START, WEB, cells
+
+from correlate.analysis.scoring import FAILED_CALL, score_changes
+from correlate.analysis.series import build_series
+from correlate.analysis.shifts import DetectionParameters, detect, metric_series
+from correlate.store.timeline import ChangeRecord
+
+
+@pytest.fixture(scope="module")
+def incident():
+    back, front = cells(
+        60, rate=lambda m: 600, latency_ms=lambda m, ip: 90.0 if m >= 30 and ip != "10.0.2.21" else 30.0
+    )
+    params = DetectionParameters()
+    series = build_series("web-prod", back, front, START, START + dt.timedelta(minutes=59))
+    metrics = metric_series(series, params)
+    shifts = [shift for metric in metrics for shift in detect(series, metric, params)]
+    return series, shifts, {(m.scope.key, m.metric): m for m in metrics}
+
+
+def change(name: str, seconds: float, **values) -> ChangeRecord:
+    row = dict(
+        event_id=f"{name}-{seconds}",
+        event_time=START + dt.timedelta(seconds=seconds),
+        event_name=name,
+        lb="web-prod",
+        actor="arn:aws:iam::123456789012:user/bob",
+        actor_kind="cli",
+        error_code=None,
+        summary=name,
+    )
+    row.update(values)
+    return ChangeRecord(**row)
+
+
+DEREGISTER_WEB = change(
+    "DeregisterTargets", 1795, category="targets", target_group="web", target_group_arn=WEB, targets=("10.0.1.13",)
+)
+WEB_P99 = "p99 target latency 67 ms -> 200 ms (x3) (target group web)"
+WEB_P50 = "p50 target latency 30 ms -> 90 ms (x3) (target group web)"
+
+
+def scored(incident, *changes):
+    series, shifts, metrics = incident
+    return {s.change.event_id: s for s in score_changes(changes, shifts, series, metrics)}
+
+
+def test_the_change_on_the_slice_that_moved_is_suspect(incident):
+    (result,) = scored(incident, DEREGISTER_WEB).values()
+    assert result.suspicion == 0.758
+    assert result.evidence == (
+        f"{WEB_P99} from 13:30, 1 min after (Mann-Whitney p<1e-6; 95% CI x2.9-x3.2)",
+        f"{WEB_P50} from 13:30, 1 min after (Mann-Whitney p<1e-6; 95% CI x3-x3)",
+        "p50 target latency 30 ms -> 90 ms (x3) (target 10.0.1.11:80) from 13:30, 1 min after "
+        "(Mann-Whitney p<1e-6; 95% CI x2.9-x3)",
+        "p50 target latency 30 ms -> 90 ms (x3) (target 10.0.1.12:80) from 13:30, 1 min after "
+        "(Mann-Whitney p<1e-6; 95% CI x3-x3)",
+    )
+    best = result.explains[0]
+    assert (best.shift.metric, best.shift.scope.key, best.timing, best.scope, best.affinity) == (
+        "p99_target_ms",
+        "target_group:web",
+        1.0,
+        1.0,
+        0.9,
+    )
+
+
+def test_a_failed_call_changed_nothing(incident):
+    failed = dataclasses.replace(DEREGISTER_WEB, event_id="failed", error_code="AccessDenied")
+    result = scored(incident, failed)["failed"]
+    assert result.suspicion == round(FAILED_CALL * 0.758, 3)
+    assert result.evidence == ("the call failed (AccessDenied): nothing was changed",)
+
+
+def test_tags_cannot_break_traffic(incident):
+    result = scored(incident, change("AddTags", 1797, category="tags"))["AddTags-1797"]
+    assert result.suspicion < 0.05
+    assert result.evidence == ("tag changes do not change how traffic is served",)
+
+
+def test_logging_only_attributes_are_implausible(incident):
+    attributes = {"attributes": [{"key": "access_logs.s3.enabled", "value": "true"}]}
+    result = scored(
+        incident, change("ModifyLoadBalancerAttributes", 1799, category="lb_attributes", request_parameters=attributes)
+    )["ModifyLoadBalancerAttributes-1799"]
+    assert result.plausibility == 0.05 and result.suspicion < 0.05
+    assert result.evidence == ("only logging or protection settings changed (access_logs.s3.enabled)",)
+
+
+def test_a_change_on_the_sibling_target_group_is_not_suspect(incident):
+    api = change("DeregisterTargets", 1798, category="targets", target_group="api", target_group_arn=API)
+    result = scored(incident, api)["DeregisterTargets-1798"]
+    assert result.suspicion < 0.5
+    assert "target group api did not move with the load balancer" in result.evidence
+    assert "the change concerns target group api, not web" in result.evidence
+
+
+def test_a_shift_that_began_before_the_change_is_counter_evidence(incident):
+    late = change("DeregisterTargets", 2400, category="targets", target_group="web", target_group_arn=WEB)
+    result = scored(incident, late)["DeregisterTargets-2400"]
+    assert result.suspicion == 0.0
+    assert result.evidence == (
+        f"counter-evidence: {WEB_P99} began at 13:30, 10 min before the change",
+        "no metric of web-prod moved within 3 min after it",
+    )
+
+
+def test_health_check_changes_may_act_minutes_later(incident):
+    """Interval 30 s x 5 checks: a shift 5 minutes later still fits a health-check change in full, but
+    not a deregistration, whose effect is immediate."""
+    check = change(
+        "ModifyTargetGroup",
+        1500,
+        category="health_check",
+        target_group="web",
+        request_parameters={"targetGroupArn": WEB, "healthCheckIntervalSeconds": 30, "unhealthyThresholdCount": 5},
+    )
+    early = dataclasses.replace(DEREGISTER_WEB, event_id="early", event_time=START + dt.timedelta(seconds=1501))
+    results = scored(incident, check, early)
+    assert results["ModifyTargetGroup-1500"].suspicion == 0.758
+    assert results["ModifyTargetGroup-1500"].explains[0].timing == 1.0
+    assert results["early"].explains[0].timing == pytest.approx(0.672, abs=0.001)
+    assert results["early"].suspicion < results["ModifyTargetGroup-1500"].suspicion
+
+
+def test_ranking_puts_the_culprit_first(incident):
+    series, shifts, metrics = incident
+    ranked = score_changes(
+        [
+            change("AddTags", 1797, category="tags"),
+            dataclasses.replace(DEREGISTER_WEB, event_id="failed", error_code="AccessDenied"),
+            DEREGISTER_WEB,
+        ],
+        shifts,
+        series,
+        metrics,
+    )
+    assert [r.change.event_id for r in ranked] == [DEREGISTER_WEB.event_id, "failed", "AddTags-1797"]

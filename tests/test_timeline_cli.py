@@ -1,0 +1,242 @@
+"""`correlate timeline` and `correlate demo` as users meet them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, invoke, ts
+from timeline_support import insert, load_scenario
+
+from correlate.store.database import Database
+
+ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod/50dc6c495c0c9188"
+
+
+@pytest.fixture(scope="module")
+def incident(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("incident")
+    path = root / "c.duckdb"
+    with Database.open(str(path)) as db:
+        load_scenario(db, "deregistered-targets", 1, root / "files")
+    return path
+
+
+@pytest.fixture(scope="module")
+def document(incident) -> dict:
+    result = invoke(CliRunner(), "--db", incident, "timeline", "--lb", "web-prod", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def test_json_follows_the_contract(document):
+    assert (document["lb"], document["since"], document["until"]) == (
+        "web-prod",
+        "2026-11-02T13:30:00.194000Z",
+        "2026-11-02T14:19:59.990000Z",
+    )
+    contract = {
+        "event_id",
+        "event_time",
+        "event_name",
+        "actor",
+        "actor_kind",
+        "summary",
+        "error_code",
+        "suspicion",
+        "evidence",
+    }
+    assert all(contract <= change.keys() for change in document["changes"])
+    top = document["changes"][0]
+    assert {k: top[k] for k in ("event_time", "event_name", "actor", "actor_kind", "summary", "error_code")} == {
+        "event_time": "2026-11-02T14:00:23Z",
+        "event_name": "DeregisterTargets",
+        "actor": "arn:aws:iam::123456789012:user/bob",
+        "actor_kind": "cli",
+        "summary": "deregistered 4 targets (10.0.1.13:80, 10.0.1.14:80, 10.0.1.15:80, +1 more) from web",
+        "error_code": None,
+    }
+    assert top["suspicion"] >= 0.5
+    assert top["evidence"][0].startswith("ELB 5xx rate 0.0% -> ")
+    assert [c["suspicion"] for c in document["changes"]] == sorted(
+        (c["suspicion"] for c in document["changes"]), reverse=True
+    )
+    assert all(c["suspicion"] < 0.5 for c in document["changes"][1:])
+    shift_keys = {"metric", "at", "before", "after", "scope"}
+    assert document["shifts"] and all(shift_keys <= shift.keys() for shift in document["shifts"])
+    assert [s["at"] for s in document["shifts"]] == sorted(s["at"] for s in document["shifts"])
+    assert all(s["at"].endswith("Z") for s in document["shifts"])
+    lb_errors = next(s for s in document["shifts"] if s["metric"] == "elb_5xx_rate" and s["scope"] == "lb")
+    assert (lb_errors["at"], lb_errors["before"], lb_errors["direction"], lb_errors["explained_by"]) == (
+        "2026-11-02T14:00:00Z",
+        0.0,
+        "up",
+        [top["event_id"]],
+    )
+    assert document["parameters"]["alpha"] == 0.001 and document["bucket_minutes"] == 1
+
+
+def test_the_lb_can_be_named_by_id_or_arn(incident, document, runner):
+    for name in ("app/web-prod/50dc6c495c0c9188", ALB_ARN):
+        result = invoke(runner, "--db", incident, "timeline", "--lb", name, "--format", "json")
+        assert json.loads(result.stdout) == document
+
+
+def test_window(incident, runner):
+    result = invoke(
+        runner, "--db", incident, "timeline", "--lb", "web-prod", "--since", "2026-11-02T14:05Z", "--format", "json"
+    )
+    later = json.loads(result.stdout)
+    assert later["since"] == "2026-11-02T14:05:00Z"
+    assert later["changes"] == []
+    assert later["notes"][0] == (
+        "No configuration changes recorded for web-prod in this window. Load CloudTrail with "
+        "`correlate ingest cloudtrail` to rank changes."
+    )
+
+
+def test_flat_formats(incident, runner):
+    csv = invoke(runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "csv").stdout
+    lines = csv.splitlines()
+    assert lines[0] == "time,kind,what,who,suspicion,evidence"
+    assert any(
+        line.startswith("2026-11-02T14:00:23Z,change,")
+        and "deregistered 4 targets (10.0.1.13:80" in line
+        and "bob (cli),0.951," in line
+        for line in lines
+    )
+    markdown = invoke(runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "markdown").stdout
+    assert markdown.startswith("| time | kind | what | who | suspicion | evidence |\n|---|---|---|---|---|---|\n")
+    rows = [
+        json.loads(line)
+        for line in invoke(
+            runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "ndjson"
+        ).stdout.splitlines()
+    ]
+    assert rows[0].keys() == {"time", "kind", "what", "who", "suspicion", "evidence"}
+
+
+def test_table(incident, runner):
+    result = invoke(runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "table")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("web-prod: 2026-11-02 13:30 to 14:19 UTC, 1-minute buckets\n")
+    assert "Most suspect: DeregisterTargets at 2026-11-02 14:00:23 by bob (cli), suspicion 0.95." in result.stdout
+    assert "stopped receiving requests" in result.stdout
+
+
+def test_errors(incident, runner):
+    unknown = invoke(runner, "--db", incident, "timeline", "--lb", "nope")
+    assert (unknown.exit_code, unknown.stdout) == (1, "")
+    assert unknown.stderr == (
+        f"Error: No requests or changes for load balancer 'nope' in {incident}. "
+        "`correlate lbs` lists the load balancers seen.\n"
+    )
+    backwards = invoke(
+        runner,
+        "--db",
+        incident,
+        "timeline",
+        "--lb",
+        "web-prod",
+        "--since",
+        "2026-11-02T15:00Z",
+        "--until",
+        "2026-11-02T14:00Z",
+    )
+    assert (backwards.exit_code, backwards.stderr) == (
+        1,
+        "Error: --since (2026-11-02 15:00:00) is after --until (2026-11-02 14:00:00).\n",
+    )
+    missing = invoke(runner, "--db", incident, "timeline")
+    assert missing.exit_code == 2 and "Missing option '--lb'" in missing.stderr
+
+
+def test_demo_list(runner):
+    result = invoke(runner, "--db", ":memory:", "demo", "--list", "--format", "csv")
+    assert result.stdout == (
+        "kind,load balancer,what happens\n"
+        "deregistered-targets,web-prod,Four of six web targets deregistered by hand\n"
+        "empty-target-group,web-prod,Listener default action moved to an empty target group\n"
+        "bad-health-check,web-prod,Health check moved to a path half of the targets do not serve\n"
+        "tls-policy,legacy-web,Classic ELB listener moved to a TLS 1.2-only policy: TLS 1.0/1.1 clients vanish\n"
+        "idle-timeout,web-prod,Idle timeout cut from 60 s to 5 s: long exports now end in 504\n"
+        "traffic-surge,web-prod,Traffic surge with no change behind it\n"
+    )
+
+
+def test_demo_writes_loads_and_prints_the_timeline(runner, tmp_path):
+    db = tmp_path / "demo.duckdb"
+    out = tmp_path / "files"
+    result = invoke(runner, "--db", db, "demo", "--kind", "idle-timeout", "--out", out, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    timeline = json.loads(result.stdout)
+    assert (timeline["lb"], timeline["since"], timeline["until"]) == (
+        "web-prod",
+        "2026-11-06T13:30:00Z",
+        "2026-11-06T14:20:00Z",
+    )
+    assert any(s["metric"] == "elb_5xx_rate" and s["scope"] == "target_group:api" for s in timeline["shifts"])
+    stderr = result.stderr.splitlines()
+    assert stderr[0] == (
+        f"idle-timeout (seed 1): Idle timeout cut from 60 s to 5 s: long exports now end in 504. Wrote 32 access-log "
+        f"files and 4 CloudTrail files under {out}/AWSLogs."
+    )
+    assert stderr[1] == "Access logs: 32 files: 32 loaded, 0 skipped; 36,056 rows, 0 rejected"
+    assert stderr[2] == (
+        "CloudTrail: 4 files: 4 loaded, 0 skipped; 11 records: 10 kept, 1 unrelated, 0 rejected, 0 duplicates; "
+        "5 changes on 2 load balancers"
+    )
+    assert stderr[3] == "Explore: correlate timeline --lb web-prod --since 2026-11-06T13:30Z --until 2026-11-06T14:20Z"
+    again = invoke(runner, "--db", db, "-q", "demo", "--kind", "idle-timeout", "--out", out, "--format", "json")
+    assert again.stderr == "" and json.loads(again.stdout) == timeline
+    assert (
+        invoke(runner, "--db", db, "sql", "select count(*) as n from requests", "--format", "csv").stdout
+        == "n\n36056\n"
+    )
+
+
+def test_a_load_balancer_with_changes_but_no_logs(runner, tmp_path):
+    path = tmp_path / "c.duckdb"
+    with Database.open(str(path)) as db:
+        insert(
+            db,
+            "changes",
+            [
+                {
+                    "event_id": "e1",
+                    "event_time": ts("2026-11-20T14:00:05"),
+                    "event_name": "ModifyListener",
+                    "lb": "lonely",
+                    "actor": "arn:aws:iam::123456789012:user/bob",
+                    "actor_kind": "cli",
+                    "summary": "ModifyListener: HTTPS:443",
+                    "category": "routing",
+                    "targets": [],
+                }
+            ],
+        )
+    result = invoke(runner, "--db", path, "timeline", "--lb", "lonely", "--format", "json")
+    document = json.loads(result.stdout)
+    assert [(c["event_id"], c["suspicion"], c["evidence"]) for c in document["changes"]] == [
+        ("e1", 0.0, ["the access logs of lonely do not cover the minutes around it, so its effect is unknown"])
+    ]
+    assert document["shifts"] == []
+    assert document["notes"] == [
+        "No requests of lonely in this window: load its access logs with `correlate ingest logs`."
+    ]
+
+
+def test_a_network_load_balancer_is_named_as_such(runner, tmp_path):
+    path = tmp_path / "n.duckdb"
+    assert invoke(runner, "--db", path, "ingest", "logs", FIXTURES / "nlb").exit_code == 0
+    with Database.open(str(path), read_only=True) as db:
+        ((name,),) = db.query("select distinct lb from tls_connections")[1]
+    result = invoke(runner, "--db", path, "timeline", "--lb", name)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Error: {name} is a Network Load Balancer: its TLS access logs have no target latency or status codes, "
+        "and the timeline does not read them. Use `correlate sql` on the tls_connections table.\n"
+    )
