@@ -45,6 +45,7 @@ _STYLE = {
     "path.simplify": True,  # deterministic: merges segments a pixel apart on dense lines
 }
 _SIZE = (8.6, 2.8)
+_LABEL_GAP = 0.03  # of the window: change labels closer than this stack
 SUSPECT, CHANGE, FAILED, ROLLBACK, INCIDENT = "#c62828", "#546e7a", "#9e9e9e", "#2e7d32", "#c62828"
 _LINES = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f")
 _TLS = ("#1565c0", "#42a5f5", "#ffb300", "#e53935", "#8d6e63", "#bdbdbd")
@@ -155,7 +156,10 @@ def _series(records: Sequence[dict]) -> tuple[list[dt.datetime], dict[str, np.nd
 
 
 def _figure() -> tuple[MplFigure, Axes]:
-    figure = MplFigure(figsize=_SIZE, layout="constrained")
+    """A figure whose plot area sits at the same place in every chart, so their time axes line up
+    one above the other; the legend goes in the margin on the right."""
+    figure = MplFigure(figsize=_SIZE)
+    figure.subplots_adjust(left=0.085, right=0.8, top=0.88, bottom=0.2)
     return figure, figure.add_subplot()
 
 
@@ -174,14 +178,20 @@ def _decorate(ax: Axes, context: _Context, title: str) -> None:
         ax.axvspan(
             mdates.date2num(context.period[0]), mdates.date2num(context.period[1]), color=INCIDENT, alpha=0.07, lw=0
         )
+    span = (context.until - context.since).total_seconds()
+    previous, level = None, 0
     for marker in context.markers:
         x = mdates.date2num(marker.at)
+        # labels of changes close together step down a line instead of printing over each other
+        close = previous is not None and (marker.at - previous).total_seconds() < span * _LABEL_GAP
+        level = level + 1 if close else 0
+        previous = marker.at
         ax.axvline(x, color=marker.color, lw=1.2, ls=(0, (3, 2)) if marker.dashed else "-", zorder=3)
         ax.annotate(
             marker.label,
             xy=(x, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(2, -2),
+            xytext=(2, -2 - 9 * level),
             textcoords="offset points",
             ha="left",
             va="top",
@@ -218,7 +228,7 @@ def _errors(context: _Context, axis: list[dt.datetime], series: dict[str, np.nda
     requests = series["requests"]
     with np.errstate(invalid="ignore", divide="ignore"):
         for (column, label), color in zip(
-            (("elb_5xx", "5xx by the load balancer"), ("target_5xx", "5xx from targets"), ("status_4xx", "4xx")),
+            (("elb_5xx", "5xx by the LB"), ("target_5xx", "5xx by targets"), ("status_4xx", "4xx")),
             (SUSPECT, "#ef6c00", "#7e57c2"),
             strict=True,
         ):
