@@ -26,6 +26,7 @@ from correlate.present.render import to_text
 from correlate.report import narrative
 from correlate.report.charts import render_charts
 from correlate.report.data import ReportData
+from correlate.timeparse import iso
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HTML_SUFFIXES = (".html", ".htm")
@@ -297,9 +298,8 @@ def _manifest_groups(manifest: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _timeline_command(report: ReportData) -> str:
-    since = report.since.isoformat(timespec="seconds") + "Z"
-    until = report.until.isoformat(timespec="seconds") + "Z"
-    return f"correlate timeline --lb {_shell_word(report.lb)} --since {since} --until {until} --format json"
+    window = f"--since {iso(report.since)} --until {iso(report.until)}"
+    return f"correlate timeline --lb {_shell_word(report.lb)} {window} --format json"
 
 
 def _shell_word(text: str) -> str:

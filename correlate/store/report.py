@@ -25,9 +25,7 @@ from typing import Any
 import duckdb
 
 from correlate.errors import ViewError
-from correlate.store.database import Database, sql_dir, statements
-
-_HEADER = re.compile(r"^--\s*(query|shows|params|columns):\s*(.*)$")
+from correlate.store.database import Database, read_header, sql_dir, statements
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +42,7 @@ def report_query(name: str) -> ReportQuery:
     """sql/report/<name>.sql with its header read."""
     path = sql_dir() / "report" / f"{name}.sql"
     text = path.read_text()
-    header: dict[str, str] = {}
-    last = None
-    for line in text.splitlines():
-        if not line.startswith("--"):
-            break
-        match = _HEADER.match(line)
-        if match:
-            last = match.group(1)
-            header[last] = match.group(2).strip()
-        elif last in ("shows", "columns") and line.startswith("--   "):
-            header[last] += " " + line[2:].strip()
-        else:
-            last = None
+    header = read_header(text, ("query", "shows", "params", "columns"))
     missing = {"query", "shows", "params", "columns"} - header.keys()
     if missing:
         raise ViewError(f"report/{path.name}: header lacks {', '.join(sorted(missing))}")
@@ -98,6 +84,9 @@ def run_report_query(db: Database, name: str, params: dict[str, Any]) -> tuple[l
     return columns, rows
 
 
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def with_literals(sql: str, params: dict[str, Any]) -> str:
     """`sql` with each `$name` outside strings, quoted names and comments replaced by a SQL literal."""
     out: list[str] = []
@@ -113,7 +102,7 @@ def with_literals(sql: str, params: dict[str, Any]) -> str:
             end = n if end < 0 else end
             out.append(sql[i:end])
             i = end
-        elif char == "$" and (match := re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)").match(sql, i)):
+        elif char == "$" and (match := _PARAMETER.match(sql, i)):
             name = match.group(1)
             if name not in params:
                 raise KeyError(f"no value for ${name}")
