@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,31 @@ def load_cloudtrail(db: Database, *sources: str | Path, window=None):
 
     objects = [obj for source in sources for obj in expand_local(str(source), CLOUDTRAIL_SUFFIXES)]
     return ingest_cloudtrail(CloudTrailStore(db), objects, window)
+
+
+@dataclass(frozen=True)
+class ReportScenario:
+    """tests/report_scenario.py loaded into a database file (closed; open it read-only)."""
+
+    db_path: Path
+    logs: Path
+    timeline_file: Path
+
+
+@pytest.fixture(scope="session")
+def report_scenario(tmp_path_factory) -> ReportScenario:
+    import orjson
+    from report_scenario import timeline, write_logs, write_trail
+
+    root = tmp_path_factory.mktemp("report-scenario")
+    logs = root / "logs"
+    write_logs(logs)
+    write_trail(logs)
+    db_path = root / "scenario.duckdb"
+    with Database.open(str(db_path)) as database:
+        load(database, logs)
+        load_cloudtrail(database, logs / "AWSLogs" / "123456789012" / "CloudTrail")
+        changes = {row["event_id"]: row for row in records(database, "select * from changes where lb = 'shop-alb'")}
+    timeline_file = root / "timeline.json"
+    timeline_file.write_bytes(orjson.dumps(timeline(changes), option=orjson.OPT_INDENT_2))
+    return ReportScenario(db_path, logs, timeline_file)

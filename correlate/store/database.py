@@ -41,23 +41,30 @@ class ViewFile:
     sql: str
 
 
-_HEADER = re.compile(r"^--\s*(view|grain|sources|columns):\s*(.*)$")
-
-
-def read_view_file(path: Path) -> ViewFile:
-    """Parse a view file's header comment (view, grain, sources, columns)."""
-    text = path.read_text()
+def read_header(text: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """The `-- key: value` lines a SQL file starts with (for the given keys); a following line
+    `--   more` (three spaces) continues the value before it."""
+    pattern = re.compile(rf"^--\s*({'|'.join(keys)}):\s*(.*)$")
     header: dict[str, str] = {}
     last = None
     for line in text.splitlines():
         if not line.startswith("--"):
             break
-        match = _HEADER.match(line)
+        match = pattern.match(line)
         if match:
             last = match.group(1)
             header[last] = match.group(2).strip()
-        elif last == "columns" and line.startswith("--   "):
-            header["columns"] += " " + line[2:].strip()
+        elif last is not None and line.startswith("--   "):
+            header[last] += " " + line[2:].strip()
+        else:
+            last = None
+    return header
+
+
+def read_view_file(path: Path) -> ViewFile:
+    """Parse a view file's header comment (view, grain, sources, columns)."""
+    text = path.read_text()
+    header = read_header(text, ("view", "grain", "sources", "columns"))
     missing = {"view", "grain", "columns"} - header.keys()
     if missing:
         raise ViewError(f"{path.name}: header lacks {', '.join(sorted(missing))}")

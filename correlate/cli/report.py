@@ -1,0 +1,69 @@
+"""`correlate report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from correlate.cli.options import lb_option, open_db, window_options
+from correlate.errors import CorrelateError
+from correlate.report import ReportOptions, build_report, report_format, write_report
+from correlate.timeparse import utcnow
+
+
+def _output_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    try:
+        report_format(value)
+    except CorrelateError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+    return value
+
+
+@click.command("report")
+@lb_option(required=True)
+@window_options
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    callback=_output_path,
+    help="The report: FILE.html (self-contained) or FILE.md (charts and CSVs go to FILE_files/ beside it).",
+)
+@click.option(
+    "--timeline",
+    "timeline_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Build on a timeline saved with `correlate timeline --format json` instead of computing it.",
+)
+@click.pass_context
+def report_command(ctx: click.Context, lb: str, since, until, output: Path, timeline_file: Path | None) -> None:
+    """Write a post-incident review report for one load balancer.
+
+    The report is the first draft an SRE team files: a summary, the impact (requests, 5xx, p99
+    before and after, and the target groups, targets, listeners, paths and client networks that
+    carried it), the trigger candidates ranked by suspicion, a UTC timeline with the rollback,
+    charts with the changes marked, before/after statistics with 95% intervals, and what the
+    evidence cannot show (missing log intervals, CloudTrail coverage, the files read). Root cause,
+    action items and lessons are left for people. Every number carries a figure reference; the
+    appendix holds the SQL that reproduces it.
+
+    Without --since/--until the window is the timeline's, or all the load balancer's data.
+
+    \b
+    Example:
+      correlate report --lb web-prod -o incident.html
+      correlate report --lb web-prod --since 2026-11-20T13:30Z --until 2026-11-20T15:00Z -o review.md
+      correlate timeline --lb web-prod --format json > timeline.json
+      correlate report --lb web-prod --timeline timeline.json -o review.html
+    """
+    with open_db(ctx, read_only=True) as db:
+        report = build_report(db, ReportOptions(lb, since, until), timeline_file)
+    written = write_report(report, output, generated_at=utcnow().replace(microsecond=0))
+    if not ctx.obj.quiet:
+        extra = f", {len(written.files)} files in {written.files[0].parent}" if written.files else ""
+        click.echo(f"Wrote {output} ({written.figures} figures, {written.charts} charts{extra}).", err=True)
+
+
+COMMANDS = (report_command,)

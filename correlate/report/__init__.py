@@ -1,0 +1,34 @@
+"""Post-incident review reports: the facts (data), the words (narrative), the charts, and the file.
+
+`build_report` gathers everything a report states for one load balancer and window; `write_report`
+turns it into self-contained HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from correlate.report.data import ReportData, ReportOptions, gather, report_window
+from correlate.report.render import WrittenReport, report_format, write_report
+from correlate.report.timeline import Timeline, current_timeline, load_timeline
+from correlate.store.database import Database
+
+
+def build_report(db: Database, options: ReportOptions, timeline_file: Path | None = None) -> ReportData:
+    """The report's facts. The timeline comes from `timeline_file` when given; else it is built now
+    over the report's window, so the command the appendix names reproduces it."""
+    if timeline_file is not None:
+        return gather(db, options, load_timeline(timeline_file))
+    options = report_window(db, options)
+    return gather(db, options, current_timeline(db, options.lb, options.since, options.until))
+
+
+__all__ = [
+    "ReportData",
+    "ReportOptions",
+    "Timeline",
+    "WrittenReport",
+    "build_report",
+    "report_format",
+    "write_report",
+]

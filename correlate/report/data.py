@@ -1,0 +1,221 @@
+"""Every fact a report states, gathered from the database.
+
+Each figure is one query under sql/report/ run with bound parameters; the figure keeps the rows and
+the same SQL with the parameter values written in as literals, which the report's appendix prints so
+that anyone can paste it into a DuckDB client and get the same numbers.
+
+The timeline (changes ranked by suspicion, metric shifts) comes in as a `Timeline`, from the
+timeline library or a saved `correlate timeline --format json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from correlate.errors import CorrelateError, UnknownLoadBalancer
+from correlate.report.analysis import ChangeRow, Incident, Rollback, find_incident, find_rollback
+from correlate.report.timeline import BadTimeline, Timeline
+from correlate.store.database import Database
+from correlate.store.queries import load_balancers
+from correlate.store.report import report_query, run_report_query, with_literals
+from correlate.timeparse import iso
+
+
+class NoTrafficInWindow(CorrelateError):
+    """The window holds no log rows for the load balancer."""
+
+
+class BadWindow(CorrelateError):
+    """--since is not before --until."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    lb: str
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One query's result, and the SQL that reproduces it."""
+
+    key: str  # F1, F2, ... in the order the appendix lists them
+    query: str  # sql/report/<query>.sql
+    shows: str
+    sql: str  # with the parameter values as literals
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def record(self) -> dict[str, Any]:
+        """The row of a one-row figure."""
+        (row,) = self.rows
+        return dict(zip(self.columns, row, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    lb: str
+    lb_type: str | None
+    since: dt.datetime
+    until: dt.datetime
+    timeline: Timeline
+    incident: Incident | None
+    rollback: Rollback | None
+    changes: tuple[ChangeRow, ...]
+    figures: tuple[Figure, ...]
+
+    def figure(self, query: str) -> Figure | None:
+        return next((figure for figure in self.figures if figure.query == query), None)
+
+    @property
+    def period(self) -> tuple[dt.datetime, dt.datetime]:
+        """The incident period, or the whole window when there is no incident."""
+        if self.incident is None:
+            return self.since, self.until
+        return self.incident.onset, self.incident.recovery or self.until
+
+
+# The appendix order.
+ORDER = (
+    "window",
+    "periods",
+    "impact",
+    "carriers",
+    "error_span",
+    "minutes",
+    "tls_mix",
+    "changes",
+    "log_intervals",
+    "cloudtrail_coverage",
+    "manifest",
+)
+
+
+def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportData:
+    """Run every figure's query for `options.lb` over the window."""
+    results: dict[str, Figure] = {}
+
+    def run(query: str, **params: Any) -> Figure:
+        columns, rows = run_report_query(db, query, params)
+        figure = Figure(
+            key="",
+            query=query,
+            shows=report_query(query).shows,
+            sql=with_literals(report_query(query).sql, params),
+            columns=tuple(columns),
+            rows=tuple(tuple(row) for row in rows),
+        )
+        results[query] = figure
+        return figure
+
+    lb = options.lb
+    window = run("window", lb=lb)
+    seen = _seen(db, lb, window.records())
+    if timeline.lb != lb:
+        raise BadTimeline(
+            f"The timeline is for the load balancer {timeline.lb}, not {lb}. "
+            f"Make one with: correlate timeline --lb {lb} --format json"
+        )
+    # whole minutes; a timeline's own window includes its last instant, the report's ends before it
+    since = options.since or _minute(timeline.since or seen["first_seen"])
+    until = options.until or _next_minute(timeline.until or seen["last_seen"])
+    if since >= until:
+        raise BadWindow(f"--since ({iso(since)}) must be before --until ({iso(until)}).")
+
+    incident = find_incident(shift for shift in timeline.shifts if since <= shift.at < until)
+    onset = incident.onset if incident else until
+    recovery = (incident.recovery or until) if incident else until
+    window_params = {"lb": lb, "since": since, "until": until}
+
+    periods = run("periods", lb=lb, since=since, onset=onset, recovery=recovery, until=until)
+    tls_mix = run("tls_mix", **window_params)
+    if not any(record["requests"] for record in periods.records()) and not tls_mix.rows:
+        raise NoTrafficInWindow(
+            f"{lb} has no log rows between {iso(since)} and {iso(until)}; its logs cover "
+            f"{iso(seen['first_seen'])} to {iso(seen['last_seen'])}. Widen --since/--until."
+        )
+    if incident is not None:
+        run("impact", lb=lb, since=since, onset=onset, recovery=recovery)
+    period_start, period_end = (onset, recovery) if incident else (since, until)
+    run("carriers", lb=lb, period_start=period_start, period_end=period_end)
+    if incident is not None:
+        run("error_span", lb=lb, search_from=_error_search_start(timeline, onset), search_to=recovery)
+    run("minutes", **window_params)
+    changes = tuple(ChangeRow.from_record(record) for record in run("changes", **window_params).records())
+    run("log_intervals", **window_params)
+    run("cloudtrail_coverage", **window_params)
+    run("manifest", **window_params)
+
+    figures = tuple(
+        dataclasses.replace(results[query], key=f"F{number}")
+        for number, query in enumerate((q for q in ORDER if q in results), start=1)
+    )
+    return ReportData(
+        lb=lb,
+        lb_type=seen["lb_type"],
+        since=since,
+        until=until,
+        timeline=timeline,
+        incident=incident,
+        rollback=find_rollback(timeline.suspect, changes),
+        changes=changes,
+        figures=figures,
+    )
+
+
+def report_window(db: Database, options: ReportOptions) -> ReportOptions:
+    """`options` with the window filled in: --since/--until as given, else the whole minutes around
+    the load balancer's log data."""
+    columns, rows = run_report_query(db, "window", {"lb": options.lb})
+    seen = _seen(db, options.lb, [dict(zip(columns, row, strict=True)) for row in rows])
+    return ReportOptions(
+        options.lb,
+        options.since or _minute(seen["first_seen"]),
+        options.until or _next_minute(seen["last_seen"]),
+    )
+
+
+def _seen(db: Database, lb: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `window` figure's row for `lb`; an error when the load balancer is unknown or has no logs."""
+    if not records:
+        _, known = load_balancers(db)
+        names = ", ".join(row[0] for row in known[:20]) or "none yet"
+        raise UnknownLoadBalancer(
+            f"No load balancer named {lb} in the database (known: {names}). List them with: correlate lbs"
+        )
+    (seen,) = records
+    if seen["first_seen"] is None:
+        raise NoTrafficInWindow(
+            f"{lb} has configuration changes but no access-log rows; a report needs its logs. "
+            "Load them with: correlate ingest logs SOURCE"
+        )
+    return seen
+
+
+def _minute(value: dt.datetime) -> dt.datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+def _next_minute(value: dt.datetime) -> dt.datetime:
+    """`value` when it is a whole minute, else the next whole minute."""
+    return value if value == _minute(value) else _minute(value) + dt.timedelta(minutes=1)
+
+
+SUSPECT_LEAD = dt.timedelta(minutes=5)
+
+
+def _error_search_start(timeline: Timeline, onset: dt.datetime) -> dt.datetime:
+    """Where the incident's first 5xx is searched from: the suspect change, when it came within five
+    minutes of the onset (a shift is placed at the start of a bucket, which can be before or after
+    the change inside it), else the onset."""
+    suspect = timeline.suspect
+    if suspect is not None and not suspect.failed and abs(suspect.event_time - onset) <= SUSPECT_LEAD:
+        return suspect.event_time
+    return onset

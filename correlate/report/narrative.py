@@ -1,0 +1,392 @@
+"""The report's words: the summary paragraph, the timeline's entries, the caveats, and how numbers
+are written. Plain text only; the HTML and Markdown templates escape it for their format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from correlate.report.analysis import Incident
+from correlate.report.data import ReportData
+from correlate.report.timeline import Shift, TimelineChange
+
+_METRICS = {
+    "p50_target_ms": "p50 target latency",
+    "p90_target_ms": "p90 target latency",
+    "p99_target_ms": "p99 target latency",
+    "error_rate": "5xx rate",
+    "elb_5xx": "5xx responses per minute",
+    "target_5xx": "target 5xx responses per minute",
+    "status_4xx": "4xx responses per minute",
+    "requests": "requests per minute",
+    "requests_per_min": "requests per minute",
+    "elb_5xx_rate": "ELB 5xx rate",
+    "target_5xx_rate": "target 5xx rate",
+    "status_4xx_rate": "4xx rate",
+    "tls_share": "share of TLS requests",
+}
+
+
+def metric_label(metric: str) -> str:
+    return _METRICS.get(metric, metric.replace("_", " "))
+
+
+def metric_value(metric: str, value: float | None, unit: str | None = None) -> str:
+    """A metric's value in its unit: the timeline's `unit` where given, else read from the name."""
+    if value is None:
+        return "—"
+    if unit == "ms" or (unit is None and metric.endswith("_ms")):
+        return ms(value)
+    if unit in ("rate", "share") or (unit is None and metric.endswith(("_rate", "_share"))):
+        return percent(value)
+    return number(value)
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f} ms" if abs(value) >= 10 else f"{value:.1f} ms"
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.2f}%"
+
+
+def interval(low: float | None, high: float | None, unit: str) -> str:
+    """A 95% interval, written "low–high"; an open end where the data cannot bound it."""
+    write = percent if unit == "%" else ms if unit == "ms" else number
+    if low is None and high is None:
+        return "—"
+    return f"{write(low) if low is not None else '…'} – {write(high) if high is not None else '…'}"
+
+
+def clock(value: dt.datetime | None, with_date: bool = False) -> str:
+    if value is None:
+        return "—"
+    text = value.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+    return text + ("" if value.microsecond == 0 else f".{value.microsecond // 1000:03d}")
+
+
+def duration(start: dt.datetime, end: dt.datetime) -> str:
+    minutes = math.ceil((end - start).total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def window_text(since: dt.datetime, until: dt.datetime) -> str:
+    if since.date() == until.date() or until == dt.datetime.combine(since.date(), dt.time()) + dt.timedelta(days=1):
+        return f"{since:%Y-%m-%d %H:%M} – {until:%H:%M} UTC"
+    return f"{since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC"
+
+
+def short_actor(actor: str | None) -> str:
+    """`user/bob` for arn:aws:iam::123456789012:user/bob; the text as it is when it is not an ARN."""
+    if not actor:
+        return "an unknown actor"
+    if actor.startswith("arn:") and actor.count(":") >= 5:
+        return actor.split(":", 5)[5]
+    return actor
+
+
+def scope_text(scope: str) -> str:
+    """`target group api` for the timeline's scope key `target_group:api`."""
+    kind, _, value = scope.partition(":")
+    return f"{kind.replace('_', ' ')} {value}".strip()
+
+
+def shift_text(shift: Shift, with_scope: bool = True) -> str:
+    moved = "rose" if shift.after > shift.before else "fell"
+    text = f"{metric_label(shift.metric)} {moved} from {metric_value(shift.metric, shift.before, shift.unit)} to "
+    text += metric_value(shift.metric, shift.after, shift.unit)
+    if shift.before > 0 and shift.after > 0:
+        factor = shift.after / shift.before
+        if factor < 1:
+            text += f" (÷{1 / factor:.1f})" if factor > 0.1 else f" (÷{1 / factor:.0f})"
+        else:
+            text += f" (×{factor:.1f})" if factor < 10 else f" (×{factor:.0f})"
+    if with_scope and shift.scope != "lb":
+        text += f" on {scope_text(shift.scope)}"
+    return text
+
+
+def change_text(change: TimelineChange) -> str:
+    return f"{change.event_name}: {change.summary}" if change.summary else change.event_name
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _records(report: ReportData, query: str) -> list[dict[str, Any]]:
+    figure = report.figure(query)
+    return figure.records() if figure is not None else []
+
+
+def periods(report: ReportData) -> dict[str, dict[str, Any]]:
+    return {record["period"]: record for record in _records(report, "periods")}
+
+
+def summary(report: ReportData) -> list[str]:
+    """The summary paragraph, one sentence per item: what moved, when, by how much; the impact; the
+    most suspect change and who made it; the rollback."""
+    sentences = []
+    incident = report.incident
+    spans = periods(report)
+    if incident is None:
+        sentences.append(
+            f"No shift in latency or errors was detected on {report.lb} between "
+            f"{window_text(report.since, report.until)}."
+        )
+    else:
+        sentences.append(
+            f"At {clock(incident.onset)} UTC on {incident.onset:%Y-%m-%d}, {report.lb}'s {_moved(incident)}."
+        )
+        if incident.recovery is not None:
+            sentences.append(
+                f"The metrics recovered at {clock(incident.recovery)} UTC, "
+                f"{duration(incident.onset, incident.recovery)} later."
+            )
+        else:
+            sentences.append(f"The metrics had not recovered by the end of the data at {clock(report.until)} UTC.")
+        sentences += _impact_sentences(report, incident, spans)
+    sentences += _suspect_sentences(report)
+    return sentences
+
+
+def _moved(incident: Incident) -> str:
+    """What got worse at the onset: the whole load balancer's metrics; or, when only slices of it
+    moved, the first slice's, naming the others."""
+    whole = [m.onset for m in incident.metrics if m.onset.scope == "lb"]
+    if whole:
+        return _join([shift_text(shift, with_scope=False) for shift in whole])
+    first, *rest = [m.onset for m in incident.metrics]
+    others = sorted({scope_text(shift.scope) for shift in rest} - {scope_text(first.scope)})
+    return shift_text(first) + (f" (also on {_join(others)})" if others else "")
+
+
+def _impact_sentences(report: ReportData, incident: Incident, spans: dict[str, dict[str, Any]]) -> list[str]:
+    during, before = spans.get("during"), spans.get("before")
+    impact = _records(report, "impact")
+    if not during or not during["requests"]:
+        return []
+    text = (
+        f"During the incident {during['errors']:,} of {during['requests']:,} requests "
+        f"({percent(during['error_rate'])}) got a 5xx response"
+    )
+    if before and before["requests"]:
+        text += f", against {percent(before['error_rate'])} before"
+    sentences = [text + "."]
+    if impact and impact[0]["affected"]:
+        sentences.append(
+            f"{impact[0]['affected']:,} requests ({percent(impact[0]['affected_rate'])}) were affected: "
+            f"a 5xx, or slower than the {ms(impact[0]['p99_before_ms'])} p99 before."
+        )
+    if before and before["p99_ms"] is not None and during["p99_ms"] is not None:
+        sentences.append(
+            f"p99 target latency was {ms(during['p99_ms'])} during the incident, {ms(before['p99_ms'])} before."
+        )
+    return sentences
+
+
+def _suspect_sentences(report: ReportData) -> list[str]:
+    changes = [c for c in report.timeline.changes if report.since <= c.event_time < report.until]
+    suspect = report.timeline.suspect
+    if suspect is not None:
+        text = (
+            f"The most suspect change is {suspect.event_name} at {clock(suspect.event_time)} UTC by "
+            f"{short_actor(suspect.actor)}"
+            + (f" ({suspect.actor_kind})" if suspect.actor_kind else "")
+            + (f": {suspect.summary}" if suspect.summary else "")
+            + f" (suspicion {suspect.suspicion:.2f})."
+        )
+        sentences = [text]
+        if report.rollback is not None:
+            rollback = report.rollback.change
+            sentences.append(
+                f"{rollback.event_name} at {clock(rollback.event_time)} UTC by {short_actor(rollback.actor)} undid it."
+            )
+        return sentences
+    if changes:
+        top = changes[0]
+        return [
+            f"No change in the window explains it: {len(changes)} change{'s' if len(changes) != 1 else ''} "
+            f"were made, the most suspect scores {top.suspicion:.2f} ({top.event_name} by {short_actor(top.actor)})."
+        ]
+    return [f"No configuration change to {report.lb} is recorded in the window."]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of the timeline section."""
+
+    at: dt.datetime
+    kind: str  # change, failed, rollback, shift, error, recovery
+    what: str
+    detail: str
+
+
+# CloudTrail ingestion starts the summary of a failed call with this; the timeline says it its own way
+_NOT_APPLIED = re.compile(r"^not applied \([^)]*\):\s*")
+_KIND_ORDER = {"change": 0, "failed": 0, "rollback": 0, "shift": 1, "error": 2, "recovery": 3}
+
+
+def timeline_entries(report: ReportData) -> list[Entry]:
+    entries = []
+    rollback = report.rollback.change.event_id if report.rollback else None
+    suspect = report.timeline.suspect
+    for number, change in enumerate(report.timeline.changes, start=1):
+        if not report.since <= change.event_time < report.until:
+            continue
+        who = short_actor(change.actor) + (f" ({change.actor_kind})" if change.actor_kind else "")
+        if change.failed:
+            attempted = _NOT_APPLIED.sub("", change.summary or "")
+            kind = "failed"
+            what = f"#{number} {change.event_name} FAILED ({change.error_code}), nothing changed"
+            what += f": {attempted}" if attempted else ""
+        elif change.event_id == rollback:
+            kind, what = "rollback", f"#{number} Rollback: {change_text(change)}"
+        else:
+            kind, what = "change", f"#{number} {change_text(change)}"
+            if suspect is not None and change.event_id == suspect.event_id:
+                what += " — most suspect"
+        detail = f"by {who}; suspicion {change.suspicion:.2f}"
+        if change.event_id == rollback and report.rollback is not None:
+            detail += f"; {report.rollback.reason}"
+        entries.append(Entry(change.event_time, kind, what, detail))
+    entries += _shift_entries([s for s in report.timeline.shifts if report.since <= s.at < report.until])
+    errors = _records(report, "error_span")
+    if errors and errors[0]["errors"]:
+        span = errors[0]
+        entries.append(Entry(span["first_error_at"], "error", f"First 5xx ({span['first_error_status']})", ""))
+        entries.append(
+            Entry(span["last_error_at"], "error", f"Last 5xx ({span['last_error_status']})", f"{span['errors']:,} 5xx")
+        )
+    incident = report.incident
+    if incident is not None and incident.recovery is not None:
+        back = [
+            f"{metric_label(m.onset.metric)} back to {metric_value(m.onset.metric, m.recovered_by.after, m.onset.unit)}"
+            for m in incident.metrics
+            if m.recovered_by is not None
+        ]
+        entries.append(
+            Entry(
+                incident.recovery, "recovery", "Recovery: " + _join(back), duration(incident.onset, incident.recovery)
+            )
+        )
+    return sorted(entries, key=lambda e: (e.at, _KIND_ORDER[e.kind]))
+
+
+SLICES_SHOWN = 4
+
+
+def _shift_entries(shifts: list[Shift]) -> list[Entry]:
+    """One entry per shift of the whole load balancer; the shifts of its slices (target groups,
+    targets, listeners, ...) at the same time in one entry, the first few named."""
+    entries = [Entry(s.at, "shift", f"Shift: {shift_text(s)}", f"metric {s.metric}") for s in shifts if s.scope == "lb"]
+    by_time: dict[dt.datetime, list[Shift]] = {}
+    for shift in shifts:
+        if shift.scope != "lb":
+            by_time.setdefault(shift.at, []).append(shift)
+    for at, group in by_time.items():
+        named = "; ".join(shift_text(s) for s in group[:SLICES_SHOWN])
+        more = f"; and {len(group) - SLICES_SHOWN} more" if len(group) > SLICES_SHOWN else ""
+        scopes = sorted({scope_text(s.scope) for s in group})
+        entries.append(
+            Entry(
+                at,
+                "shift",
+                f"{len(group)} shift{'s' if len(group) != 1 else ''} in slices: {named}{more}",
+                ", ".join(scopes[: SLICES_SHOWN * 2]) + (", …" if len(scopes) > SLICES_SHOWN * 2 else ""),
+            )
+        )
+    return entries
+
+
+def caveats(report: ReportData) -> list[str]:
+    """What the evidence cannot show, from the data at hand."""
+    found = []
+    kinds = {record["kind"] for record in _records(report, "manifest")}
+    manifest = _records(report, "manifest")
+    logs = [record for record in manifest if record["kind"] != "cloudtrail"]
+    if kinds & {"alb", "clb"}:
+        found.append(
+            "Access logs are best-effort: AWS writes them as 'not a complete accounting of all requests', so "
+            "counts are a lower bound."
+        )
+    if "nlb" in kinds or report.lb_type == "nlb":
+        found.append(
+            "NLB access logs are best-effort and exist only for TLS listeners; they hold no HTTP status or "
+            "target latency."
+        )
+    unnamed = [record for record in logs if record["interval_end"] is None]
+    if unnamed:
+        found.append(
+            f"{len(unnamed)} log file{'s do' if len(unnamed) != 1 else ' does'} not carry an AWS object name, so "
+            f"{'their' if len(unnamed) != 1 else 'its'} node and interval are unknown and missing intervals cannot "
+            f"be checked for {'them' if len(unnamed) != 1 else 'it'}."
+        )
+    missing = sum(record["missing"] for record in _records(report, "log_intervals"))
+    if missing:
+        found.append(
+            f"{missing} log interval{'s' if missing != 1 else ''} of a node {'have' if missing != 1 else 'has'} no "
+            "file: its requests are missing from every figure (table above; hatched on the request-rate chart)."
+        )
+    rejected = sum(record["rejected"] or 0 for record in logs)
+    if rejected:
+        found.append(
+            f"{rejected:,} line{'s' if rejected != 1 else ''} of these files could not be read and are not counted; "
+            'see them with: correlate sql "select * from rejects"'
+        )
+    trail_rejected = sum(record["rejected"] or 0 for record in manifest if record["kind"] == "cloudtrail")
+    if trail_rejected:
+        found.append(
+            f"{trail_rejected:,} CloudTrail record{'s' if trail_rejected != 1 else ''} could not be read; a change "
+            'among them is missing. See them with: correlate sql "select * from rejects"'
+        )
+    filtered = sorted({record["filter"] for record in logs if record["filter"]})
+    if filtered:
+        found.append(
+            "Some files were loaded with a filter (" + "; ".join(filtered) + "): rows outside it were not stored."
+        )
+    coverage = _records(report, "cloudtrail_coverage")
+    if not coverage or not coverage[0]["events"]:
+        found.append(
+            "No CloudTrail events are loaded: configuration changes are unknown. Load them with: "
+            "correlate ingest cloudtrail SOURCE"
+        )
+    else:
+        trail = coverage[0]
+        if trail["longest_silence_from"] is not None:
+            silence = trail["longest_silence_to"] - trail["longest_silence_from"]
+            if silence >= dt.timedelta(minutes=30):
+                found.append(
+                    f"No CloudTrail event at all between {clock(trail['longest_silence_from'], True)} and "
+                    f"{clock(trail['longest_silence_to'], True)} UTC: a quiet period, or trail files not loaded."
+                )
+        found.append(
+            "CloudTrail delivers events about every 5 minutes, without a guarantee: a change made just before "
+            "the data ends may be missing."
+        )
+    if kinds & {"alb", "clb"}:
+        found.append(
+            "Requests are placed in time by arrival (ALB request_creation_time, Classic ELB timestamp). Latency "
+            "percentiles cover the requests a target answered; requests with no target response count in the "
+            "totals and the 5xx rate only."
+        )
+    return found
