@@ -60,13 +60,13 @@ KILLER = textwrap.dedent(
     from correlate.store import logs
     original = logs.LogStore.append_rows
 
-    def append_then_die(self, kind, schema, batches, variables):
+    def append_then_die(self, kind, schema, batches, variables, **options):
         def dying():
             for count, batch in enumerate(batches):
                 if count == 3:
                     os.kill(os.getpid(), signal.SIGKILL)
                 yield batch
-        return original(self, kind, schema, dying(), variables)
+        return original(self, kind, schema, dying(), variables, **options)
 
     logs.LogStore.append_rows = append_then_die
     from correlate.cli import main
@@ -121,3 +121,46 @@ def test_second_writer_gets_a_one_line_busy_message(tmp_path):
     assert result.stderr.startswith(f"Error: The database {db_path} is busy: another correlate process (process ")
     assert result.stderr.endswith(") is writing to it. Wait for it to finish, or use another --db.\n")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_large_objects_are_checked_by_their_insert_then_rechecked(db, tmp_path, monkeypatch):
+    """An object of several chunks goes in unchecked; when its INSERT stores fewer rows than it was
+    given, a second read finds the rejects and the rows outside the filter. Same result as the
+    checked path small objects take."""
+    import datetime as dt
+
+    from correlate.parse import framing
+
+    good = (ALB / "field_counts.log").read_bytes().splitlines(keepends=True)
+    lines = []
+    for n in range(400):
+        lines.append(good[n % len(good)])
+        if n % 97 == 5:
+            lines.append(b"http 2018-07-02T22:23:00Z app/x/1 1.2.3.4:5 - 0 0 0\n")
+        if n % 131 == 7:
+            lines.append(good[0].replace(b" 200 200 ", b" 2OO 200 "))
+    path = tmp_path / "mixed.log"
+    path.write_bytes(b"".join(lines))
+    since = RowFilter(since=dt.datetime(2021, 1, 1))
+
+    def ingest(chunk_bytes: int):
+        monkeypatch.setattr(framing, "CHUNK_BYTES", chunk_bytes)
+        database = Database.open(":memory:")
+        summary = load(database, path, row_filter=since)
+        found = (
+            records(database, "select source_line, reason from rejects order by 1"),
+            records(database, "select lines, rows, rejected, filtered from ingested_files"),
+            records(database, "select count(*) as n, sum(source_line) as lines from requests"),
+        )
+        database.close()
+        return summary, found
+
+    small_summary, small = ingest(16 << 20)
+    large_summary, large = ingest(4096)
+    assert large == small
+    assert (large_summary.rows, large_summary.rejected, large_summary.filtered) == (
+        small_summary.rows,
+        small_summary.rejected,
+        small_summary.filtered,
+    )
+    assert large[1] == [{"lines": 408, "rows": 200, "rejected": 8, "filtered": 200}]

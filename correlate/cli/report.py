@@ -8,11 +8,15 @@ import click
 
 from correlate.cli.options import lb_option, open_db, window_options
 from correlate.errors import CorrelateError
-from correlate.report import ReportOptions, build_report, report_format, write_report
 from correlate.timeparse import utcnow
+
+# correlate.report pulls in scipy and matplotlib: imported when the command runs, so that every
+# other command starts quickly.
 
 
 def _output_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    from correlate.report import report_format
+
     try:
         report_format(value)
     except CorrelateError as error:
@@ -58,6 +62,8 @@ def report_command(ctx: click.Context, lb: str, since, until, output: Path, time
       correlate timeline --lb web-prod --format json > timeline.json
       correlate report --lb web-prod --timeline timeline.json -o review.html
     """
+    from correlate.report import ReportOptions, build_report, write_report
+
     with open_db(ctx, read_only=True) as db:
         report = build_report(db, ReportOptions(lb, since, until), timeline_file)
     written = write_report(report, output, generated_at=utcnow().replace(microsecond=0))

@@ -54,8 +54,10 @@ class Reject:
     raw: str
 
 
-def frame(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk | Reject]:
-    """Split a decompressed byte stream into chunks of whole lines and line events."""
+def frame(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Chunk | Reject]:
+    """Split a decompressed byte stream into chunks of whole lines (about `chunk_bytes`, default
+    CHUNK_BYTES) and line events."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     carry = b""
     next_line = 1
     skipping: tuple[int, bytes, int] | None = None  # (line, head, length) of an over-long line

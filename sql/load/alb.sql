@@ -3,11 +3,11 @@
 --        where the line stopped early, extra_fields, and lb_hint, lb_id_hint from the object's
 --        name; one batch may hold the lines of several small objects); the variables since,
 --        until, lb (the ingest filter)
--- statements: 1. view load_fields: the values that can fail to convert, typed
---             2. view load_checked: source_line, raw, reject_reason (the first field that did not
---                convert), is_kept (inside the --since/--until/--lb filter)
---             3. the insert into requests of the rows the checker let through
--- The checker runs 1-2 on each chunk; the writer runs 1 and 3 once per file, streaming.
+-- statements: 1. view load_fields: the tokens, plus the values that can fail to convert, typed
+--             2. view load_checked: load_fields plus reject_reason (the first field that did not
+--                convert) and is_kept (inside the --since/--until/--lb filter)
+--             3. the insert of the view load_rows (sql/load/rows_*.sql) into requests
+-- Checkers run 1-2 and sql/load/problems.sql on chunks; the writer runs 1-3 once per run, streaming.
 
 create or replace temp view load_fields as
 select
@@ -32,9 +32,7 @@ from batch;
 
 create or replace temp view load_checked as
 select
-    source_file,
-    source_line,
-    raw,
+    *,
     coalesce(
         line_problem(raw),
         case
@@ -115,4 +113,4 @@ select
     extra_fields,
     source_file,
     source_line
-from load_fields;
+from load_rows;
