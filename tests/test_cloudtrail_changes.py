@@ -623,3 +623,127 @@ def test_network_acl_entry_through_inventory_subnets(db, tmp_path):
             "attributed_by": "cloudtrail",
         }
     ]
+
+
+API_LISTENER = (
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/api-prod/6d0ecf831eec9f09/9a8b7c6d5e4f3a2b"
+)
+
+
+def test_listener_port_from_the_record_when_the_trail_never_created_the_listener(db):
+    load_cloudtrail(db, CT / "listener_without_create.json")
+    rows = records(
+        db,
+        "select event_name, category, listener_port, target_group, summary, attributed_by from changes "
+        "order by event_time",
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        # the response describes the listener: its port, and its default action from then on
+        (
+            "ModifyListener",
+            "listener_tls",
+            443,
+            None,
+            "listener 443: SSL policy → ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "arn",
+        ),
+        # the calls after it know the port from the replayed listener
+        (
+            "ModifyListenerAttributes",
+            "lb_attributes",
+            443,
+            None,
+            "listener 443: routing.http.response.server.enabled → false",
+            "arn",
+        ),
+        (
+            "AddListenerCertificates",
+            "listener_tls",
+            443,
+            None,
+            "listener 443: added 1 certificate (certificate abcdef01…)",
+            "arn",
+        ),
+        (
+            "RemoveListenerCertificates",
+            "listener_tls",
+            443,
+            None,
+            "listener 443: removed 1 certificate (certificate abcdef01…)",
+            "arn",
+        ),
+        # the response gives the rule's priority and conditions
+        ("ModifyRule", "routing", 443, "api-v2", "listener 443: rule 20 (path /v2/*): action → forward api-v2", "arn"),
+        # the group the response's default action forwards to is linked to the load balancer
+        ("RegisterTargets", "targets", None, "api", "registered 1 target (10.0.3.31:8080) in api", "cloudtrail"),
+        # no response: the port the request sets
+        ("ModifyListener", "routing", 8443, None, "listener 8443: port → 8443; protocol → HTTPS", "arn"),
+        ("DeleteRule", "routing", 443, None, "listener 443: rule 20 removed (path /v2/* → forward api-v2)", "arn"),
+        # a port change: the label is the port before, listener_port the port after
+        ("ModifyListener", "routing", 4443, None, "listener 443: port 443 → 4443", "arn"),
+        ("DeleteListener", "routing", 4443, None, "deleted listener 4443 (default action forward api)", "arn"),
+    ]
+
+
+def test_listener_port_from_the_inventory_for_calls_that_do_not_carry_it(db, tmp_path):
+    from correlate.model.changes import InventoryItem
+    from correlate.store.cloudtrail import CloudTrailStore
+
+    story = json.loads((CT / "listener_without_create.json").read_text())["Records"]
+    modify_rule, delete_rule, delete_listener = story[4], story[7], story[9]
+    modify_rule["responseElements"] = None  # an older record: nothing but the request
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [story[1], modify_rule, delete_rule, delete_listener]}))
+    load_cloudtrail(db, path)
+    taken = ts("2026-11-22T12:00:00Z")  # after the calls: a fallback, not the replayed state
+    CloudTrailStore(db).replace_inventory(
+        "123456789012",
+        "us-east-1",
+        [
+            InventoryItem(taken, "listener", API_LISTENER, "api-prod", {"ListenerArn": API_LISTENER, "Port": 443}),
+            InventoryItem(
+                taken,
+                "rule",
+                modify_rule["requestParameters"]["ruleArn"],
+                "api-prod",
+                {"Priority": "20", "Conditions": [{"Field": "path-pattern", "Values": ["/v2/*"]}], "Actions": []},
+            ),
+        ],
+    )
+    from correlate.pipeline.cloudtrail import rebuild_changes
+
+    rebuild_changes(CloudTrailStore(db))
+    rows = records(db, "select event_name, listener_port, summary from changes order by event_time")
+    assert [tuple(r.values()) for r in rows] == [
+        ("ModifyListenerAttributes", 443, "listener 443: routing.http.response.server.enabled → false"),
+        ("ModifyRule", 443, "listener 443: rule 20 (path /v2/*): action none → forward api-v2"),
+        ("DeleteRule", 443, "listener 443: rule 20 removed (path /v2/* → forward api-v2)"),
+        ("DeleteListener", 443, "deleted listener 443"),
+    ]
+
+
+def test_trust_store_changes_reach_the_listeners_that_verify_with_it(db, tmp_path):
+    story = json.loads((CT / "listener_without_create.json").read_text())["Records"]
+    trust_store = "arn:aws:elasticloadbalancing:us-east-1:123456789012:truststore/partners/0a1b2c3d4e5f6a7b"
+    mutual = json.loads(json.dumps(story[0]))
+    mutual["eventID"], mutual["eventTime"] = "mtls-1", "2026-11-22T11:00:00Z"
+    mutual["requestParameters"] = {
+        "listenerArn": API_LISTENER,
+        "mutualAuthentication": {"mode": "verify", "trustStoreArn": trust_store},
+    }
+    mutual["responseElements"]["listeners"][0]["mutualAuthentication"] = {
+        "mode": "verify",
+        "trustStoreArn": trust_store,
+    }
+    revocations = json.loads(json.dumps(story[1]))
+    revocations["eventID"], revocations["eventTime"] = "mtls-2", "2026-11-22T11:05:00Z"
+    revocations["eventName"] = "AddTrustStoreRevocations"
+    revocations["requestParameters"] = {"trustStoreArn": trust_store, "revocationContents": [{"s3Bucket": "crl"}]}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [mutual, revocations]}))
+    load_cloudtrail(db, path)
+    rows = records(db, "select event_name, category, listener_port, summary from changes order by event_time")
+    assert [tuple(r.values()) for r in rows] == [
+        ("ModifyListener", "listener_tls", 443, "listener 443: mutual TLS → verify"),
+        ("AddTrustStoreRevocations", "listener_tls", 443, "listener 443: trust store partners: AddTrustStoreRevocations"),
+    ]

@@ -196,3 +196,17 @@ def as_int(value: Any) -> int | None:
 
 def as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
+
+
+def first_known(*values: Any) -> Any:
+    """The first value that is neither None nor UNKNOWN."""
+    return next((value for value in values if value is not None and value is not UNKNOWN), None)
+
+
+def mutual_mode(mutual: Any) -> Any:
+    """The mode of a listener's mutualAuthentication (off, passthrough, verify)."""
+    return mutual.get("mode") if isinstance(mutual, dict) else None
+
+
+def trust_store_of(mutual: Any) -> str | None:
+    return mutual.get("truststorearn") if isinstance(mutual, dict) else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -23,11 +25,15 @@ from correlate.model.effects import (
     Effect,
     Fields,
     as_int,
+    first_known,
     health_endpoint,
     health_value,
+    mutual_mode,
     seconds,
+    trust_store_of,
 )
 from correlate.model.state import (
+    Listener,
     Rule,
     health_from,
     listener_of_rule,
@@ -151,6 +157,8 @@ class ElbV2Handlers:
                 listener.certificate = certificates[0] if certificates else None
                 listener.default_actions = actions
                 listener.alpn_policy = self.rq.get("alpnpolicy")
+                listener.mutual_authentication = mutual_mode(self.rq.get("mutualauthentication"))
+                listener.trust_store = trust_store_of(self.rq.get("mutualauthentication"))
                 self.state.link(actions)
         return [
             Effect(
@@ -170,10 +178,17 @@ class ElbV2Handlers:
             return []
         listener = self.state.listener(arn)
         assert listener is not None
-        port_before = self._listener_port(listener, arn)
+        rq = self.rq
+        described = self._described("listeners", "listenerarn", arn)
+        # The port: what the record says (the response describes the listener after the call, the
+        # request the port it sets), else what the replay or the inventory knows.
+        port_after = first_known(
+            as_int(described.get("port")), as_int(rq.get("port")), self._listener_port(listener, arn)
+        )
+        replayed_port = as_int(listener.port) if listener.port is not UNKNOWN else None
+        label_port = replayed_port if replayed_port is not None else port_after
         fields = Fields()
         category = None
-        rq = self.rq
         if "port" in rq and fields.diff("port", "port", listener.port, rq["port"]):
             category = category or "routing"
         if "protocol" in rq and fields.diff("protocol", "protocol", listener.protocol, rq["protocol"]):
@@ -185,9 +200,8 @@ class ElbV2Handlers:
         if certificates:
             tls |= fields.diff("certificate", "certificate", listener.certificate, certificates[0], certificate_name)
         if "mutualauthentication" in rq:
-            mode = (rq["mutualauthentication"] or {}).get("mode")
-            before = listener.mutual_authentication
-            tls |= fields.diff("mutual_authentication", "mutual TLS", before, mode)
+            mode = mutual_mode(rq["mutualauthentication"])
+            tls |= fields.diff("mutual_authentication", "mutual TLS", listener.mutual_authentication, mode)
         routing = False
         new_actions = rq.get("defaultactions")
         if new_actions is not None:
@@ -197,25 +211,10 @@ class ElbV2Handlers:
         if "alpnpolicy" in rq:
             fields.diff("alpn_policy", "ALPN policy", listener.alpn_policy, rq["alpnpolicy"])
         category = "routing" if routing else ("listener_tls" if tls else category or "other")
-        label = self._listener_label(port_before if port_before is not None else as_int(rq.get("port")), arn)
-        summary = f"{label}: {fields.joined('settings re-applied unchanged')}"
+        summary = f"{self._listener_label(label_port, arn)}: {fields.joined('settings re-applied unchanged')}"
         if self.applied:
-            if "port" in rq:
-                listener.port = rq["port"]
-            if "protocol" in rq:
-                listener.protocol = rq["protocol"]
-            if "sslpolicy" in rq:
-                listener.ssl_policy = rq["sslpolicy"]
-            if certificates:
-                listener.certificate = certificates[0]
-            if "mutualauthentication" in rq:
-                listener.mutual_authentication = (rq["mutualauthentication"] or {}).get("mode")
-            if new_actions is not None:
-                listener.default_actions = new_actions
-                self.state.link(new_actions)
-            if "alpnpolicy" in rq:
-                listener.alpn_policy = rq["alpnpolicy"]
-        port_after = as_int(rq.get("port")) if "port" in rq else port_before
+            self._set_listener(listener, rq)
+            self._set_listener(listener, described)  # the whole listener as it is after the call
         return [
             Effect(
                 *hit,
@@ -226,6 +225,32 @@ class ElbV2Handlers:
                 details={"fields": fields.changes},
             )
         ]
+
+    def _described(self, member: str, key: str, arn: str | None) -> dict:
+        """The response's description of the resource `arn` (ModifyListener, ModifyRule, ...)."""
+        described = [item for item in self.rs.get(member) or [] if isinstance(item, dict)]
+        return next((item for item in described if item.get(key) == arn), described[0] if described else {})
+
+    def _set_listener(self, listener: Listener, spec: dict) -> None:
+        """Set what `spec` (a request or a listener description) says of the listener."""
+        if spec.get("port") is not None:
+            listener.port = spec["port"]
+        if "protocol" in spec:
+            listener.protocol = spec["protocol"]
+        if "sslpolicy" in spec:
+            listener.ssl_policy = spec["sslpolicy"]
+        certificates = [c for c in spec.get("certificates") or [] if isinstance(c, dict) and c.get("certificatearn")]
+        if certificates:
+            default = next((c for c in certificates if c.get("isdefault")), certificates[0])
+            listener.certificate = default["certificatearn"]
+        if "mutualauthentication" in spec:
+            listener.mutual_authentication = mutual_mode(spec["mutualauthentication"])
+            listener.trust_store = trust_store_of(spec["mutualauthentication"])
+        if spec.get("defaultactions") is not None:
+            listener.default_actions = spec["defaultactions"]
+            self.state.link(spec["defaultactions"])
+        if "alpnpolicy" in spec:
+            listener.alpn_policy = spec["alpnpolicy"]
 
     def v2_delete_listener(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
@@ -300,9 +325,15 @@ class ElbV2Handlers:
         hit = self._from_arn(arn)
         if hit is None:
             return []
-        rule = self.state.rules.get(arn) or self.knowledge.snapshot.rules.get(arn)
-        if rule is None:
-            rule = Rule(arn, listener_of_rule(arn), hit[0], hit[1])
+        rule = self.state.rules.get(arn)
+        if rule is None:  # a copy of the inventory's rule, or a new one: the snapshot stays as it was taken
+            known = self.knowledge.snapshot.rules.get(arn)
+            rule = replace(known) if known else Rule(arn, listener_of_rule(arn), hit[0], hit[1])
+        described = self._described("rules", "rulearn", arn)  # the rule after the call
+        if rule.priority is UNKNOWN and described.get("priority") is not None:
+            rule.priority = described["priority"]
+        if rule.conditions is UNKNOWN and "conditions" not in self.rq and described.get("conditions") is not None:
+            rule.conditions = described["conditions"]  # not set by the call: the same before and after
         port = self._listener_port(self.state.listeners.get(rule.listener_arn or ""), rule.listener_arn)
         fields = Fields()
         if "conditions" in self.rq:
@@ -493,8 +524,7 @@ class ElbV2Handlers:
             return []
         effects = []
         for listener in self.state.listeners.values():
-            mutual = listener.mutual_authentication
-            if isinstance(mutual, dict) and mutual.get("truststorearn") == arn:
+            if listener.trust_store == arn:
                 port = self._listener_port(listener, listener.arn)
                 summary = (
                     f"{self._listener_label(port, listener.arn)}: trust store {tg_name(arn)}: {self.call.event_name}"

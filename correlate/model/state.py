@@ -113,7 +113,8 @@ class Listener:
     extra_certificates: set[str] = field(default_factory=set)
     default_actions: Any = UNKNOWN
     alpn_policy: Any = UNKNOWN
-    mutual_authentication: Any = UNKNOWN
+    mutual_authentication: Any = UNKNOWN  # the mode: off, passthrough, verify
+    trust_store: Any = UNKNOWN  # the trust store ARN of mutual TLS (verify mode)
     instance: Any = UNKNOWN  # Classic: "HTTP:80"
     policies: Any = UNKNOWN  # Classic: policy names in force
 
@@ -272,6 +273,9 @@ def apply_inventory(state: State, inventory: Iterable[InventoryItem]) -> None:
             certificates = [c.get("certificatearn") for c in data.get("certificates") or []]
             listener.certificate = certificates[0] if certificates else None
             listener.default_actions = data.get("defaultactions") or []
+            mutual = data.get("mutualauthentication")
+            listener.mutual_authentication = mutual.get("mode") if isinstance(mutual, dict) else None
+            listener.trust_store = mutual.get("truststorearn") if isinstance(mutual, dict) else None
             state.link(listener.default_actions)
         elif kind == "rule":
             resource = parse_elb_arn(item.arn)
