@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import FIXTURES, load, load_cloudtrail, records, ts
 
 CT = FIXTURES / "cloudtrail"
@@ -206,7 +207,7 @@ def test_every_v2_summary(db):
             None,
             "web-v2: health check HTTP:80/ → HTTP:80/healthz; interval 30 s → 10 s",
         ),
-        ("ModifyLoadBalancerAttributes", "lb_attributes", None, "idle_timeout.timeout_seconds → 120"),
+        ("ModifyLoadBalancerAttributes", "lb_attributes", None, "idle timeout → 120 s"),
         (
             "ModifyRule",
             "routing",
@@ -435,7 +436,7 @@ def test_attributes_of_resources_created_in_the_trail_start_from_aws_defaults(db
         {
             "event_name": "ModifyLoadBalancerAttributes",
             "category": "lb_attributes",
-            "summary": "idle_timeout.timeout_seconds 60 → 120",
+            "summary": "idle timeout 60 s → 120 s",
         },
     ]
 
@@ -496,7 +497,7 @@ def test_more_api_shapes(db):
             "target_group_attributes",
             None,
             "web",
-            "web: deregistration_delay.timeout_seconds 300 → 30",
+            "web: deregistration delay 300 s → 30 s",
         ),
         ("SetSubnets", "web-prod", "other", None, None, "subnets subnet-8360a9e7, subnet-b7d581c0 → subnet-8360a9e7"),
         ("RemoveTags", "web-prod", "tags", None, None, "tags removed: team"),
@@ -745,5 +746,105 @@ def test_trust_store_changes_reach_the_listeners_that_verify_with_it(db, tmp_pat
     rows = records(db, "select event_name, category, listener_port, summary from changes order by event_time")
     assert [tuple(r.values()) for r in rows] == [
         ("ModifyListener", "listener_tls", 443, "listener 443: mutual TLS → verify"),
-        ("AddTrustStoreRevocations", "listener_tls", 443, "listener 443: trust store partners: AddTrustStoreRevocations"),
+        (
+            "AddTrustStoreRevocations",
+            "listener_tls",
+            443,
+            "listener 443: trust store partners: AddTrustStoreRevocations",
+        ),
+    ]
+
+
+def test_attributes_read_the_same_in_both_apis(db):
+    load_cloudtrail(db, CT / "attribute_wording.json")
+    rows = records(
+        db,
+        "select lb, category, summary, details from changes where event_name like 'Modify%Attributes' "
+        "order by event_time",
+    )
+    assert [(r["lb"], r["category"], r["summary"]) for r in rows] == [
+        (
+            "shop-alb",
+            "lb_attributes",
+            # before values: AWS's defaults of a load balancer created in the trail; an attribute set
+            # to the value it had is left out; a key without a label stays as AWS spells it
+            "idle timeout 60 s → 120 s; HTTP/2 on → off; desync mitigation mode defensive → strictest; "
+            "deletion protection off → on; routing.http.example_future_setting → on",
+        ),
+        (
+            "shop-alb",
+            "target_group_attributes",
+            "shop: stickiness off → on; stickiness duration 86400 s → 3600 s; slow start 0 s → 30 s; "
+            "load balancing algorithm round_robin → least_outstanding_requests",
+        ),
+        ("shop-alb", "lb_attributes", "access logs off → on; access logs bucket → shop-alb-logs"),
+        (
+            "media-lb",
+            "lb_attributes",
+            "cross-zone load balancing → on; connection draining → on; connection draining timeout → 60 s; "
+            "idle timeout → 120 s; desync mitigation mode → strictest",
+        ),
+    ]
+    # details keep the raw keys and values
+    assert json.loads(rows[0]["details"])["fields"][:2] == [
+        {"field": "idle_timeout.timeout_seconds", "before": "60", "after": "120"},
+        {"field": "routing.http2.enabled", "before": "true", "after": "false"},
+    ]
+    assert json.loads(rows[3]["details"])["fields"][0] == {
+        "field": "crosszoneloadbalancing.enabled",
+        "before": None,
+        "after": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("taken_at", "summary"),
+    [
+        # taken before the call: the snapshot's values are the earlier ones
+        ("2026-11-23T08:00:00Z", "shop: stickiness off → on; slow start 0 s → 30 s"),
+        # taken after: it holds the new values, which say nothing of the earlier ones
+        (
+            "2026-11-23T12:00:00Z",
+            "shop: stickiness → on; stickiness type → lb_cookie; slow start → 30 s",
+        ),
+    ],
+)
+def test_target_group_attributes_before_values_from_an_earlier_snapshot_only(db, tmp_path, taken_at, summary):
+    from correlate.model.changes import InventoryItem
+    from correlate.store.cloudtrail import CloudTrailStore
+
+    story = json.loads((CT / "attribute_wording.json").read_text())["Records"]
+    modify = story[4]
+    modify["requestParameters"]["attributes"] = [
+        {"key": "stickiness.enabled", "value": "true"},
+        {"key": "stickiness.type", "value": "lb_cookie"},
+        {"key": "slow_start.duration_seconds", "value": "30"},
+    ]
+    tg_arn = modify["requestParameters"]["targetGroupArn"]
+    lb_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-alb/0123456789abcdef"
+    values = {"stickiness.enabled": "false", "stickiness.type": "lb_cookie", "slow_start.duration_seconds": "0"}
+    if taken_at > modify["eventTime"]:
+        values = {"stickiness.enabled": "true", "stickiness.type": "lb_cookie", "slow_start.duration_seconds": "30"}
+    CloudTrailStore(db).replace_inventory(
+        "123456789012",
+        "us-east-1",
+        [
+            InventoryItem(
+                ts(taken_at),
+                "target_group",
+                tg_arn,
+                None,
+                {
+                    "TargetGroupName": "shop",
+                    "LoadBalancerArns": [lb_arn],
+                    "Attributes": [{"Key": k, "Value": v} for k, v in values.items()],
+                },
+            )
+        ],
+    )
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [modify]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select lb, summary, attributed_by from changes") == [
+        {"lb": "shop-alb", "summary": summary, "attributed_by": "inventory"}
     ]

@@ -138,7 +138,7 @@ def test_inventory_attributes_target_group_and_security_group_changes(db, cloud)
             "event_id": "inv-3",
             "lb": "web-prod",
             "category": "lb_attributes",
-            "summary": "listener 8080: tcp.idle_timeout.seconds → 600",
+            "summary": "listener 8080: TCP idle timeout → 600 s",
             "attributed_by": "arn",
         },
     ]

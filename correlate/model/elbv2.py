@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
+from correlate.model.attributes import V2_DEFAULTS, attribute_label, seconds, target_group_defaults
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -19,9 +22,6 @@ from correlate.model.describe import (
 )
 from correlate.model.effects import (
     HEALTH_LABELS,
-    HTTP_TG_DEFAULTS,
-    TG_DEFAULTS,
-    V2_DEFAULTS,
     Effect,
     Fields,
     as_int,
@@ -29,7 +29,6 @@ from correlate.model.effects import (
     health_endpoint,
     health_value,
     mutual_mode,
-    seconds,
     trust_store_of,
 )
 from correlate.model.state import (
@@ -93,7 +92,7 @@ class ElbV2Handlers:
         for attribute in self.rq.get("attributes") or []:
             key = str(attribute.get("key"))
             value = attribute.get("value")
-            fields.diff(key, key, lb.attributes.get(key, UNKNOWN), value)
+            fields.diff(key, *_labelled(key, lb.attributes.get(key, UNKNOWN), value))
             if self.applied:
                 lb.attributes[key] = value
         summary = fields.joined("attributes re-applied unchanged")
@@ -296,9 +295,12 @@ class ElbV2Handlers:
         if hit is None:
             return []
         port = self._listener_port(self.state.listeners.get(arn), arn)
-        pairs = [f"{a.get('key')} → {a.get('value')}" for a in self.rq.get("attributes") or []]
-        summary = f"{self._listener_label(port, arn)}: {'; '.join(pairs) or 'attributes re-applied'}"
-        return [Effect(*hit, "lb_attributes", summary, listener_port=port)]
+        fields = Fields()
+        for attribute in self.rq.get("attributes") or []:
+            key = str(attribute.get("key"))
+            fields.diff(key, *_labelled(key, UNKNOWN, attribute.get("value")))
+        summary = f"{self._listener_label(port, arn)}: {fields.joined('attributes re-applied')}"
+        return [Effect(*hit, "lb_attributes", summary, listener_port=port, details={"fields": fields.changes})]
 
     def v2_create_rule(self) -> list[Effect]:
         listener_arn = self.rq.get("listenerarn")
@@ -415,18 +417,19 @@ class ElbV2Handlers:
             health.update(health_from(self.rq))
             health.update(health_from(described))
             group.health = health
-            group.attributes = dict(TG_DEFAULTS)
-            if str(self.rq.get("protocol")).upper() in ("HTTP", "HTTPS"):
-                group.attributes.update(HTTP_TG_DEFAULTS)
+            group.attributes = target_group_defaults(self.rq.get("protocol"))
         return []  # a new target group serves no load balancer until a listener or rule forwards to it
 
     def v2_modify_target_group(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
             return []
-        group = self.state.target_groups.get(arn) or self.knowledge.snapshot.target_groups.get(arn)
+        group = self.state.target_groups.get(arn)
+        known = self.knowledge.snapshot.target_groups.get(arn)
+        # the earlier settings are the replay's; a snapshot taken after the call holds the new ones
         before = dict(group.health) if group else {}
-        tg_port = group.port if group else UNKNOWN
+        described = self._described("targetgroups", "targetgrouparn", arn)  # the group after the call
+        tg_port = first_known(group.port if group else None, described.get("port"), known.port if known else None)
         after = {**before, **health_from(self.rq)}
         fields = Fields()
         endpoint_keys = ("healthcheckprotocol", "healthcheckport", "healthcheckpath")
@@ -444,7 +447,11 @@ class ElbV2Handlers:
                 render = seconds if key.endswith("seconds") else health_value
                 fields.diff(key, label, before.get(key, UNKNOWN), self.rq[key], render)
         if self.applied:
-            self.state.target_group(arn).health = after
+            stored = self.state.target_group(arn)
+            stored.health = {**after, **health_from(described)}
+            stored.name = described.get("targetgroupname") or stored.name
+            stored.port = first_known(described.get("port"), stored.port) or UNKNOWN
+            stored.protocol = first_known(described.get("protocol"), stored.protocol) or UNKNOWN
         name = self._tg_label(arn)
         summary = f"{name}: {fields.joined('health check re-applied unchanged')}"
         return [
@@ -457,12 +464,12 @@ class ElbV2Handlers:
         if not isinstance(arn, str):
             return []
         group = self.state.target_group(arn)
-        known = self.knowledge.snapshot.target_groups.get(arn)
         fields = Fields()
         for attribute in self.rq.get("attributes") or []:
             key = str(attribute.get("key"))
-            before = group.attributes.get(key, known.attributes.get(key, UNKNOWN) if known else UNKNOWN)
-            fields.diff(key, key, before, attribute.get("value"))
+            # the replay's value (a snapshot taken before the call is part of it); a later snapshot
+            # holds the value after, not before
+            fields.diff(key, *_labelled(key, group.attributes.get(key, UNKNOWN), attribute.get("value")))
             if self.applied:
                 group.attributes[key] = attribute.get("value")
         summary = f"{self._tg_label(arn)}: {fields.joined('attributes re-applied unchanged')}"
@@ -531,3 +538,9 @@ class ElbV2Handlers:
                 )
                 effects.append(Effect(listener.lb, listener.lb_id, "cloudtrail", "listener_tls", summary, port))
         return effects
+
+
+def _labelled(key: str, before: Any, after: Any) -> tuple[str, Any, Any, Callable[[Any], str]]:
+    """`Fields.diff` arguments after the key: the attribute's label, the values, how to show them."""
+    label, render = attribute_label(key)
+    return label, before, after, render
