@@ -848,3 +848,104 @@ def test_target_group_attributes_before_values_from_an_earlier_snapshot_only(db,
     assert records(db, "select lb, summary, attributed_by from changes") == [
         {"lb": "shop-alb", "summary": summary, "attributed_by": "inventory"}
     ]
+
+
+def test_ecs_services_reach_the_load_balancers_of_their_target_groups(db):
+    summary = load_cloudtrail(db, CT / "ecs_service.json")
+    assert (summary.records, summary.kept, summary.unrelated) == (10, 10, 0)
+    rows = records(
+        db,
+        "select event_name, lb, category, target_group, attributed_by, summary, details from changes "
+        "where event_source = 'ecs.amazonaws.com' order by event_time",
+    )
+    web = {"service": "web", "cluster": "prod"}
+    api = {"service": "api", "cluster": "prod"}
+    task = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}".format
+    assert [(r["event_name"], r["lb"], r["category"], r["target_group"], r["attributed_by"]) for r in rows] == [
+        ("CreateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "api", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("DeleteService", "web-prod", "targets", "api", "cloudtrail"),
+    ]
+    assert [(r["summary"], json.loads(r["details"])) for r in rows] == [
+        (
+            "ECS service web (cluster prod) created: task definition web:41, desired count 6, target group web",
+            web
+            | {
+                "ecs_action": "deployment",
+                "fields": [
+                    {"field": "task_definition", "before": None, "after": task(41)},
+                    {"field": "desired_count", "before": None, "after": 6},
+                ],
+            },
+        ),
+        # the service created in the trail gives the task definition before
+        (
+            "ECS service web (cluster prod) updated: task definition web:41 → web:42, desired count 6",
+            web
+            | {
+                "ecs_action": "deployment",
+                "fields": [{"field": "task_definition", "before": task(41), "after": task(42)}],
+            },
+        ),
+        (
+            "ECS service web (cluster prod) updated: desired count 6 → 3",
+            web | {"ecs_action": "scale_in", "fields": [{"field": "desired_count", "before": 6, "after": 3}]},
+        ),
+        # a service the trail never created: names from the ARNs, target group from the response
+        (
+            "ECS service api (cluster prod) updated: new deployment forced (task definition api:7)",
+            api | {"ecs_action": "deployment", "fields": []},
+        ),
+        # a failed call: attributed through the replayed service, the state unchanged by it
+        (
+            "not applied (InvalidParameterException): ECS service web (cluster prod) updated: "
+            "task definition web:42 → web:40",
+            web
+            | {
+                "applied": False,
+                "ecs_action": "deployment",
+                "fields": [{"field": "task_definition", "before": task(42), "after": "web:40"}],
+            },
+        ),
+        ("ECS service api (cluster prod) deleted (forced)", api | {"ecs_action": "delete"}),
+    ]
+    # a service with no load balancer affects none
+    assert records(db, "select event_name, event_source from unattributed_calls") == [
+        {"event_name": "UpdateService", "event_source": "ecs.amazonaws.com"}
+    ]
+
+
+def test_ecs_update_before_values_from_the_response_and_groups_before_and_after(db, tmp_path):
+    story = json.loads((CT / "ecs_service.json").read_text())["Records"]
+    listener, rule, create, update = story[0], story[1], story[2], story[4]
+    # the trail never created the service: its response's ACTIVE deployment is the one before
+    path = tmp_path / "alone.json"
+    path.write_text(json.dumps({"Records": [listener, rule, update]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select summary from changes where event_name = 'UpdateService'") == [
+        {"summary": "ECS service web (cluster prod) updated: task definition web:41 → web:42, desired count 6"}
+    ]
+    # the service moves to a group nothing links yet: the load balancer of the group it leaves is affected
+    moved = json.loads(json.dumps(update))
+    moved["eventID"], moved["eventTime"] = "ecs-moved", "2026-11-24T09:50:00Z"
+    orphan = TG.format("orphan/0f0f0f0f0f0f0f0f")
+    moved["requestParameters"] = {
+        "cluster": "prod",
+        "service": "web",
+        "loadBalancers": [{"targetGroupArn": orphan, "containerName": "web", "containerPort": 8080}],
+    }
+    moved["responseElements"] = None
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps({"Records": [create, moved]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select lb, target_group, summary, attributed_by from changes where event_id = 'ecs-moved'") == [
+        {
+            "lb": "web-prod",
+            "target_group": "web",
+            "summary": "ECS service web (cluster prod) updated: target groups web → orphan",
+            "attributed_by": "cloudtrail",
+        }
+    ]

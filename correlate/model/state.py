@@ -164,6 +164,20 @@ class LoadBalancer:
 
 
 @dataclass
+class EcsService:
+    """An ECS service: the task definition it runs, how many tasks, and the load balancing it registers
+    them with (target group ARNs; Classic load balancer names)."""
+
+    cluster: str
+    name: str
+    task_definition: Any = UNKNOWN
+    desired_count: Any = UNKNOWN
+    target_groups: Any = UNKNOWN  # tuple of ARNs
+    classic_lbs: Any = UNKNOWN  # tuple of names
+    health_check_grace: Any = UNKNOWN
+
+
+@dataclass
 class State:
     lbs: dict[str, LoadBalancer] = field(default_factory=dict)  # by lb_id (the name for Classic)
     listeners: dict[str, Listener] = field(default_factory=dict)  # v2, by ARN
@@ -172,6 +186,7 @@ class State:
     nacl_subnets: dict[str, set[str]] = field(default_factory=dict)
     web_acl_rules: dict[str, list[str]] = field(default_factory=dict)  # web ACL id → rule names
     linked_once: set[str] = field(default_factory=set)  # target groups some listener or rule forwarded to
+    ecs_services: dict[str, EcsService] = field(default_factory=dict)  # by CLUSTER/SERVICE
 
     def lb(self, lb: str, lb_id: str | None, classic: bool) -> LoadBalancer:
         key = lb_id or lb
