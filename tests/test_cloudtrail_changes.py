@@ -949,3 +949,24 @@ def test_ecs_update_before_values_from_the_response_and_groups_before_and_after(
             "attributed_by": "cloudtrail",
         }
     ]
+
+
+def test_ecs_service_learned_from_a_response_gives_the_next_call_its_before_values(db, tmp_path):
+    story = json.loads((CT / "ecs_service.json").read_text())["Records"]
+    listener, forced = story[0], story[7]  # UpdateService api --force-new-deployment: 4 tasks of api:7
+    scale = json.loads(json.dumps(forced))
+    scale["eventID"], scale["eventTime"] = "ecs-scale", "2026-11-24T10:10:00Z"
+    scale["requestParameters"] = {"cluster": "prod", "service": "api", "desiredCount": 8, "networkConfiguration": {}}
+    scale["responseElements"] = None
+    rule = story[1]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [listener, rule, forced, scale]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select target_group, summary, details from changes where event_id = 'ecs-scale'") == [
+        {
+            "target_group": "api",
+            "summary": "ECS service api (cluster prod) updated: desired count 4 → 8, also sets networkConfiguration",
+            "details": '{"cluster":"prod","ecs_action":"deployment","fields":[{"after":8,"before":4,'
+            '"field":"desired_count"}],"service":"api"}',
+        }
+    ]

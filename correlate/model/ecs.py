@@ -115,6 +115,11 @@ class EcsHandlers:
                 self.state.ecs_services[key] = service
                 if groups_after or classic_after or "loadbalancers" in self.rq:
                     service.target_groups, service.classic_lbs = groups_after, classic_after
+                # the response describes the service after the call: what the next call changes
+                if described.get("taskdefinition"):
+                    service.task_definition = described["taskdefinition"]
+                if described.get("desiredcount") is not None:
+                    service.desired_count = described["desiredcount"]
         return self._ecs_effects(groups, classic, summary, details)
 
     def _ecs_created(
@@ -194,7 +199,8 @@ class EcsHandlers:
                 parts.append(change_text("health check grace period", _seconds(before), seconds(after)))
             if self.applied:
                 service.health_check_grace = after
-        others = [key for key in (self.call.request or {}) if str(key).lower() not in _DESCRIBED]
+        request = self.call.request if isinstance(self.call.request, dict) else {}
+        others = [key for key in request if str(key).lower() not in _DESCRIBED]
         if others:
             parts.append(f"also sets {', '.join(sorted(others))}")
             if not deployment and any(str(key).lower() in _DEPLOYING for key in others):
