@@ -149,6 +149,22 @@ def test_a_window_without_a_shift_or_a_suspect(report_scenario):
     assert "| whole window | 13:40:00 – 14:40:00 | 1,144 |" in text
 
 
+def test_the_summary_leaves_out_p99_when_no_latency_shift_was_found(report_scenario):
+    """A p99 that differs without a latency shift is the mix of requests that reached a target
+    changing; the summary does not headline it (the impact table still shows it)."""
+    errors_only = json.loads(report_scenario.timeline_file.read_text())
+    errors_only["shifts"] = [shift for shift in errors_only["shifts"] if shift["metric"] == "error_rate"]
+    with Database.open(str(report_scenario.db_path), read_only=True) as db:
+        report = gather(db, ReportOptions("shop-alb"), Timeline.from_dict(errors_only))
+    sentences = narrative.summary(report)
+    assert sentences[:3] == [
+        "At 14:06:00 UTC on 2026-11-20, shop-alb's 5xx rate rose from 0.30% to 6.90% (×23).",
+        "The metrics recovered at 14:32:00 UTC, 26 min later.",
+        "During the incident 29 of 464 requests (6.25%) got a 5xx response, against 0.77% before.",
+    ]
+    assert not any(sentence.startswith("p99 target latency was") for sentence in sentences)
+
+
 def test_markdown_snapshot(markdown, report_scenario):
     text, files = markdown
     text = text.replace(str(report_scenario.logs), "<logs>")

@@ -197,7 +197,10 @@ def _impact_sentences(report: ReportData, incident: Incident, spans: dict[str, d
             f"{impact[0]['affected']:,} requests ({percent(impact[0]['affected_rate'])}) were affected: "
             f"a 5xx, or slower than the {ms(impact[0]['p99_before_ms'])} p99 before."
         )
-    if before and before["p99_ms"] is not None and during["p99_ms"] is not None:
+    latency_moved = any("latency" in metric_label(m.onset.metric) for m in incident.metrics)
+    # Without a latency shift, a p99 that differs is the mix of requests that reached a target
+    # changing (say, one target group answering only 503s), not targets slowing: left to the table.
+    if latency_moved and before and before["p99_ms"] is not None and during["p99_ms"] is not None:
         sentences.append(
             f"p99 target latency was {ms(during['p99_ms'])} during the incident, {ms(before['p99_ms'])} before."
         )
