@@ -169,7 +169,7 @@ def test_ingest_cloudtrail_lookup_command(runner, tmp_path, monkeypatch):
             stubber.add_response("lookup_events", {"Events": events})
         stubber.activate()
         clients[region] = client
-    monkeypatch.setattr(ingest_cli, "cloudtrail_client", lambda region: clients[region])
+    monkeypatch.setattr(ingest_cli, "lookup_clients", lambda aws, regions: {r: clients[r] for r in regions})
     monkeypatch.setattr("correlate.sources.lookup.time.sleep", lambda seconds: None)
     db = tmp_path / "c.duckdb"
     result = invoke(
@@ -182,3 +182,108 @@ def test_ingest_cloudtrail_lookup_command(runner, tmp_path, monkeypatch):
     )
     changes = json.loads(invoke(runner, "--db", db, "changes", "--lb", "web-prod", "--format", "json").stdout)
     assert len(changes) == 11
+
+
+def _profile(tmp_path, monkeypatch) -> None:
+    """An AWS config with one profile, `audit`, in eu-west-1; nothing else configured."""
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    (tmp_path / "config").write_text("[profile audit]\nregion = eu-west-1\n")
+    (tmp_path / "credentials").write_text("[audit]\naws_access_key_id = AKIAAUDIT\naws_secret_access_key = x\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_lookup_clients_come_from_the_profile(runner, tmp_path, monkeypatch):
+    from botocore.stub import Stubber
+
+    from correlate.pipeline.cloudtrail import lookup_attributes
+    from correlate.sources.aws import AwsClients
+
+    _profile(tmp_path, monkeypatch)
+    made = []
+    client_of = AwsClients.client
+
+    def stubbed(self, service, region=None, **options):
+        client = client_of(self, service, region, **options)
+        stubber = Stubber(client)
+        for _ in lookup_attributes():
+            stubber.add_response("lookup_events", {"Events": []})
+        stubber.activate()
+        made.append(client)
+        return client
+
+    monkeypatch.setattr(AwsClients, "client", stubbed)
+    monkeypatch.setattr("correlate.sources.lookup.time.sleep", lambda seconds: None)
+    result = invoke(runner, "--db", tmp_path / "c.duckdb", "ingest", "cloudtrail", "--lookup", "--profile", "audit")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "LookupEvents in 1 region; 0 records: 0 kept, 0 unrelated, 0 rejected, 0 duplicates; "
+        "0 changes on 0 load balancers\n"
+    )
+    (client,) = made
+    # the profile's region and credentials; correlate's timeouts; botocore retries twice, pacing does the rest
+    assert client.meta.region_name == "eu-west-1"
+    assert client._request_signer._credentials.access_key == "AKIAAUDIT"
+    assert (client.meta.config.connect_timeout, client.meta.config.retries) == (
+        5,
+        {"mode": "standard", "total_max_attempts": 3},
+    )
+
+
+def test_inventory_uses_the_profile(runner, tmp_path, monkeypatch):
+    _profile(tmp_path, monkeypatch)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"][
+                "SubnetId"
+            ]
+            for i, z in ((1, "a"), (2, "b"))
+        ]
+        elbv2 = boto3.client("elbv2", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+        elbv2.create_load_balancer(Name="api", Subnets=subnets)
+        result = invoke(runner, "--db", tmp_path / "c.duckdb", "ingest", "inventory", "--profile", "audit")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("inventory of eu-west-1: 1 load balancers, ")
+
+
+def test_an_unknown_profile_is_one_line(runner, tmp_path, monkeypatch):
+    _profile(tmp_path, monkeypatch)
+    message = (
+        "Error: The AWS profile 'nope' is not in your AWS config or credentials file. Check --profile / AWS_PROFILE "
+        "(aws configure list-profiles).\n"
+    )
+    for command in (("cloudtrail", "--lookup"), ("inventory",)):
+        result = invoke(runner, "--db", tmp_path / "c.duckdb", "ingest", *command, "--profile", "nope")
+        assert (result.exit_code, result.stderr) == (1, message), command
+
+
+def test_no_credentials_fail_within_seconds(runner, tmp_path, monkeypatch, blackhole_port):
+    """No credentials anywhere, and an instance-metadata endpoint that accepts connections and never
+    answers: each command fails with one line, from correlate's own limits, not a hang."""
+    import time
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", f"http://127.0.0.1:{blackhole_port}/")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9/")  # never contacted: signing fails first
+    advice = (
+        "no AWS credentials found. Pass --profile or set AWS_PROFILE, set AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, or run where an IAM role is available.\n"
+    )
+    for command, subject in (
+        (("cloudtrail", "--lookup"), "LookupEvents in us-east-1"),
+        (("inventory",), "Inventory of us-east-1"),
+    ):
+        started = time.monotonic()
+        result = invoke(runner, "--db", tmp_path / "c.duckdb", "ingest", *command, "--region", "us-east-1")
+        assert time.monotonic() - started < 8, command
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: {subject}: {advice}")

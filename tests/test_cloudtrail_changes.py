@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import FIXTURES, load, load_cloudtrail, records, ts
 
 CT = FIXTURES / "cloudtrail"
@@ -206,7 +207,7 @@ def test_every_v2_summary(db):
             None,
             "web-v2: health check HTTP:80/ → HTTP:80/healthz; interval 30 s → 10 s",
         ),
-        ("ModifyLoadBalancerAttributes", "lb_attributes", None, "idle_timeout.timeout_seconds → 120"),
+        ("ModifyLoadBalancerAttributes", "lb_attributes", None, "idle timeout → 120 s"),
         (
             "ModifyRule",
             "routing",
@@ -435,7 +436,7 @@ def test_attributes_of_resources_created_in_the_trail_start_from_aws_defaults(db
         {
             "event_name": "ModifyLoadBalancerAttributes",
             "category": "lb_attributes",
-            "summary": "idle_timeout.timeout_seconds 60 → 120",
+            "summary": "idle timeout 60 s → 120 s",
         },
     ]
 
@@ -496,7 +497,7 @@ def test_more_api_shapes(db):
             "target_group_attributes",
             None,
             "web",
-            "web: deregistration_delay.timeout_seconds 300 → 30",
+            "web: deregistration delay 300 s → 30 s",
         ),
         ("SetSubnets", "web-prod", "other", None, None, "subnets subnet-8360a9e7, subnet-b7d581c0 → subnet-8360a9e7"),
         ("RemoveTags", "web-prod", "tags", None, None, "tags removed: team"),
@@ -621,5 +622,351 @@ def test_network_acl_entry_through_inventory_subnets(db, tmp_path):
             "summary": "network ACL acl-0abc: ingress entry 90 added: deny tcp 1024-65535 from 0.0.0.0/0",
             # the snapshot predates the call, so it is part of the replayed configuration by then
             "attributed_by": "cloudtrail",
+        }
+    ]
+
+
+API_LISTENER = (
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/api-prod/6d0ecf831eec9f09/9a8b7c6d5e4f3a2b"
+)
+
+
+def test_listener_port_from_the_record_when_the_trail_never_created_the_listener(db):
+    load_cloudtrail(db, CT / "listener_without_create.json")
+    rows = records(
+        db,
+        "select event_name, category, listener_port, target_group, summary, attributed_by from changes "
+        "order by event_time",
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        # the response describes the listener: its port, and its default action from then on
+        (
+            "ModifyListener",
+            "listener_tls",
+            443,
+            None,
+            "listener 443: SSL policy → ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "arn",
+        ),
+        # the calls after it know the port from the replayed listener
+        (
+            "ModifyListenerAttributes",
+            "lb_attributes",
+            443,
+            None,
+            "listener 443: routing.http.response.server.enabled → false",
+            "arn",
+        ),
+        (
+            "AddListenerCertificates",
+            "listener_tls",
+            443,
+            None,
+            "listener 443: added 1 certificate (certificate abcdef01…)",
+            "arn",
+        ),
+        (
+            "RemoveListenerCertificates",
+            "listener_tls",
+            443,
+            None,
+            "listener 443: removed 1 certificate (certificate abcdef01…)",
+            "arn",
+        ),
+        # the response gives the rule's priority and conditions
+        ("ModifyRule", "routing", 443, "api-v2", "listener 443: rule 20 (path /v2/*): action → forward api-v2", "arn"),
+        # the group the response's default action forwards to is linked to the load balancer
+        ("RegisterTargets", "targets", None, "api", "registered 1 target (10.0.3.31:8080) in api", "cloudtrail"),
+        # no response: the port the request sets
+        ("ModifyListener", "routing", 8443, None, "listener 8443: port → 8443; protocol → HTTPS", "arn"),
+        ("DeleteRule", "routing", 443, None, "listener 443: rule 20 removed (path /v2/* → forward api-v2)", "arn"),
+        # a port change: the label is the port before, listener_port the port after
+        ("ModifyListener", "routing", 4443, None, "listener 443: port 443 → 4443", "arn"),
+        ("DeleteListener", "routing", 4443, None, "deleted listener 4443 (default action forward api)", "arn"),
+    ]
+
+
+def test_listener_port_from_the_inventory_for_calls_that_do_not_carry_it(db, tmp_path):
+    from correlate.model.changes import InventoryItem
+    from correlate.store.cloudtrail import CloudTrailStore
+
+    story = json.loads((CT / "listener_without_create.json").read_text())["Records"]
+    modify_rule, delete_rule, delete_listener = story[4], story[7], story[9]
+    modify_rule["responseElements"] = None  # an older record: nothing but the request
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [story[1], modify_rule, delete_rule, delete_listener]}))
+    load_cloudtrail(db, path)
+    taken = ts("2026-11-22T12:00:00Z")  # after the calls: a fallback, not the replayed state
+    CloudTrailStore(db).replace_inventory(
+        "123456789012",
+        "us-east-1",
+        [
+            InventoryItem(taken, "listener", API_LISTENER, "api-prod", {"ListenerArn": API_LISTENER, "Port": 443}),
+            InventoryItem(
+                taken,
+                "rule",
+                modify_rule["requestParameters"]["ruleArn"],
+                "api-prod",
+                {"Priority": "20", "Conditions": [{"Field": "path-pattern", "Values": ["/v2/*"]}], "Actions": []},
+            ),
+        ],
+    )
+    from correlate.pipeline.cloudtrail import rebuild_changes
+
+    rebuild_changes(CloudTrailStore(db))
+    rows = records(db, "select event_name, listener_port, summary from changes order by event_time")
+    assert [tuple(r.values()) for r in rows] == [
+        ("ModifyListenerAttributes", 443, "listener 443: routing.http.response.server.enabled → false"),
+        ("ModifyRule", 443, "listener 443: rule 20 (path /v2/*): action none → forward api-v2"),
+        ("DeleteRule", 443, "listener 443: rule 20 removed (path /v2/* → forward api-v2)"),
+        ("DeleteListener", 443, "deleted listener 443"),
+    ]
+
+
+def test_trust_store_changes_reach_the_listeners_that_verify_with_it(db, tmp_path):
+    story = json.loads((CT / "listener_without_create.json").read_text())["Records"]
+    trust_store = "arn:aws:elasticloadbalancing:us-east-1:123456789012:truststore/partners/0a1b2c3d4e5f6a7b"
+    mutual = json.loads(json.dumps(story[0]))
+    mutual["eventID"], mutual["eventTime"] = "mtls-1", "2026-11-22T11:00:00Z"
+    mutual["requestParameters"] = {
+        "listenerArn": API_LISTENER,
+        "mutualAuthentication": {"mode": "verify", "trustStoreArn": trust_store},
+    }
+    mutual["responseElements"]["listeners"][0]["mutualAuthentication"] = {
+        "mode": "verify",
+        "trustStoreArn": trust_store,
+    }
+    revocations = json.loads(json.dumps(story[1]))
+    revocations["eventID"], revocations["eventTime"] = "mtls-2", "2026-11-22T11:05:00Z"
+    revocations["eventName"] = "AddTrustStoreRevocations"
+    revocations["requestParameters"] = {"trustStoreArn": trust_store, "revocationContents": [{"s3Bucket": "crl"}]}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [mutual, revocations]}))
+    load_cloudtrail(db, path)
+    rows = records(db, "select event_name, category, listener_port, summary from changes order by event_time")
+    assert [tuple(r.values()) for r in rows] == [
+        ("ModifyListener", "listener_tls", 443, "listener 443: mutual TLS → verify"),
+        (
+            "AddTrustStoreRevocations",
+            "listener_tls",
+            443,
+            "listener 443: trust store partners: AddTrustStoreRevocations",
+        ),
+    ]
+
+
+def test_attributes_read_the_same_in_both_apis(db):
+    load_cloudtrail(db, CT / "attribute_wording.json")
+    rows = records(
+        db,
+        "select lb, category, summary, details from changes where event_name like 'Modify%Attributes' "
+        "order by event_time",
+    )
+    assert [(r["lb"], r["category"], r["summary"]) for r in rows] == [
+        (
+            "shop-alb",
+            "lb_attributes",
+            # before values: AWS's defaults of a load balancer created in the trail; an attribute set
+            # to the value it had is left out; a key without a label stays as AWS spells it
+            "idle timeout 60 s → 120 s; HTTP/2 on → off; desync mitigation mode defensive → strictest; "
+            "deletion protection off → on; routing.http.example_future_setting → on",
+        ),
+        (
+            "shop-alb",
+            "target_group_attributes",
+            "shop: stickiness off → on; stickiness duration 86400 s → 3600 s; slow start 0 s → 30 s; "
+            "load balancing algorithm round_robin → least_outstanding_requests",
+        ),
+        ("shop-alb", "lb_attributes", "access logs off → on; access logs bucket → shop-alb-logs"),
+        (
+            "media-lb",
+            "lb_attributes",
+            "cross-zone load balancing → on; connection draining → on; connection draining timeout → 60 s; "
+            "idle timeout → 120 s; desync mitigation mode → strictest",
+        ),
+    ]
+    # details keep the raw keys and values
+    assert json.loads(rows[0]["details"])["fields"][:2] == [
+        {"field": "idle_timeout.timeout_seconds", "before": "60", "after": "120"},
+        {"field": "routing.http2.enabled", "before": "true", "after": "false"},
+    ]
+    assert json.loads(rows[3]["details"])["fields"][0] == {
+        "field": "crosszoneloadbalancing.enabled",
+        "before": None,
+        "after": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("taken_at", "summary"),
+    [
+        # taken before the call: the snapshot's values are the earlier ones
+        ("2026-11-23T08:00:00Z", "shop: stickiness off → on; slow start 0 s → 30 s"),
+        # taken after: it holds the new values, which say nothing of the earlier ones
+        (
+            "2026-11-23T12:00:00Z",
+            "shop: stickiness → on; stickiness type → lb_cookie; slow start → 30 s",
+        ),
+    ],
+)
+def test_target_group_attributes_before_values_from_an_earlier_snapshot_only(db, tmp_path, taken_at, summary):
+    from correlate.model.changes import InventoryItem
+    from correlate.store.cloudtrail import CloudTrailStore
+
+    story = json.loads((CT / "attribute_wording.json").read_text())["Records"]
+    modify = story[4]
+    modify["requestParameters"]["attributes"] = [
+        {"key": "stickiness.enabled", "value": "true"},
+        {"key": "stickiness.type", "value": "lb_cookie"},
+        {"key": "slow_start.duration_seconds", "value": "30"},
+    ]
+    tg_arn = modify["requestParameters"]["targetGroupArn"]
+    lb_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-alb/0123456789abcdef"
+    values = {"stickiness.enabled": "false", "stickiness.type": "lb_cookie", "slow_start.duration_seconds": "0"}
+    if taken_at > modify["eventTime"]:
+        values = {"stickiness.enabled": "true", "stickiness.type": "lb_cookie", "slow_start.duration_seconds": "30"}
+    CloudTrailStore(db).replace_inventory(
+        "123456789012",
+        "us-east-1",
+        [
+            InventoryItem(
+                ts(taken_at),
+                "target_group",
+                tg_arn,
+                None,
+                {
+                    "TargetGroupName": "shop",
+                    "LoadBalancerArns": [lb_arn],
+                    "Attributes": [{"Key": k, "Value": v} for k, v in values.items()],
+                },
+            )
+        ],
+    )
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [modify]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select lb, summary, attributed_by from changes") == [
+        {"lb": "shop-alb", "summary": summary, "attributed_by": "inventory"}
+    ]
+
+
+def test_ecs_services_reach_the_load_balancers_of_their_target_groups(db):
+    summary = load_cloudtrail(db, CT / "ecs_service.json")
+    assert (summary.records, summary.kept, summary.unrelated) == (10, 10, 0)
+    rows = records(
+        db,
+        "select event_name, lb, category, target_group, attributed_by, summary, details from changes "
+        "where event_source = 'ecs.amazonaws.com' order by event_time",
+    )
+    web = {"service": "web", "cluster": "prod"}
+    api = {"service": "api", "cluster": "prod"}
+    task = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}".format
+    assert [(r["event_name"], r["lb"], r["category"], r["target_group"], r["attributed_by"]) for r in rows] == [
+        ("CreateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "api", "cloudtrail"),
+        ("UpdateService", "web-prod", "targets", "web", "cloudtrail"),
+        ("DeleteService", "web-prod", "targets", "api", "cloudtrail"),
+    ]
+    assert [(r["summary"], json.loads(r["details"])) for r in rows] == [
+        (
+            "ECS service web (cluster prod) created: task definition web:41, desired count 6, target group web",
+            web
+            | {
+                "ecs_action": "deployment",
+                "fields": [
+                    {"field": "task_definition", "before": None, "after": task(41)},
+                    {"field": "desired_count", "before": None, "after": 6},
+                ],
+            },
+        ),
+        # the service created in the trail gives the task definition before
+        (
+            "ECS service web (cluster prod) updated: task definition web:41 → web:42, desired count 6",
+            web
+            | {
+                "ecs_action": "deployment",
+                "fields": [{"field": "task_definition", "before": task(41), "after": task(42)}],
+            },
+        ),
+        (
+            "ECS service web (cluster prod) updated: desired count 6 → 3",
+            web | {"ecs_action": "scale_in", "fields": [{"field": "desired_count", "before": 6, "after": 3}]},
+        ),
+        # a service the trail never created: names from the ARNs, target group from the response
+        (
+            "ECS service api (cluster prod) updated: new deployment forced (task definition api:7)",
+            api | {"ecs_action": "deployment", "fields": []},
+        ),
+        # a failed call: attributed through the replayed service, the state unchanged by it
+        (
+            "not applied (InvalidParameterException): ECS service web (cluster prod) updated: "
+            "task definition web:42 → web:40",
+            web
+            | {
+                "applied": False,
+                "ecs_action": "deployment",
+                "fields": [{"field": "task_definition", "before": task(42), "after": "web:40"}],
+            },
+        ),
+        ("ECS service api (cluster prod) deleted (forced)", api | {"ecs_action": "delete"}),
+    ]
+    # a service with no load balancer affects none
+    assert records(db, "select event_name, event_source from unattributed_calls") == [
+        {"event_name": "UpdateService", "event_source": "ecs.amazonaws.com"}
+    ]
+
+
+def test_ecs_update_before_values_from_the_response_and_groups_before_and_after(db, tmp_path):
+    story = json.loads((CT / "ecs_service.json").read_text())["Records"]
+    listener, rule, create, update = story[0], story[1], story[2], story[4]
+    # the trail never created the service: its response's ACTIVE deployment is the one before
+    path = tmp_path / "alone.json"
+    path.write_text(json.dumps({"Records": [listener, rule, update]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select summary from changes where event_name = 'UpdateService'") == [
+        {"summary": "ECS service web (cluster prod) updated: task definition web:41 → web:42, desired count 6"}
+    ]
+    # the service moves to a group nothing links yet: the load balancer of the group it leaves is affected
+    moved = json.loads(json.dumps(update))
+    moved["eventID"], moved["eventTime"] = "ecs-moved", "2026-11-24T09:50:00Z"
+    orphan = TG.format("orphan/0f0f0f0f0f0f0f0f")
+    moved["requestParameters"] = {
+        "cluster": "prod",
+        "service": "web",
+        "loadBalancers": [{"targetGroupArn": orphan, "containerName": "web", "containerPort": 8080}],
+    }
+    moved["responseElements"] = None
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps({"Records": [create, moved]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select lb, target_group, summary, attributed_by from changes where event_id = 'ecs-moved'") == [
+        {
+            "lb": "web-prod",
+            "target_group": "web",
+            "summary": "ECS service web (cluster prod) updated: target groups web → orphan",
+            "attributed_by": "cloudtrail",
+        }
+    ]
+
+
+def test_ecs_service_learned_from_a_response_gives_the_next_call_its_before_values(db, tmp_path):
+    story = json.loads((CT / "ecs_service.json").read_text())["Records"]
+    listener, forced = story[0], story[7]  # UpdateService api --force-new-deployment: 4 tasks of api:7
+    scale = json.loads(json.dumps(forced))
+    scale["eventID"], scale["eventTime"] = "ecs-scale", "2026-11-24T10:10:00Z"
+    scale["requestParameters"] = {"cluster": "prod", "service": "api", "desiredCount": 8, "networkConfiguration": {}}
+    scale["responseElements"] = None
+    rule = story[1]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": [listener, rule, forced, scale]}))
+    load_cloudtrail(db, path)
+    assert records(db, "select target_group, summary, details from changes where event_id = 'ecs-scale'") == [
+        {
+            "target_group": "api",
+            "summary": "ECS service api (cluster prod) updated: desired count 4 → 8, also sets networkConfiguration",
+            "details": '{"cluster":"prod","ecs_action":"deployment","fields":[{"after":8,"before":4,'
+            '"field":"desired_count"}],"service":"api"}',
         }
     ]

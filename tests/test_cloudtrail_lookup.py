@@ -139,8 +139,24 @@ def test_lookup_access_denied_is_one_line(client):
         with pytest.raises(SourceAccessError) as caught:
             list(lookup_pages(client, [("EventSource", "x")]))
     assert str(caught.value) == (
-        "LookupEvents in us-east-1 failed: AccessDeniedException: not allowed. Check the credentials' "
-        "cloudtrail:LookupEvents permission and the region."
+        "LookupEvents in us-east-1: access denied looking up events (needs cloudtrail:LookupEvents). "
+        "Check the IAM policies, or use another --profile."
+    )
+
+
+def test_lookup_other_errors_are_one_line(client):
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "lookup_events",
+            service_error_code="InvalidTimeRangeException",
+            service_message="Start time must be before end time",
+            http_status_code=400,
+        )
+        with pytest.raises(SourceAccessError) as caught:
+            list(lookup_pages(client, [("EventSource", "x")], UNTIL, SINCE))
+    assert str(caught.value) == (
+        "LookupEvents in us-east-1: looking up events failed: InvalidTimeRangeException: "
+        "Start time must be before end time"
     )
 
 

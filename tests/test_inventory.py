@@ -11,8 +11,10 @@ import pytest
 from conftest import records
 from moto import mock_aws
 
+from correlate.errors import SourceAccessError
 from correlate.pipeline.cloudtrail import ingest_events
 from correlate.pipeline.inventory import ingest_inventory
+from correlate.sources.aws import AwsClients, AwsOptions
 from correlate.sources.inventory import describe_inventory
 from correlate.store.cloudtrail import CloudTrailStore
 
@@ -54,8 +56,8 @@ def cloud(monkeypatch):
 
 
 def test_inventory_snapshot(db, cloud):
-    clients, lb, tg, listener, _ = cloud
-    resources = list(describe_inventory(clients))
+    _clients, lb, tg, listener, _ = cloud
+    resources = list(describe_inventory(AwsClients(), REGION))
     kinds = sorted({kind for kind, *_ in resources})
     assert kinds == ["classic_load_balancer", "listener", "load_balancer", "network_acl", "target_group"]
     summary = ingest_inventory(CloudTrailStore(db), REGION, resources, dt.datetime(2026, 11, 20, 12, 0))
@@ -74,9 +76,9 @@ def test_inventory_snapshot(db, cloud):
 
 
 def test_inventory_attributes_target_group_and_security_group_changes(db, cloud):
-    clients, _lb, tg, listener, group = cloud
+    _clients, _lb, tg, listener, group = cloud
     store = CloudTrailStore(db)
-    ingest_inventory(store, REGION, describe_inventory(clients), dt.datetime(2026, 11, 20, 15, 0))
+    ingest_inventory(store, REGION, describe_inventory(AwsClients(), REGION), dt.datetime(2026, 11, 20, 15, 0))
     identity = {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/bob", "userName": "bob"}
     calls = [
         {
@@ -138,7 +140,17 @@ def test_inventory_attributes_target_group_and_security_group_changes(db, cloud)
             "event_id": "inv-3",
             "lb": "web-prod",
             "category": "lb_attributes",
-            "summary": "listener 8080: tcp.idle_timeout.seconds → 600",
+            "summary": "listener 8080: TCP idle timeout → 600 s",
             "attributed_by": "arn",
         },
     ]
+
+
+def test_inventory_access_denied_is_one_line(aws, iam_user):
+    iam_user("ec2:DescribeNetworkAcls")
+    with pytest.raises(SourceAccessError) as caught:
+        list(describe_inventory(AwsClients(AwsOptions(region="eu-west-1")), "eu-west-1"))
+    assert str(caught.value) == (
+        "Inventory of eu-west-1: access denied describing the load balancers (needs elasticloadbalancing:Describe* "
+        "and ec2:DescribeNetworkAcls). Check the IAM policies, or use another --profile."
+    )

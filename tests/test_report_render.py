@@ -116,8 +116,7 @@ def test_the_timeline_section(report):
         (
             "14:20:45",
             "failed",
-            "#4 ModifyLoadBalancerAttributes FAILED (AccessDenied), nothing changed: "
-            "idle_timeout.timeout_seconds → 120",
+            "#4 ModifyLoadBalancerAttributes FAILED (AccessDenied), nothing changed: idle timeout → 120 s",
         ),
         ("14:31:02", "error", "Last 5xx (502)"),
         (

@@ -146,3 +146,52 @@ def test_ranking_puts_the_culprit_first(incident):
         metrics,
     )
     assert [r.change.event_id for r in ranked] == [DEREGISTER_WEB.event_id, "failed", "AddTags-1797"]
+
+
+def ecs(seconds: float, action: str | None, **request) -> ChangeRecord:
+    return change(
+        "UpdateService",
+        seconds,
+        event_source="ecs.amazonaws.com",
+        category="targets",
+        target_group="web",
+        target_group_arn=WEB,
+        details={"service": "web", "cluster": "prod", "ecs_action": action} if action else None,
+        request_parameters={"cluster": "prod", "service": "web", **request},
+    )
+
+
+def test_an_ecs_deployment_explains_a_shift_minutes_later(incident):
+    """A new task definition reaches the targets as ECS starts tasks, registers them and their health
+    checks pass: 8 minutes later still fits in full, as new code that slows or breaks requests. The
+    service role's RegisterTargets at the same moment fits less (5 minutes, and a registration)."""
+    deploy = ecs(1320, "deployment", taskDefinition="web:42")
+    register = change(
+        "RegisterTargets", 1321, category="targets", target_group="web", target_group_arn=WEB, targets=("10.0.1.17",)
+    )
+    results = scored(incident, deploy, register)
+    best = results[deploy.event_id].explains[0]
+    assert (best.shift.scope.key, best.timing, best.scope, best.affinity) == ("target_group:web", 1.0, 1.0, 0.9)
+    assert results[deploy.event_id].suspicion == 0.758
+    assert results[register.event_id].suspicion < 0.5
+    # no details (a row from elsewhere): the request says it is a deployment
+    forced = dataclasses.replace(ecs(1320, None, forceNewDeployment=True), event_id="forced")
+    assert scored(incident, forced)["forced"].suspicion == 0.758
+
+
+def test_ecs_scaling_reads_as_targets_leaving_or_joining(incident):
+    scale_in = dataclasses.replace(ecs(1795, "scale_in", desiredCount=3), event_id="in")
+    scale_out = dataclasses.replace(ecs(1795, "scale_out", desiredCount=9), event_id="out")
+    unknown = dataclasses.replace(ecs(1795, "scale", desiredCount=6), event_id="unknown")
+    results = scored(incident, scale_in, scale_out, unknown)
+    assert [results[key].explains[0].affinity for key in ("in", "out", "unknown")] == [0.9, 0.5, 0.9]
+    # a deployment is given longer than a scale-in to show its effect
+    late = dataclasses.replace(ecs(1320, "scale_in", desiredCount=3), event_id="late")
+    assert scored(incident, late)["late"].suspicion < 0.5
+
+
+def test_an_ecs_update_that_starts_nothing_is_barely_plausible(incident):
+    idle = ecs(1795, "none", deploymentConfiguration={"maximumPercent": 200})
+    result = scored(incident, idle)[idle.event_id]
+    assert result.plausibility == 0.3 and result.suspicion < 0.5
+    assert result.evidence[0] == "the call started no deployment and kept the desired count"

@@ -186,8 +186,8 @@ def test_demo_writes_loads_and_prints_the_timeline(runner, tmp_path):
     )
     assert stderr[1] == "Access logs: 32 files: 32 loaded, 0 skipped; 36,056 rows, 0 rejected"
     assert stderr[2] == (
-        "CloudTrail: 4 files: 4 loaded, 0 skipped; 11 records: 10 kept, 1 unrelated, 0 rejected, 0 duplicates; "
-        "5 changes on 2 load balancers"
+        "CloudTrail: 4 files: 4 loaded, 0 skipped; 11 records: 11 kept, 0 unrelated, 0 rejected, 0 duplicates; "
+        "6 changes on 2 load balancers"
     )
     assert stderr[3] == "Explore: correlate timeline --lb web-prod --since 2026-11-06T13:30Z --until 2026-11-06T14:20Z"
     again = invoke(runner, "--db", db, "-q", "demo", "--kind", "idle-timeout", "--out", out, "--format", "json")

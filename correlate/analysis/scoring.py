@@ -3,7 +3,8 @@
 For each change and each detected shift, an explanation score multiplies four factors:
 
 - timing: 1 when the shift starts in the bucket of the change or within the lag the change type
-  allows (health checks need interval x threshold; everything else acts within about 3 minutes),
+  allows (health checks need interval x threshold, registered targets 5 minutes, an ECS deployment 8;
+  everything else acts within about 3 minutes),
   fading to 0 at twice that lag; 0 when the shift began in a bucket before the change;
 - scope: 1 when the slice that moved is the change's own (its target group, targets, listener),
   lower for the whole load balancer when the change concerns a part of it (0.3 when that part did
@@ -23,7 +24,8 @@ that it broke anything. Then
 
 where applied is 0.02 for a call that failed (it changed nothing) and plausibility is below 1 for
 changes that cannot move traffic by themselves (tags 0.03, logging-only attributes 0.05, a Classic
-policy not yet attached to a listener 0.3). docs/scoring.md explains the same with examples.
+policy not yet attached to a listener 0.3, an ECS UpdateService that starts nothing 0.3).
+docs/scoring.md explains the same with examples.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ RECOVERY_CAP = 0.4
 DISTRIBUTION_CAP = 0.4
 IMMEDIATE_LAG = 180.0  # seconds: the API applies a change within seconds; logs are per minute
 REGISTRATION_LAG = 300.0  # a registered target waits for its health checks
+DEPLOYMENT_LAG = 480.0  # an ECS deployment starts tasks, which then register and pass their health checks
 OTHER_LAG = 600.0
 
 # category -> affinity for (family, direction) keys below
@@ -61,6 +64,7 @@ _KEYS = (
 _TABLE = {
     "targets_out": (0.9, 0.3, 0.9, 0.2, 0.2, 0.1, 0.1, 0.05, 0.0, 1.0),
     "targets_in": (0.5, 0.6, 0.6, 0.5, 0.3, 0.1, 0.1, 0.05, 0.0, 1.0),
+    "deployment": (0.9, 0.6, 0.9, 0.5, 0.6, 0.3, 0.2, 0.1, 0.0, 1.0),
     "routing": (0.7, 0.5, 0.95, 0.6, 0.8, 0.4, 0.6, 0.5, 0.05, 1.0),
     "listener_tls": (0.1, 0.1, 0.3, 0.1, 0.3, 0.1, 0.9, 0.3, 1.0, 0.2),
     "certificate": (0.1, 0.1, 0.3, 0.1, 0.3, 0.1, 0.8, 0.2, 0.8, 0.1),
@@ -101,7 +105,14 @@ _CATEGORY_OF = {
     "DisassociateWebACL": "waf",
     "AddTags": "tags",
     "RemoveTags": "tags",
+    "CreateService": "targets",
+    "UpdateService": "targets",
+    "DeleteService": "targets",
 }
+# ECS service calls (kept only from ecs.amazonaws.com): what they set going, when the changes row's
+# details do not say (`details.ecs_action`, written by the change model)
+_ECS_EVENTS = frozenset({"CreateService", "UpdateService", "DeleteService"})
+_ECS_DEPLOYING = frozenset({"taskdefinition", "loadbalancers", "networkconfiguration", "platformversion"})
 _LB_WIDE = {"lb_attributes", "security", "waf", "lifecycle"}
 _INERT_ATTRIBUTES = ("access_logs.", "deletion_protection.", "connection_logs.", "health_check_logs.", "accesslog")
 
@@ -273,6 +284,8 @@ def plausibility_of(change: ChangeRecord, resources: Resources) -> tuple[float, 
         return 0.3, "a new policy changes nothing until a listener uses it (SetLoadBalancerPoliciesOfListener)"
     if name == "CreateTargetGroup":
         return 0.2, "a new target group gets no traffic until a listener or rule forwards to it"
+    if ecs_action(change) == "none":
+        return 0.3, "the call started no deployment and kept the desired count"
     if name in ("ModifyLoadBalancerAttributes", "ModifyTargetGroupAttributes"):
         keys = _attribute_keys(change)
         if keys and all(key.lower().startswith(_INERT_ATTRIBUTES) for key in keys):
@@ -310,6 +323,8 @@ def lag_allowed(change: ChangeRecord, resources: Resources) -> float:
             )
         ]
         return max(IMMEDIATE_LAG, 1.5 * interval * max(thresholds) + 60.0)
+    if ecs_action(change) == "deployment":
+        return DEPLOYMENT_LAG
     if "targets" in resources.categories and "Deregister" not in change.event_name:
         return REGISTRATION_LAG
     if resources.categories == ("other",):
@@ -329,8 +344,37 @@ def _first_number(params: Any, keys: Sequence[str]) -> float | None:
 
 def _affinity_row(change: ChangeRecord, category: str) -> dict[str, float]:
     if category == "targets":
-        return AFFINITY["targets_out" if "Deregister" in change.event_name else "targets_in"]
+        action = ecs_action(change)
+        if action == "deployment":
+            return AFFINITY["deployment"]
+        if action == "scale":  # tasks started or stopped, not known which
+            return _SCALE
+        if action in ("scale_in", "delete") or "Deregister" in change.event_name:
+            return AFFINITY["targets_out"]
+        return AFFINITY["targets_in"]
     return AFFINITY.get(category, AFFINITY["other"])
+
+
+_SCALE = {key: max(AFFINITY["targets_in"][key], AFFINITY["targets_out"][key]) for key in _KEYS}
+
+
+def ecs_action(change: ChangeRecord) -> str | None:
+    """What an ECS service call set going: deployment, scale_out, scale_in, scale, delete or none;
+    None for other calls."""
+    if change.event_name not in _ECS_EVENTS or change.event_source not in (None, "ecs.amazonaws.com"):
+        return None
+    details = change.details if isinstance(change.details, dict) else {}
+    if isinstance(details.get("ecs_action"), str):
+        return details["ecs_action"]
+    if change.event_name == "CreateService":
+        return "deployment"
+    if change.event_name == "DeleteService":
+        return "delete"
+    params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
+    keys = {str(key).lower() for key in params}
+    if keys & _ECS_DEPLOYING or params.get("forceNewDeployment") in (True, "true"):
+        return "deployment"
+    return "scale" if "desiredcount" in keys else "none"
 
 
 def affinity(change: ChangeRecord, resources: Resources, shift: Shift) -> float:

@@ -35,8 +35,8 @@ from correlate.pipeline.logs import DEFAULT_WORKERS, IngestSummary, ingest_logs,
 from correlate.pipeline.logs import Progress as LoadProgress
 from correlate.sources.aws import AwsClients, AwsOptions
 from correlate.sources.elb import find_log_locations
-from correlate.sources.inventory import describe_inventory, inventory_clients
-from correlate.sources.lookup import cloudtrail_client
+from correlate.sources.inventory import describe_inventory, inventory_region
+from correlate.sources.lookup import lookup_clients
 from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.logs import LogStore, RowFilter
 from correlate.timeparse import Window, utcnow
@@ -122,7 +122,10 @@ def _say(quiet: bool, text: str) -> None:
 @click.option(
     "--region", "regions", multiple=True, help="With --lookup: a region to look up (repeatable; default: AWS_REGION)."
 )
-@click.option("--profile", help="Named AWS profile for s3:// sources (default: AWS_PROFILE, or boto3's default chain).")
+@click.option(
+    "--profile",
+    help="Named AWS profile for s3:// sources and --lookup (default: AWS_PROFILE, or boto3's default chain).",
+)
 @window_options
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any record was rejected.")
 @click.pass_context
@@ -144,7 +147,8 @@ def cloudtrail_command(
     an account or organisation, a region or day folder). CloudTrail-Digest and CloudTrail-Insight
     objects are skipped. With --since/--until, only the S3 day folders and files whose delivery time
     can hold events of the window are read. Only Elastic Load Balancing events and related changes
-    (certificates, security groups, network ACLs, WAF, Auto Scaling) are kept; the rest is counted.
+    (certificates, security groups, network ACLs, WAF, Auto Scaling, ECS services) are kept; the rest
+    is counted.
     The same event loaded twice is stored once.
 
     With --lookup, events come from the LookupEvents API (last 90 days) in each --region.
@@ -155,6 +159,7 @@ def cloudtrail_command(
       correlate ingest cloudtrail events.jsonl saved-lookup.json
       correlate ingest cloudtrail s3://my-trail/AWSLogs/ --since 2026-11-20 --until 2026-11-21
       correlate ingest cloudtrail --lookup --region us-east-1 --region eu-west-1 --since 2d
+      correlate ingest cloudtrail --lookup --profile audit --region us-east-1
     """
     settings = ctx.obj
     window = Window(since=since, until=until)
@@ -164,13 +169,13 @@ def cloudtrail_command(
         raise click.UsageError("Give at least one SOURCE (a file, directory, glob or s3:// prefix), or --lookup.")
     if regions and not lookup:
         raise click.UsageError("--region goes with --lookup.")
+    aws = AwsClients(AwsOptions(profile=profile))
     if lookup:
-        clients = {region: cloudtrail_client(region) for region in regions or (None,)}
-        clients = {client.meta.region_name: client for client in clients.values()}
+        clients = lookup_clients(aws, regions)
         with open_db(ctx, read_only=False) as db:
             summary = ingest_lookup(CloudTrailStore(db), clients, window)
     else:
-        objects = list(trail_objects(sources, window, AwsClients(AwsOptions(profile=profile))))
+        objects = list(trail_objects(sources, window, aws))
         with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
             summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress, workers=os.cpu_count() or 1)
     _finish_cloudtrail(summary, settings.quiet, strict)
@@ -194,8 +199,9 @@ def _finish_cloudtrail(summary: CloudTrailSummary, quiet: bool, strict: bool) ->
 
 @ingest.command("inventory")
 @click.option("--region", "regions", multiple=True, help="Region to describe (repeatable; default: AWS_REGION).")
+@click.option("--profile", help="Named AWS profile (default: AWS_PROFILE, or boto3's default chain).")
 @click.pass_context
-def inventory_command(ctx: click.Context, regions: tuple[str, ...]) -> None:
+def inventory_command(ctx: click.Context, regions: tuple[str, ...], profile: str | None) -> None:
     """Describe the load balancers, listeners, rules and target groups as they are now.
 
     The snapshot tells the change model what CloudTrail may not show: which load balancers a target
@@ -205,14 +211,15 @@ def inventory_command(ctx: click.Context, regions: tuple[str, ...]) -> None:
     \b
     Example:
       correlate ingest inventory --region us-east-1
+      correlate ingest inventory --profile prod --region us-east-1 --region eu-west-1
     """
     settings = ctx.obj
+    aws = AwsClients(AwsOptions(profile=profile))
+    names = [inventory_region(aws, region) for region in regions or (None,)]
     with open_db(ctx, read_only=False) as db:
         store = CloudTrailStore(db)
-        for region in regions or (None,):
-            clients = inventory_clients(region)
-            name = clients["elbv2"].meta.region_name
-            summary = ingest_inventory(store, name, describe_inventory(clients), utcnow())
+        for name in dict.fromkeys(names):
+            summary = ingest_inventory(store, name, describe_inventory(aws, name), utcnow())
             if not settings.quiet:
                 click.echo(summary.line(), err=True)
 

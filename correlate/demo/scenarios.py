@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from correlate.demo.cloudtrail import CLASSIC_API, Call
 from correlate.demo.fleet import (
+    ACCOUNT,
     ALB_ARN,
     ALB_ID,
     ALB_NAME,
@@ -31,6 +32,7 @@ from correlate.demo.fleet import (
     CLB_NEW_INSTANCE,
     ECS,
     LISTENER_HTTPS_ARN,
+    REGION,
     TERRAFORM,
     WEB,
     WEB_V2,
@@ -255,6 +257,43 @@ def modify_lb_attributes(at, principal, attributes: dict[str, str], error: tuple
     return call, Expected(ALB_NAME, "lb_attributes", f"ModifyLoadBalancerAttributes: {described}", ALB_ID)
 
 
+def redeploy_ecs_service(at, principal, group: TargetGroup):
+    """UpdateService --force-new-deployment of the ECS service behind `group` (same task definition)."""
+    cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"
+    task = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{group.name}:7"
+    call = Call(
+        at,
+        principal,
+        "UpdateService",
+        {"cluster": "prod", "service": group.name, "forceNewDeployment": True},
+        {
+            "service": {
+                "serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/{group.name}",
+                "serviceName": group.name,
+                "clusterArn": cluster,
+                "loadBalancers": [
+                    {"targetGroupArn": group.arn, "containerName": group.name, "containerPort": group.port}
+                ],
+                "desiredCount": len(group.targets),
+                "taskDefinition": task,
+                "deployments": [
+                    {"status": "PRIMARY", "taskDefinition": task, "rolloutState": "IN_PROGRESS"},
+                    {"status": "ACTIVE", "taskDefinition": task, "rolloutState": "COMPLETED"},
+                ],
+            }
+        },
+        source="ecs.amazonaws.com",
+        api_version=None,
+    )
+    return call, Expected(
+        ALB_NAME,
+        "targets",
+        f"UpdateService: new deployment of ECS service {group.name}",
+        ALB_ID,
+        target_group=group,
+    )
+
+
 def add_tags_alb(at, principal, tags: dict[str, str]):
     call = Call(
         at,
@@ -334,17 +373,7 @@ def _denied(principal, action: str, resource: str) -> tuple[str, str]:
 
 def _common_decoys(s: Scenario, *, failed: Callable[[], None], ecs_at: float | None = -720.0) -> None:
     """The decoys every web-prod scenario carries."""
-    s.add(
-        Call(
-            s.at(-1200),
-            ECS,
-            "UpdateService",
-            {"cluster": "prod", "service": "api", "forceNewDeployment": True},
-            {"service": {"serviceName": "api", "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod"}},
-            source="ecs.amazonaws.com",
-            api_version=None,
-        )
-    )
+    s.add(*redeploy_ecs_service(s.at(-1200), TERRAFORM, API))
     if ecs_at is not None:
         new_task = ("10.0.2.24",)
         s.add(*register_targets(s.at(ecs_at), ECS, API, new_task))

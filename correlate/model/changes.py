@@ -11,7 +11,8 @@ it was before, where the replay knows it), and then, if it succeeded, applied to
 Which load balancers a call affects comes from the request itself (names, load balancer, listener
 and rule ARNs), and for target groups, security groups, certificates, network ACLs and web ACLs
 from what is known at the time of the call: first the replayed CloudTrail state, then an inventory
-snapshot (`correlate ingest inventory`), then the target groups seen in access logs.
+snapshot (`correlate ingest inventory`), then the target groups seen in access logs. ECS services
+reach load balancers through the target groups they register tasks with.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from correlate.model.describe import (
     short_id,
     tg_name,
 )
+from correlate.model.ecs import EcsHandlers
 from correlate.model.effects import (
     Effect,
     as_list,
@@ -141,7 +143,7 @@ _IDENTIFIER = re.compile(
 )
 
 
-class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers):
+class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
     """One call: its effects on each load balancer; the state is updated only if the call succeeded."""
 
     def __init__(self, call: CallRow, state: State, knowledge: Knowledge) -> None:
@@ -356,4 +358,5 @@ _RELATED: dict[str, Callable[[Replay], list[Effect]]] = {
         ),
         Replay.autoscaling,
     ),
+    **dict.fromkeys(("CreateService", "UpdateService", "DeleteService"), Replay.ecs_service),
 }

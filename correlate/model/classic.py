@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from correlate.model.attributes import CLASSIC_DEFAULTS, attribute_label, seconds
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -16,8 +17,6 @@ from correlate.model.describe import (
     text,
 )
 from correlate.model.effects import (
-    CLASSIC_ATTRIBUTE_LABELS,
-    CLASSIC_DEFAULTS,
     Effect,
     Fields,
     as_int,
@@ -25,7 +24,6 @@ from correlate.model.effects import (
     flatten,
     looks_like_ssl,
     policy_kind,
-    seconds,
 )
 from correlate.model.state import (
     CLASSIC_HEALTH,
@@ -289,8 +287,7 @@ class ClassicHandlers:
             return []
         fields = Fields()
         for key, value in flatten(self.rq.get("loadbalancerattributes") or {}).items():
-            label = CLASSIC_ATTRIBUTE_LABELS.get(key, key)
-            render = seconds if key.endswith(("idletimeout", "timeout")) else text
+            label, render = attribute_label(key)
             fields.diff(key, label, lb.attributes.get(key, UNKNOWN), value, render)
             if self.applied:
                 lb.attributes[key] = value

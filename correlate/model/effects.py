@@ -61,25 +61,6 @@ class Fields:
 
 # -- small helpers ----------------------------------------------------------------------------
 
-# AWS's defaults: the earlier value of an attribute of a resource created within the replay.
-V2_DEFAULTS = {
-    "application": {
-        "idle_timeout.timeout_seconds": "60",
-        "deletion_protection.enabled": "false",
-        "routing.http2.enabled": "true",
-        "access_logs.s3.enabled": "false",
-        "routing.http.desync_mitigation_mode": "defensive",
-    },
-    "network": {
-        "deletion_protection.enabled": "false",
-        "load_balancing.cross_zone.enabled": "false",
-        "access_logs.s3.enabled": "false",
-    },
-}
-CLASSIC_DEFAULTS = {"connectionsettings.idletimeout": 60, "accesslog.enabled": False}
-TG_DEFAULTS = {"deregistration_delay.timeout_seconds": "300", "stickiness.enabled": "false"}
-HTTP_TG_DEFAULTS = {"slow_start.duration_seconds": "0", "load_balancing.algorithm.type": "round_robin"}
-
 HEALTH_LABELS = {
     "healthcheckenabled": "health checks enabled",
     "healthcheckintervalseconds": "interval",
@@ -87,13 +68,6 @@ HEALTH_LABELS = {
     "healthythresholdcount": "healthy threshold",
     "unhealthythresholdcount": "unhealthy threshold",
     "matcher": "success codes",
-}
-CLASSIC_ATTRIBUTE_LABELS = {
-    "connectionsettings.idletimeout": "idle timeout",
-    "crosszoneloadbalancing.enabled": "cross-zone load balancing",
-    "connectiondraining.enabled": "connection draining",
-    "connectiondraining.timeout": "connection draining timeout",
-    "accesslog.enabled": "access logs",
 }
 
 
@@ -109,10 +83,6 @@ def health_endpoint(health: dict[str, Any], tg_port: Any) -> str:
         port = tg_port
     path = health.get("healthcheckpath") or ""
     return f"{health.get('healthcheckprotocol')}:{port}{path}"
-
-
-def seconds(value: Any) -> str:
-    return f"{value} s"
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -196,3 +166,17 @@ def as_int(value: Any) -> int | None:
 
 def as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
+
+
+def first_known(*values: Any) -> Any:
+    """The first value that is neither None nor UNKNOWN."""
+    return next((value for value in values if value is not None and value is not UNKNOWN), None)
+
+
+def mutual_mode(mutual: Any) -> Any:
+    """The mode of a listener's mutualAuthentication (off, passthrough, verify)."""
+    return mutual.get("mode") if isinstance(mutual, dict) else None
+
+
+def trust_store_of(mutual: Any) -> str | None:
+    return mutual.get("truststorearn") if isinstance(mutual, dict) else None

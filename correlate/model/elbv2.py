@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from correlate.model.attributes import V2_DEFAULTS, attribute_label, seconds, target_group_defaults
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -17,17 +22,17 @@ from correlate.model.describe import (
 )
 from correlate.model.effects import (
     HEALTH_LABELS,
-    HTTP_TG_DEFAULTS,
-    TG_DEFAULTS,
-    V2_DEFAULTS,
     Effect,
     Fields,
     as_int,
+    first_known,
     health_endpoint,
     health_value,
-    seconds,
+    mutual_mode,
+    trust_store_of,
 )
 from correlate.model.state import (
+    Listener,
     Rule,
     health_from,
     listener_of_rule,
@@ -87,7 +92,7 @@ class ElbV2Handlers:
         for attribute in self.rq.get("attributes") or []:
             key = str(attribute.get("key"))
             value = attribute.get("value")
-            fields.diff(key, key, lb.attributes.get(key, UNKNOWN), value)
+            fields.diff(key, *_labelled(key, lb.attributes.get(key, UNKNOWN), value))
             if self.applied:
                 lb.attributes[key] = value
         summary = fields.joined("attributes re-applied unchanged")
@@ -151,6 +156,8 @@ class ElbV2Handlers:
                 listener.certificate = certificates[0] if certificates else None
                 listener.default_actions = actions
                 listener.alpn_policy = self.rq.get("alpnpolicy")
+                listener.mutual_authentication = mutual_mode(self.rq.get("mutualauthentication"))
+                listener.trust_store = trust_store_of(self.rq.get("mutualauthentication"))
                 self.state.link(actions)
         return [
             Effect(
@@ -170,10 +177,17 @@ class ElbV2Handlers:
             return []
         listener = self.state.listener(arn)
         assert listener is not None
-        port_before = self._listener_port(listener, arn)
+        rq = self.rq
+        described = self._described("listeners", "listenerarn", arn)
+        # The port: what the record says (the response describes the listener after the call, the
+        # request the port it sets), else what the replay or the inventory knows.
+        port_after = first_known(
+            as_int(described.get("port")), as_int(rq.get("port")), self._listener_port(listener, arn)
+        )
+        replayed_port = as_int(listener.port) if listener.port is not UNKNOWN else None
+        label_port = replayed_port if replayed_port is not None else port_after
         fields = Fields()
         category = None
-        rq = self.rq
         if "port" in rq and fields.diff("port", "port", listener.port, rq["port"]):
             category = category or "routing"
         if "protocol" in rq and fields.diff("protocol", "protocol", listener.protocol, rq["protocol"]):
@@ -185,9 +199,8 @@ class ElbV2Handlers:
         if certificates:
             tls |= fields.diff("certificate", "certificate", listener.certificate, certificates[0], certificate_name)
         if "mutualauthentication" in rq:
-            mode = (rq["mutualauthentication"] or {}).get("mode")
-            before = listener.mutual_authentication
-            tls |= fields.diff("mutual_authentication", "mutual TLS", before, mode)
+            mode = mutual_mode(rq["mutualauthentication"])
+            tls |= fields.diff("mutual_authentication", "mutual TLS", listener.mutual_authentication, mode)
         routing = False
         new_actions = rq.get("defaultactions")
         if new_actions is not None:
@@ -197,25 +210,10 @@ class ElbV2Handlers:
         if "alpnpolicy" in rq:
             fields.diff("alpn_policy", "ALPN policy", listener.alpn_policy, rq["alpnpolicy"])
         category = "routing" if routing else ("listener_tls" if tls else category or "other")
-        label = self._listener_label(port_before if port_before is not None else as_int(rq.get("port")), arn)
-        summary = f"{label}: {fields.joined('settings re-applied unchanged')}"
+        summary = f"{self._listener_label(label_port, arn)}: {fields.joined('settings re-applied unchanged')}"
         if self.applied:
-            if "port" in rq:
-                listener.port = rq["port"]
-            if "protocol" in rq:
-                listener.protocol = rq["protocol"]
-            if "sslpolicy" in rq:
-                listener.ssl_policy = rq["sslpolicy"]
-            if certificates:
-                listener.certificate = certificates[0]
-            if "mutualauthentication" in rq:
-                listener.mutual_authentication = (rq["mutualauthentication"] or {}).get("mode")
-            if new_actions is not None:
-                listener.default_actions = new_actions
-                self.state.link(new_actions)
-            if "alpnpolicy" in rq:
-                listener.alpn_policy = rq["alpnpolicy"]
-        port_after = as_int(rq.get("port")) if "port" in rq else port_before
+            self._set_listener(listener, rq)
+            self._set_listener(listener, described)  # the whole listener as it is after the call
         return [
             Effect(
                 *hit,
@@ -226,6 +224,32 @@ class ElbV2Handlers:
                 details={"fields": fields.changes},
             )
         ]
+
+    def _described(self, member: str, key: str, arn: str | None) -> dict:
+        """The response's description of the resource `arn` (ModifyListener, ModifyRule, ...)."""
+        described = [item for item in self.rs.get(member) or [] if isinstance(item, dict)]
+        return next((item for item in described if item.get(key) == arn), described[0] if described else {})
+
+    def _set_listener(self, listener: Listener, spec: dict) -> None:
+        """Set what `spec` (a request or a listener description) says of the listener."""
+        if spec.get("port") is not None:
+            listener.port = spec["port"]
+        if "protocol" in spec:
+            listener.protocol = spec["protocol"]
+        if "sslpolicy" in spec:
+            listener.ssl_policy = spec["sslpolicy"]
+        certificates = [c for c in spec.get("certificates") or [] if isinstance(c, dict) and c.get("certificatearn")]
+        if certificates:
+            default = next((c for c in certificates if c.get("isdefault")), certificates[0])
+            listener.certificate = default["certificatearn"]
+        if "mutualauthentication" in spec:
+            listener.mutual_authentication = mutual_mode(spec["mutualauthentication"])
+            listener.trust_store = trust_store_of(spec["mutualauthentication"])
+        if spec.get("defaultactions") is not None:
+            listener.default_actions = spec["defaultactions"]
+            self.state.link(spec["defaultactions"])
+        if "alpnpolicy" in spec:
+            listener.alpn_policy = spec["alpnpolicy"]
 
     def v2_delete_listener(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
@@ -271,9 +295,12 @@ class ElbV2Handlers:
         if hit is None:
             return []
         port = self._listener_port(self.state.listeners.get(arn), arn)
-        pairs = [f"{a.get('key')} → {a.get('value')}" for a in self.rq.get("attributes") or []]
-        summary = f"{self._listener_label(port, arn)}: {'; '.join(pairs) or 'attributes re-applied'}"
-        return [Effect(*hit, "lb_attributes", summary, listener_port=port)]
+        fields = Fields()
+        for attribute in self.rq.get("attributes") or []:
+            key = str(attribute.get("key"))
+            fields.diff(key, *_labelled(key, UNKNOWN, attribute.get("value")))
+        summary = f"{self._listener_label(port, arn)}: {fields.joined('attributes re-applied')}"
+        return [Effect(*hit, "lb_attributes", summary, listener_port=port, details={"fields": fields.changes})]
 
     def v2_create_rule(self) -> list[Effect]:
         listener_arn = self.rq.get("listenerarn")
@@ -300,9 +327,15 @@ class ElbV2Handlers:
         hit = self._from_arn(arn)
         if hit is None:
             return []
-        rule = self.state.rules.get(arn) or self.knowledge.snapshot.rules.get(arn)
-        if rule is None:
-            rule = Rule(arn, listener_of_rule(arn), hit[0], hit[1])
+        rule = self.state.rules.get(arn)
+        if rule is None:  # a copy of the inventory's rule, or a new one: the snapshot stays as it was taken
+            known = self.knowledge.snapshot.rules.get(arn)
+            rule = replace(known) if known else Rule(arn, listener_of_rule(arn), hit[0], hit[1])
+        described = self._described("rules", "rulearn", arn)  # the rule after the call
+        if rule.priority is UNKNOWN and described.get("priority") is not None:
+            rule.priority = described["priority"]
+        if rule.conditions is UNKNOWN and "conditions" not in self.rq and described.get("conditions") is not None:
+            rule.conditions = described["conditions"]  # not set by the call: the same before and after
         port = self._listener_port(self.state.listeners.get(rule.listener_arn or ""), rule.listener_arn)
         fields = Fields()
         if "conditions" in self.rq:
@@ -384,18 +417,19 @@ class ElbV2Handlers:
             health.update(health_from(self.rq))
             health.update(health_from(described))
             group.health = health
-            group.attributes = dict(TG_DEFAULTS)
-            if str(self.rq.get("protocol")).upper() in ("HTTP", "HTTPS"):
-                group.attributes.update(HTTP_TG_DEFAULTS)
+            group.attributes = target_group_defaults(self.rq.get("protocol"))
         return []  # a new target group serves no load balancer until a listener or rule forwards to it
 
     def v2_modify_target_group(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
             return []
-        group = self.state.target_groups.get(arn) or self.knowledge.snapshot.target_groups.get(arn)
+        group = self.state.target_groups.get(arn)
+        known = self.knowledge.snapshot.target_groups.get(arn)
+        # the earlier settings are the replay's; a snapshot taken after the call holds the new ones
         before = dict(group.health) if group else {}
-        tg_port = group.port if group else UNKNOWN
+        described = self._described("targetgroups", "targetgrouparn", arn)  # the group after the call
+        tg_port = first_known(group.port if group else None, described.get("port"), known.port if known else None)
         after = {**before, **health_from(self.rq)}
         fields = Fields()
         endpoint_keys = ("healthcheckprotocol", "healthcheckport", "healthcheckpath")
@@ -413,7 +447,11 @@ class ElbV2Handlers:
                 render = seconds if key.endswith("seconds") else health_value
                 fields.diff(key, label, before.get(key, UNKNOWN), self.rq[key], render)
         if self.applied:
-            self.state.target_group(arn).health = after
+            stored = self.state.target_group(arn)
+            stored.health = {**after, **health_from(described)}
+            stored.name = described.get("targetgroupname") or stored.name
+            stored.port = first_known(described.get("port"), stored.port) or UNKNOWN
+            stored.protocol = first_known(described.get("protocol"), stored.protocol) or UNKNOWN
         name = self._tg_label(arn)
         summary = f"{name}: {fields.joined('health check re-applied unchanged')}"
         return [
@@ -426,12 +464,12 @@ class ElbV2Handlers:
         if not isinstance(arn, str):
             return []
         group = self.state.target_group(arn)
-        known = self.knowledge.snapshot.target_groups.get(arn)
         fields = Fields()
         for attribute in self.rq.get("attributes") or []:
             key = str(attribute.get("key"))
-            before = group.attributes.get(key, known.attributes.get(key, UNKNOWN) if known else UNKNOWN)
-            fields.diff(key, key, before, attribute.get("value"))
+            # the replay's value (a snapshot taken before the call is part of it); a later snapshot
+            # holds the value after, not before
+            fields.diff(key, *_labelled(key, group.attributes.get(key, UNKNOWN), attribute.get("value")))
             if self.applied:
                 group.attributes[key] = attribute.get("value")
         summary = f"{self._tg_label(arn)}: {fields.joined('attributes re-applied unchanged')}"
@@ -493,11 +531,16 @@ class ElbV2Handlers:
             return []
         effects = []
         for listener in self.state.listeners.values():
-            mutual = listener.mutual_authentication
-            if isinstance(mutual, dict) and mutual.get("truststorearn") == arn:
+            if listener.trust_store == arn:
                 port = self._listener_port(listener, listener.arn)
                 summary = (
                     f"{self._listener_label(port, listener.arn)}: trust store {tg_name(arn)}: {self.call.event_name}"
                 )
                 effects.append(Effect(listener.lb, listener.lb_id, "cloudtrail", "listener_tls", summary, port))
         return effects
+
+
+def _labelled(key: str, before: Any, after: Any) -> tuple[str, Any, Any, Callable[[Any], str]]:
+    """`Fields.diff` arguments after the key: the attribute's label, the values, how to show them."""
+    label, render = attribute_label(key)
+    return label, before, after, render

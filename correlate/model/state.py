@@ -113,7 +113,8 @@ class Listener:
     extra_certificates: set[str] = field(default_factory=set)
     default_actions: Any = UNKNOWN
     alpn_policy: Any = UNKNOWN
-    mutual_authentication: Any = UNKNOWN
+    mutual_authentication: Any = UNKNOWN  # the mode: off, passthrough, verify
+    trust_store: Any = UNKNOWN  # the trust store ARN of mutual TLS (verify mode)
     instance: Any = UNKNOWN  # Classic: "HTTP:80"
     policies: Any = UNKNOWN  # Classic: policy names in force
 
@@ -163,6 +164,20 @@ class LoadBalancer:
 
 
 @dataclass
+class EcsService:
+    """An ECS service: the task definition it runs, how many tasks, and the load balancing it registers
+    them with (target group ARNs; Classic load balancer names)."""
+
+    cluster: str
+    name: str
+    task_definition: Any = UNKNOWN
+    desired_count: Any = UNKNOWN
+    target_groups: Any = UNKNOWN  # tuple of ARNs
+    classic_lbs: Any = UNKNOWN  # tuple of names
+    health_check_grace: Any = UNKNOWN
+
+
+@dataclass
 class State:
     lbs: dict[str, LoadBalancer] = field(default_factory=dict)  # by lb_id (the name for Classic)
     listeners: dict[str, Listener] = field(default_factory=dict)  # v2, by ARN
@@ -171,6 +186,7 @@ class State:
     nacl_subnets: dict[str, set[str]] = field(default_factory=dict)
     web_acl_rules: dict[str, list[str]] = field(default_factory=dict)  # web ACL id → rule names
     linked_once: set[str] = field(default_factory=set)  # target groups some listener or rule forwarded to
+    ecs_services: dict[str, EcsService] = field(default_factory=dict)  # by CLUSTER/SERVICE
 
     def lb(self, lb: str, lb_id: str | None, classic: bool) -> LoadBalancer:
         key = lb_id or lb
@@ -272,6 +288,9 @@ def apply_inventory(state: State, inventory: Iterable[InventoryItem]) -> None:
             certificates = [c.get("certificatearn") for c in data.get("certificates") or []]
             listener.certificate = certificates[0] if certificates else None
             listener.default_actions = data.get("defaultactions") or []
+            mutual = data.get("mutualauthentication")
+            listener.mutual_authentication = mutual.get("mode") if isinstance(mutual, dict) else None
+            listener.trust_store = mutual.get("truststorearn") if isinstance(mutual, dict) else None
             state.link(listener.default_actions)
         elif kind == "rule":
             resource = parse_elb_arn(item.arn)

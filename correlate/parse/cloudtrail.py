@@ -54,6 +54,7 @@ RELATED_EVENTS: dict[str, frozenset[str]] = {
     ),
     "wafv2.amazonaws.com": frozenset({"AssociateWebACL", "DisassociateWebACL", "UpdateWebACL"}),
     "waf-regional.amazonaws.com": frozenset({"AssociateWebACL", "DisassociateWebACL", "UpdateWebACL"}),
+    "ecs.amazonaws.com": frozenset({"CreateService", "UpdateService", "DeleteService"}),
     "autoscaling.amazonaws.com": frozenset(
         {
             "AttachLoadBalancerTargetGroups",

@@ -276,10 +276,11 @@ def ingest_events(
     return summary
 
 
-# Low-volume sources are looked up whole; EC2 and Auto Scaling by the event names kept, because
-# their read-only events (DescribeInstances, ...) would take hours to page through at 2 requests/s.
+# Low-volume sources are looked up whole; EC2, Auto Scaling and ECS by the event names kept, because
+# their read-only events (DescribeInstances, DescribeTasks, ...) would take hours to page through at
+# 2 requests/s.
 _LOOKUP_BY_SOURCE = (ELB_SOURCE, "acm.amazonaws.com", "wafv2.amazonaws.com", "waf-regional.amazonaws.com")
-_LOOKUP_BY_NAME = ("ec2.amazonaws.com", "autoscaling.amazonaws.com")
+_LOOKUP_BY_NAME = ("ec2.amazonaws.com", "autoscaling.amazonaws.com", "ecs.amazonaws.com")
 
 
 def lookup_attributes() -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ and boto3's default credential chain; `AWS_ENDPOINT_URL` (S3-compatible stores, 
 honoured by botocore itself. Nothing touches AWS at import time.
 
 Failing fast matters more than waiting: connections time out after 5 s, and botocore's standard
-retry mode retries throttling and network errors with backoff (5 attempts). Without credentials the
+retry mode retries throttling and network errors with backoff (up to 5 retries). Without credentials the
 chain ends at the instance-metadata service, which botocore asks once with a 1-second timeout (its
 defaults, which users may raise in their AWS config); measured against a metadata endpoint that
 never answers, the error arrives after about 2 s (tests/test_s3_listing.py).
@@ -98,32 +98,36 @@ class AwsClients:
 
     @property
     def region(self) -> str | None:
+        """The region clients use when none is named: --region, else the profile's or AWS_REGION."""
         return self._get_session().region_name
 
     def s3(self) -> Any:
         return self.client("s3")
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None, *, max_attempts: int = MAX_ATTEMPTS) -> Any:
+        """The client of `service` in `region` (default: `self.region`). `max_attempts` is botocore's
+        own retrying; a caller that paces and backs off itself (LookupEvents) asks for fewer."""
         from botocore.config import Config  # boto3 takes a quarter of a second to import: only when needed
 
+        key = (service, region, max_attempts)
         with self._lock:
-            if service not in self._clients:
+            if key not in self._clients:
                 session = self._get_session()
                 config = Config(
                     connect_timeout=CONNECT_TIMEOUT,
                     read_timeout=READ_TIMEOUT,
-                    retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+                    retries={"max_attempts": max_attempts, "mode": "standard"},
                     max_pool_connections=self.options.max_connections,
                     user_agent_appid="correlate",
                 )
                 try:
-                    self._clients[service] = session.client(service, config=config)
+                    self._clients[key] = session.client(service, region_name=region, config=config)
                 except NoRegionError:
                     raise SourceAccessError(
                         f"No AWS region is set for {service}: pass --region, or set AWS_REGION or a region in "
                         "your AWS profile."
                     ) from None
-            return self._clients[service]
+            return self._clients[key]
 
     def _get_session(self) -> boto3.Session:
         if self._session is None:
@@ -156,8 +160,9 @@ def explain(error: Exception, subject: str, action: str, permission: str) -> Sou
         code = error_code(error)
         message = error.response.get("Error", {}).get("Message") or ""
         if code in DENIED_CODES:
+            policies = "IAM and bucket policies" if permission.startswith("s3:") else "IAM policies"
             return SourceAccessError(
-                f"{subject}: access denied {action} (needs {permission}). Check the IAM and bucket policies, "
+                f"{subject}: access denied {action} (needs {permission}). Check the {policies}, "
                 "or use another --profile."
             )
         if code in BAD_CREDENTIAL_CODES:

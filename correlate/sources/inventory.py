@@ -1,8 +1,10 @@
-"""An inventory snapshot of the load balancers, through the Describe* APIs (clients passed in).
+"""An inventory snapshot of the load balancers, through the Describe* APIs.
 
 It tells the change model what CloudTrail may not have recorded: which load balancers a target
 group serves, listener ports, certificates in use, security groups, subnets, Classic policies,
 network-ACL subnets. Each resource comes out as (resource_type, arn_or_name, lb, Describe* item).
+The clients come from `AwsClients` (profile, timeouts, retries, endpoint), created as each API is
+reached, and failures read as the other AWS sources' one-line errors (`explain`).
 """
 
 from __future__ import annotations
@@ -10,37 +12,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from correlate.errors import SourceAccessError
+from correlate.sources.aws import AWS_ERRORS, AwsClients, explain
 
 Resource = tuple[str, str, str | None, dict[str, Any]]
+PERMISSION = "elasticloadbalancing:Describe* and ec2:DescribeNetworkAcls"
 
 
-def inventory_clients(region: str | None) -> dict[str, Any]:
-    import boto3
-
-    session = boto3.session.Session()
-    region = region or session.region_name
-    if not region:
+def inventory_region(aws: AwsClients, region: str | None) -> str:
+    """The region to describe: the one given, else the configured one."""
+    name = region or aws.region
+    if not name:
         raise SourceAccessError("No AWS region for the inventory. Pass --region or set AWS_REGION.")
-    return {name: session.client(name, region_name=region) for name in ("elbv2", "elb", "ec2")}
+    return name
 
 
-def describe_inventory(clients: dict[str, Any]) -> Iterator[Resource]:
-    """Every load balancer resource the clients can describe; missing clients are skipped."""
+def describe_inventory(aws: AwsClients, region: str) -> Iterator[Resource]:
+    """Every load balancer resource in `region`: ELBv2, Classic ELB, then the network ACLs."""
     try:
-        if "elbv2" in clients:
-            yield from _v2(clients["elbv2"])
-        if "elb" in clients:
-            yield from _classic(clients["elb"])
-        if "ec2" in clients:
-            yield from _network_acls(clients["ec2"])
-    except (ClientError, BotoCoreError) as error:
-        raise SourceAccessError(
-            f"Describing the load balancers failed: {error}. The inventory needs elasticloadbalancing:Describe* "
-            "and ec2:DescribeNetworkAcls permissions."
-        ) from None
+        yield from _v2(aws.client("elbv2", region))
+        yield from _classic(aws.client("elb", region))
+        yield from _network_acls(aws.client("ec2", region))
+    except AWS_ERRORS as error:
+        raise explain(error, f"Inventory of {region}", "describing the load balancers", PERMISSION) from None
 
 
 def _v2(client: Any) -> Iterator[Resource]:

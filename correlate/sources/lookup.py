@@ -3,7 +3,8 @@
 LookupEvents takes one lookup attribute per call, answers for one region and the last 90 days,
 and allows two requests per second per account and region. Pages come through boto3's paginator;
 after a ThrottlingException the paginator resumes from the last token it handed out, after an
-exponential backoff. The client is passed in.
+exponential backoff. The clients come from `AwsClients` (profile, timeouts, endpoint) and are
+passed in; failures read as the other AWS sources' one-line errors (`explain`).
 """
 
 from __future__ import annotations
@@ -13,26 +14,25 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from correlate.errors import SourceAccessError
+from correlate.sources.aws import AWS_ERRORS, AwsClients, error_code, explain
 
 MIN_INTERVAL = 0.5  # seconds between requests: 2 per second per account and region
 THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
+PERMISSION = "cloudtrail:LookupEvents"
 
 
-def cloudtrail_client(region: str | None) -> Any:
-    """A CloudTrail client for one region; our own backoff handles throttling."""
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.session.Session()
-    region = region or session.region_name
-    if not region:
+def lookup_clients(aws: AwsClients, regions: Sequence[str]) -> dict[str, Any]:
+    """A CloudTrail client per region (none given: the configured region), by region name. botocore
+    retries twice at most: `lookup_pages` paces the requests and backs off from throttling itself."""
+    names = list(dict.fromkeys(regions)) or [aws.region]
+    if not all(names):
         raise SourceAccessError(
             "No AWS region for LookupEvents. Pass --region (repeat it for several regions) or set AWS_REGION."
         )
-    return session.client("cloudtrail", region_name=region, config=Config(retries={"max_attempts": 2}))
+    return {str(name): aws.client("cloudtrail", name, max_attempts=2) for name in names}
 
 
 class Pacer:
@@ -104,14 +104,9 @@ def _attribute_pages(
                 token = page.get("NextToken")
                 if not token:
                     return
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code not in THROTTLED:
-                message = error.response.get("Error", {}).get("Message", str(error))
-                raise SourceAccessError(
-                    f"LookupEvents in {region} failed: {code}: {message}. Check the credentials' "
-                    "cloudtrail:LookupEvents permission and the region."
-                ) from None
+        except AWS_ERRORS as error:
+            if not isinstance(error, ClientError) or error_code(error) not in THROTTLED:
+                raise explain(error, f"LookupEvents in {region}", "looking up events", PERMISSION) from None
             retries += 1
             if retries > max_retries:
                 raise SourceAccessError(
@@ -119,6 +114,3 @@ def _attribute_pages(
                     "Try again later, or narrow --since/--until."
                 ) from None
             sleep(min(0.5 * 2**retries, 30.0))
-        except BotoCoreError as error:
-            message = f"LookupEvents in {region} failed: {error}. Check credentials and network."
-            raise SourceAccessError(message) from None
