@@ -31,7 +31,7 @@ from correlate.demo.fleet import (
     TARGET_GROUPS,
     WEB,
 )
-from correlate.demo.scenarios import Scenario, World, initial_world
+from correlate.demo.world import Scenario, World, initial_world
 
 EPOCH = dt.datetime(1970, 1, 1)
 FILE_MINUTES = 5

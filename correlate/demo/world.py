@@ -1,0 +1,103 @@
+"""What the demo's load balancers are like at a moment (the world the traffic generator reads), and
+the scenario: its calls, which of them is the culprit, and the effects that change the world."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from correlate.demo.cloudtrail import Call
+from correlate.demo.fleet import (
+    API,
+    CLB_INSTANCES,
+    WEB,
+    WEB_V2,
+    TargetGroup,
+)
+
+DURATION = dt.timedelta(minutes=50)
+INCIDENT_AFTER = dt.timedelta(minutes=30, seconds=23)
+FIRST_DAY = dt.datetime(2026, 11, 2, 13, 30)
+
+
+@dataclass
+class AlbState:
+    """What shapes web-prod's traffic at a moment."""
+
+    serving: dict[str, list[str]]  # target group -> targets in service (registered and healthy)
+    default_group: str = WEB.name
+    idle_timeout: float = 60.0
+    traffic: float = 1.0  # multiplier of the base request rate
+
+
+@dataclass
+class ClbState:
+    """What shapes legacy-web's traffic at a moment."""
+
+    backends: list[str]  # instance IPs in service
+    protocols: tuple[str, ...] = ("TLSv1", "TLSv1.1", "TLSv1.2")  # what the listener's policy accepts
+
+
+@dataclass
+class World:
+    alb: AlbState
+    clb: ClbState
+
+
+Effect = tuple[dt.datetime, Callable[[World], None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """The `changes` row a CloudTrail parser should make of a call (the test oracle)."""
+
+    lb: str
+    category: str
+    summary: str
+    lb_id: str | None = None
+    listener_port: int | None = None
+    target_group: TargetGroup | None = None
+    targets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    call: Call
+    expected: Expected | None = None  # None: not a configuration change (Describe, other services)
+    culprit: bool = False
+
+
+@dataclass
+class Scenario:
+    kind: str
+    title: str
+    subject: str
+    start: dt.datetime
+    incident: dt.datetime
+    events: list[Event] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + DURATION
+
+    @property
+    def culprit(self) -> Event | None:
+        return next((event for event in self.events if event.culprit), None)
+
+    def at(self, seconds: float) -> dt.datetime:
+        return self.incident + dt.timedelta(seconds=seconds)
+
+    def add(self, call: Call, expected: Expected | None = None, culprit: bool = False) -> None:
+        self.events.append(Event(call, expected, culprit))
+
+    def effect(self, seconds: float, change: Callable[[World], None]) -> None:
+        self.effects.append((self.at(seconds), change))
+
+
+def initial_world() -> World:
+    return World(
+        alb=AlbState(serving={WEB.name: list(WEB.targets), API.name: list(API.targets), WEB_V2.name: []}),
+        clb=ClbState(backends=list(CLB_INSTANCES.values())),
+    )
