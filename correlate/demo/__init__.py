@@ -11,9 +11,10 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from correlate.demo.catalog import KINDS, scenario
 from correlate.demo.cloudtrail import record, write_trail
-from correlate.demo.scenarios import KINDS, Scenario, scenario
 from correlate.demo.traffic import Rates, write_logs
+from correlate.demo.world import Scenario
 
 __all__ = ["KINDS", "DemoFiles", "Rates", "Scenario", "generate", "scenario"]
 

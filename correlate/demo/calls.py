@@ -256,3 +256,38 @@ def denied(principal, action: str, resource: str) -> tuple[str, str]:
         f"User: {principal.arn} is not authorized to perform: elasticloadbalancing:{action} on resource: "
         f"{resource} because no identity-based policy allows the elasticloadbalancing:{action} action",
     )
+
+
+def create_rule(at, principal, priority: int, host: str, path_prefix: str, group: TargetGroup, rule_id: str):
+    """A rule on web-prod's HTTPS listener: host and path conditions, forward to `group`."""
+    conditions = [
+        {"field": "host-header", "hostHeaderConfig": {"values": [host]}},
+        {"field": "path-pattern", "pathPatternConfig": {"values": [f"{path_prefix}*"]}},
+    ]
+    actions = [{"type": "forward", "targetGroupArn": group.arn}]
+    rule_arn = LISTENER_HTTPS_ARN.replace(":listener/", ":listener-rule/") + f"/{rule_id}"
+    call = Call(
+        at,
+        principal,
+        "CreateRule",
+        {"listenerArn": LISTENER_HTTPS_ARN, "priority": priority, "conditions": conditions, "actions": actions},
+        {
+            "rules": [
+                {
+                    "ruleArn": rule_arn,
+                    "priority": str(priority),
+                    "conditions": conditions,
+                    "actions": actions,
+                    "isDefault": False,
+                }
+            ]
+        },
+    )
+    return call, Expected(
+        ALB_NAME,
+        "routing",
+        f"HTTPS:443: rule {priority} added: host {host} and path {path_prefix}* → forward {group.name}",
+        ALB_ID,
+        listener_port=443,
+        target_group=group,
+    )

@@ -11,6 +11,7 @@ read-only Describe calls, and a service role registering targets.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Callable
 
 from correlate.demo.calls import (
@@ -46,12 +47,12 @@ from correlate.demo.fleet import (
     WEB,
     WEB_V2,
 )
-from correlate.demo.world import FIRST_DAY, INCIDENT_AFTER, Expected, Scenario
+from correlate.demo.world import INCIDENT_AFTER, Expected, Scenario
 
 # -- the scenario kinds ---------------------------------------------------------------------------
 
 
-def _common_decoys(s: Scenario, *, failed: Callable[[], None], ecs_at: float | None = -720.0) -> None:
+def common_decoys(s: Scenario, *, failed: Callable[[], None], ecs_at: float | None = -720.0) -> None:
     """The decoys every web-prod scenario carries."""
     s.add(*redeploy_ecs_service(s.at(-1200), TERRAFORM, API))
     if ecs_at is not None:
@@ -67,23 +68,37 @@ def _common_decoys(s: Scenario, *, failed: Callable[[], None], ecs_at: float | N
         s.add(describe(s.at(75 + 40 * i), ALICE, "DescribeTargetHealth", {"targetGroupArn": group.arn}))
 
 
-def deregistered_targets(start: dt.datetime) -> Scenario:
+def failed_listener_change(s: Scenario, at: float = 4.0) -> Callable[[], None]:
+    """Alice tries to move the HTTPS listener's default action to web-v2, and is denied."""
+    return lambda: s.add(
+        *modify_listener_default(s.at(at), ALICE, WEB_V2, denied(ALICE, "ModifyListener", LISTENER_HTTPS_ARN))
+    )
+
+
+def failed_attribute_change(s: Scenario, at: float = 4.0) -> Callable[[], None]:
+    """Bob tries to double web-prod's idle timeout, and is denied."""
+    return lambda: s.add(
+        *modify_lb_attributes(
+            s.at(at), BOB, {"idle_timeout.timeout_seconds": "120"}, denied(BOB, "ModifyLoadBalancerAttributes", ALB_ARN)
+        )
+    )
+
+
+def deregistered_targets(start: dt.datetime, rng: random.Random) -> Scenario:
     s = Scenario(
         "deregistered-targets", "Four of six web targets deregistered by hand", ALB_NAME, start, start + INCIDENT_AFTER
     )
     removed = WEB.targets[2:]
     s.add(*deregister_targets(s.at(0), BOB, WEB, removed), culprit=True)
     s.effect(1, lambda w: w.alb.serving.__setitem__(WEB.name, [t for t in w.alb.serving[WEB.name] if t not in removed]))
-    _common_decoys(
+    common_decoys(
         s,
-        failed=lambda: s.add(
-            *modify_listener_default(s.at(4), ALICE, WEB_V2, denied(ALICE, "ModifyListener", LISTENER_HTTPS_ARN))
-        ),
+        failed=failed_listener_change(s),
     )
     return s
 
 
-def empty_target_group(start: dt.datetime) -> Scenario:
+def empty_target_group(start: dt.datetime, rng: random.Random) -> Scenario:
     s = Scenario(
         "empty-target-group",
         "Listener default action moved to an empty target group",
@@ -93,21 +108,14 @@ def empty_target_group(start: dt.datetime) -> Scenario:
     )
     s.add(*modify_listener_default(s.at(0), ALICE, WEB_V2), culprit=True)
     s.effect(1, lambda w: setattr(w.alb, "default_group", WEB_V2.name))
-    _common_decoys(
+    common_decoys(
         s,
-        failed=lambda: s.add(
-            *modify_lb_attributes(
-                s.at(4),
-                BOB,
-                {"idle_timeout.timeout_seconds": "120"},
-                denied(BOB, "ModifyLoadBalancerAttributes", ALB_ARN),
-            )
-        ),
+        failed=failed_attribute_change(s),
     )
     return s
 
 
-def bad_health_check(start: dt.datetime) -> Scenario:
+def bad_health_check(start: dt.datetime, rng: random.Random) -> Scenario:
     s = Scenario(
         "bad-health-check",
         "Health check moved to a path half of the targets do not serve",
@@ -120,16 +128,14 @@ def bad_health_check(start: dt.datetime) -> Scenario:
     for i, target in enumerate(failing):
         # each target fails its third check: 30-45 s after the change, depending on its check phase
         s.effect(31 + 6 * i, lambda w, t=target: w.alb.serving[WEB.name].remove(t))
-    _common_decoys(
+    common_decoys(
         s,
-        failed=lambda: s.add(
-            *modify_listener_default(s.at(4), ALICE, WEB_V2, denied(ALICE, "ModifyListener", LISTENER_HTTPS_ARN))
-        ),
+        failed=failed_listener_change(s),
     )
     return s
 
 
-def idle_timeout(start: dt.datetime) -> Scenario:
+def idle_timeout(start: dt.datetime, rng: random.Random) -> Scenario:
     s = Scenario(
         "idle-timeout",
         "Idle timeout cut from 60 s to 5 s: long exports now end in 504",
@@ -139,33 +145,29 @@ def idle_timeout(start: dt.datetime) -> Scenario:
     )
     s.add(*modify_lb_attributes(s.at(0), BOB, {"idle_timeout.timeout_seconds": "5"}), culprit=True)
     s.effect(1, lambda w: setattr(w.alb, "idle_timeout", 5.0))
-    _common_decoys(
+    common_decoys(
         s,
-        failed=lambda: s.add(
-            *modify_listener_default(s.at(4), ALICE, WEB_V2, denied(ALICE, "ModifyListener", LISTENER_HTTPS_ARN))
-        ),
+        failed=failed_listener_change(s),
     )
     return s
 
 
-def traffic_surge(start: dt.datetime) -> Scenario:
+def traffic_surge(start: dt.datetime, rng: random.Random) -> Scenario:
     s = Scenario("traffic-surge", "Traffic surge with no change behind it", ALB_NAME, start, start + INCIDENT_AFTER)
     for step in range(6):  # the surge ramps up over a minute
         s.effect(10 * step, lambda w, level=1.0 + 0.2 * (step + 1): setattr(w.alb, "traffic", level))
     new_task = ("10.0.1.17",)
     s.add(*register_targets(s.at(150), ECS, WEB, new_task))  # the service scales out, after the surge
     s.effect(185, lambda w: w.alb.serving[WEB.name].extend(new_task))
-    _common_decoys(
+    common_decoys(
         s,
-        failed=lambda: s.add(
-            *modify_listener_default(s.at(4), ALICE, WEB_V2, denied(ALICE, "ModifyListener", LISTENER_HTTPS_ARN))
-        ),
+        failed=failed_listener_change(s),
         ecs_at=None,
     )
     return s
 
 
-def tls_policy(start: dt.datetime) -> Scenario:
+def tls_policy(start: dt.datetime, rng: random.Random) -> Scenario:
     s = Scenario(
         "tls-policy",
         "Classic ELB listener moved to a TLS 1.2-only policy: TLS 1.0/1.1 clients vanish",
@@ -269,7 +271,7 @@ def tls_policy(start: dt.datetime) -> Scenario:
     return s
 
 
-KINDS: dict[str, Callable[[dt.datetime], Scenario]] = {
+BASIC_KINDS: dict[str, Callable[[dt.datetime, random.Random], Scenario]] = {
     "deregistered-targets": deregistered_targets,
     "empty-target-group": empty_target_group,
     "bad-health-check": bad_health_check,
@@ -277,13 +279,3 @@ KINDS: dict[str, Callable[[dt.datetime], Scenario]] = {
     "idle-timeout": idle_timeout,
     "traffic-surge": traffic_surge,
 }
-
-
-def scenario(kind: str, seed: int) -> Scenario:
-    """The scenario of `kind`; each (kind, seed) gets its own day, so several can share a database."""
-    index = list(KINDS).index(kind)
-    start = FIRST_DAY + dt.timedelta(days=7 * ((seed - 1) % 520) + index)
-    built = KINDS[kind](start)
-    built.events.sort(key=lambda event: event.call.at)
-    built.effects.sort(key=lambda effect: effect[0])
-    return built

@@ -30,12 +30,13 @@ from correlate.demo.fleet import (
     REGION,
     TARGET_GROUPS,
     WEB,
+    WEB_V2,
 )
 from correlate.demo.world import Scenario, World, initial_world
 
 EPOCH = dt.datetime(1970, 1, 1)
 FILE_MINUTES = 5
-BASE_LOAD = {WEB.name: 0.4, API.name: 0.3}  # utilisation of each target group at the base rate
+BASE_LOAD = {WEB.name: 0.4, API.name: 0.3, WEB_V2.name: 0.4}  # utilisation of each target group at the base rate
 SLOW_EXPORT_SHARE = 0.03  # of API requests: report exports that take 8-40 s
 
 
@@ -242,6 +243,8 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
     initial = {WEB.name: len(WEB.targets), API.name: len(API.targets)}
     group_rate = {WEB.name: rate * 0.92 * 0.7, API.name: rate * 0.92 * 0.3}
     capacity = {name: group_rate[name] / (initial[name] * BASE_LOAD[name]) for name in initial}
+    # web-v2, when the default action forwards to it, takes web's requests on targets like web's
+    group_rate[WEB_V2.name], capacity[WEB_V2.name] = group_rate[WEB.name], capacity[WEB.name]
     for t, world in _arrivals(scenario, rate, rng, lambda w: w.alb.traffic):
         node = ALB_NODES[_below(rng, len(ALB_NODES))]
         client = clients.pick(rng)
@@ -261,13 +264,17 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
             ]  # fmt: skip
             yield Line(response, node, " ".join(fields))
             continue
-        api = rng.random() < 0.3
+        api = rng.random() < world.alb.api_share
         host = "api.example.com" if api else ("www.example.com" if rng.random() < 0.8 else "example.com")
         group = groups[API.name if api else world.alb.default_group]
         rule = "10" if api else "0"
         template, base, size = (API_PATHS if api else WEB_PATHS).pick(rng)
         method = "POST" if template in ("/api/v1/orders", "/api/v1/login") else "GET"
         path = _path(template, rng)
+        for extra in world.alb.rules:  # rules before priority 10, in priority order
+            if extra.priority < 10 and extra.matches(host, path):
+                group, rule = groups[extra.group], str(extra.priority)
+                break
         slow_export = api and rng.random() < SLOW_EXPORT_SHARE
         if slow_export:
             path, base, size = f"/api/v1/reports/export?id={_below(rng, 9000) + 1}", 0.0, 2_400_000
@@ -282,14 +289,16 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
         if not serving:
             status, sent, latency = 503, 336, 0.0
         else:
-            ip = serving[_below(rng, len(serving))]
+            ip, spread = _pick_target(serving, world.alb.weights, rng)
             target = f"{ip}:{group.port}"
-            load = group_rate[group.name] * world.alb.traffic / (len(serving) * capacity[group.name])
+            load = group_rate[group.name] * world.alb.traffic / (spread * capacity[group.name])
             latency = (
                 rng.uniform(8.0, 40.0)
                 if slow_export
                 else base * rng.lognormvariate(0, 0.45) * _load_factor(load) / _load_factor(BASE_LOAD[group.name])
             )
+            latency *= world.alb.slowness.get(group.name, 1.0)
+            failing = world.alb.failing.get(group.name, 0.0)
             roll = rng.random()
             if roll < _overload_error(load):
                 status = 502 if rng.random() < 0.7 else 504
@@ -300,7 +309,9 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
             elif rng.random() < 0.0005:
                 status, sent = 460, 0
             else:
-                status = _target_status(rng, api, template)
+                status = 500 if failing and rng.random() < failing else _target_status(rng, api, template)
+                if status == 500 and failing:
+                    latency = min(latency, rng.uniform(0.002, 0.05))  # the application fails fast
                 target_status = str(status)
                 request_time = "0.000" if rng.random() < 0.7 else "0.001"
                 target_time = f"{latency:.3f}"
@@ -316,6 +327,15 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
             '"-"',
         ]  # fmt: skip
         yield Line(response, node, " ".join(fields))
+
+
+def _pick_target(serving: list[str], weights: dict[str, float], rng: random.Random) -> tuple[str, float]:
+    """A target in service, by weight (equal unless stickiness concentrates load), and how many targets'
+    worth of the group's requests are spread over for each one it gets (the number of targets when equal)."""
+    if not weights or all(weights.get(ip, 1.0) == 1.0 for ip in serving):
+        return serving[_below(rng, len(serving))], float(len(serving))
+    chosen = Weighted([(ip, weights.get(ip, 1.0)) for ip in serving]).pick(rng)
+    return chosen, sum(weights.get(ip, 1.0) for ip in serving) / weights.get(chosen, 1.0)
 
 
 def _target_status(rng: random.Random, api: bool, template: str) -> int:

@@ -21,6 +21,20 @@ INCIDENT_AFTER = dt.timedelta(minutes=30, seconds=23)
 FIRST_DAY = dt.datetime(2026, 11, 2, 13, 30)
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A listener rule of web-prod's HTTPS listener, matched before the api rule (priority 10)."""
+
+    priority: int
+    group: str
+    host: str | None = None  # host-header condition
+    path_prefix: str | None = None  # path-pattern condition `prefix*`
+
+    def matches(self, host: str, path: str) -> bool:
+        host_ok = self.host is None or self.host == host
+        return host_ok and (self.path_prefix is None or path.startswith(self.path_prefix))
+
+
 @dataclass
 class AlbState:
     """What shapes web-prod's traffic at a moment."""
@@ -29,6 +43,14 @@ class AlbState:
     default_group: str = WEB.name
     idle_timeout: float = 60.0
     traffic: float = 1.0  # multiplier of the base request rate
+    api_share: float = 0.3  # of HTTPS requests: api.example.com, which the api rule forwards to the api group
+    rules: list[Rule] = field(default_factory=list)
+    # Outside CloudTrail: the application behind a target group answers this share of requests with 500,
+    # or answers this many times slower.
+    failing: dict[str, float] = field(default_factory=dict)
+    slowness: dict[str, float] = field(default_factory=dict)
+    # target -> weight of the requests it gets (1 when absent): stickiness concentrates load on a few
+    weights: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,6 +88,7 @@ class Event:
     call: Call
     expected: Expected | None = None  # None: not a configuration change (Describe, other services)
     culprit: bool = False
+    reverts: Call | None = None  # the earlier call this one undoes
 
 
 @dataclass
@@ -89,8 +112,10 @@ class Scenario:
     def at(self, seconds: float) -> dt.datetime:
         return self.incident + dt.timedelta(seconds=seconds)
 
-    def add(self, call: Call, expected: Expected | None = None, culprit: bool = False) -> None:
-        self.events.append(Event(call, expected, culprit))
+    def add(
+        self, call: Call, expected: Expected | None = None, culprit: bool = False, reverts: Call | None = None
+    ) -> None:
+        self.events.append(Event(call, expected, culprit, reverts))
 
     def effect(self, seconds: float, change: Callable[[World], None]) -> None:
         self.effects.append((self.at(seconds), change))
