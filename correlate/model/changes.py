@@ -18,11 +18,12 @@ reach load balancers through the target groups they register tasks with.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
+from correlate.model.calls import CALLS, CLASSIC, CLASSIC_API, ELB_V2
 from correlate.model.classic import ClassicHandlers
 from correlate.model.describe import (
     UNKNOWN,
@@ -41,7 +42,6 @@ from correlate.model.elbv2 import ElbV2Handlers
 from correlate.model.related import RelatedHandlers
 from correlate.model.state import (
     CATEGORIES,
-    CLASSIC_API,
     CallRow,
     Change,
     InventoryItem,
@@ -53,7 +53,7 @@ from correlate.model.state import (
     pair_key,
 )
 from correlate.parse.arns import parse_elb_arn
-from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES
+from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES, KeptCalls
 
 __all__ = [
     "CATEGORIES",
@@ -63,7 +63,22 @@ __all__ = [
     "Knowledge",
     "LogLink",
     "build_changes",
+    "kept_calls",
+    "lookup_attributes",
 ]
+
+
+# The handler modules above (the mixins of `Replay`) have registered their calls by now.
+
+
+def kept_calls() -> KeptCalls:
+    """The CloudTrail records the ingestion keeps: the calls the model handles (model/calls.py)."""
+    return CALLS.kept_calls()
+
+
+def lookup_attributes() -> list[tuple[str, str]]:
+    """The LookupEvents attribute of each lookup, one attribute per lookup as the API requires."""
+    return CALLS.lookup_attributes()
 
 
 # -- the replay -------------------------------------------------------------------------------
@@ -165,12 +180,9 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         if self.truncated:
             return self._truncated()
         if call.event_source == ELB_SOURCE:
-            classic = self._is_classic()
-            handler = (_CLASSIC if classic else _V2).get(call.event_name)
-            if handler is not None:
-                return handler(self)
-            return self._generic()
-        handler = _RELATED.get(call.event_name)
+            handler = CALLS.handler(CLASSIC if self._is_classic() else ELB_V2, call.event_name)
+            return handler(self) if handler is not None else self._generic()
+        handler = CALLS.related_handler(call.event_source, call.event_name)
         return handler(self) if handler is not None else []
 
     def _is_classic(self) -> bool:
@@ -266,97 +278,3 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         return [
             Effect(lb, lb_id, how, category_of(self.call.event_name), summary) for lb, lb_id, how in self._identified()
         ]
-
-
-# -- dispatch tables --------------------------------------------------------------------------
-
-_V2: dict[str, Callable[[Replay], list[Effect]]] = {
-    "CreateLoadBalancer": Replay.v2_create_load_balancer,
-    "DeleteLoadBalancer": Replay.v2_delete_load_balancer,
-    "ModifyLoadBalancerAttributes": Replay.v2_modify_lb_attributes,
-    "SetSecurityGroups": Replay.v2_set_security_groups,
-    "SetSubnets": Replay.v2_set_subnets,
-    "SetIpAddressType": Replay.v2_set_ip_address_type,
-    "CreateListener": Replay.v2_create_listener,
-    "ModifyListener": Replay.v2_modify_listener,
-    "DeleteListener": Replay.v2_delete_listener,
-    "AddListenerCertificates": Replay.v2_listener_certificates,
-    "RemoveListenerCertificates": Replay.v2_listener_certificates,
-    "ModifyListenerAttributes": Replay.v2_listener_attributes,
-    "CreateRule": Replay.v2_create_rule,
-    "ModifyRule": Replay.v2_modify_rule,
-    "DeleteRule": Replay.v2_delete_rule,
-    "SetRulePriorities": Replay.v2_set_rule_priorities,
-    "CreateTargetGroup": Replay.v2_create_target_group,
-    "ModifyTargetGroup": Replay.v2_modify_target_group,
-    "ModifyTargetGroupAttributes": Replay.v2_modify_target_group_attributes,
-    "DeleteTargetGroup": Replay.v2_delete_target_group,
-    "RegisterTargets": Replay.v2_targets,
-    "DeregisterTargets": Replay.v2_targets,
-    "AddTags": Replay.tags,
-    "RemoveTags": Replay.tags,
-    "ModifyTrustStore": Replay.v2_trust_store,
-    "AddTrustStoreRevocations": Replay.v2_trust_store,
-    "RemoveTrustStoreRevocations": Replay.v2_trust_store,
-}
-_CLASSIC: dict[str, Callable[[Replay], list[Effect]]] = {
-    "CreateLoadBalancer": Replay.classic_create_load_balancer,
-    "DeleteLoadBalancer": Replay.classic_delete_load_balancer,
-    "CreateLoadBalancerListeners": Replay.classic_create_listeners,
-    "DeleteLoadBalancerListeners": Replay.classic_delete_listeners,
-    "SetLoadBalancerListenerSSLCertificate": Replay.classic_set_certificate,
-    "CreateLoadBalancerPolicy": Replay.classic_create_policy,
-    "CreateLBCookieStickinessPolicy": Replay.classic_create_policy,
-    "CreateAppCookieStickinessPolicy": Replay.classic_create_policy,
-    "DeleteLoadBalancerPolicy": Replay.classic_delete_policy,
-    "SetLoadBalancerPoliciesOfListener": Replay.classic_set_listener_policies,
-    "SetLoadBalancerPoliciesForBackendServer": Replay.classic_set_backend_policies,
-    "ConfigureHealthCheck": Replay.classic_health_check,
-    "RegisterInstancesWithLoadBalancer": Replay.classic_instances,
-    "DeregisterInstancesFromLoadBalancer": Replay.classic_instances,
-    "ModifyLoadBalancerAttributes": Replay.classic_attributes,
-    "ApplySecurityGroupsToLoadBalancer": Replay.classic_security_groups,
-    "AttachLoadBalancerToSubnets": Replay.classic_subnets_or_zones,
-    "DetachLoadBalancerFromSubnets": Replay.classic_subnets_or_zones,
-    "EnableAvailabilityZonesForLoadBalancer": Replay.classic_subnets_or_zones,
-    "DisableAvailabilityZonesForLoadBalancer": Replay.classic_subnets_or_zones,
-    "AddTags": Replay.tags,
-    "RemoveTags": Replay.tags,
-}
-_RELATED: dict[str, Callable[[Replay], list[Effect]]] = {
-    **dict.fromkeys(
-        (
-            "AuthorizeSecurityGroupIngress",
-            "AuthorizeSecurityGroupEgress",
-            "RevokeSecurityGroupIngress",
-            "RevokeSecurityGroupEgress",
-            "ModifySecurityGroupRules",
-            "UpdateSecurityGroupRuleDescriptionsIngress",
-            "UpdateSecurityGroupRuleDescriptionsEgress",
-            "DeleteSecurityGroup",
-        ),
-        Replay.security_group_rules,
-    ),
-    **dict.fromkeys(
-        ("CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry"), Replay.network_acl_entry
-    ),
-    "ReplaceNetworkAclAssociation": Replay.network_acl_association,
-    **dict.fromkeys(
-        ("ImportCertificate", "RenewCertificate", "DeleteCertificate", "UpdateCertificateOptions"), Replay.certificate
-    ),
-    "AssociateWebACL": Replay.web_acl_association,
-    "DisassociateWebACL": Replay.web_acl_association,
-    "UpdateWebACL": Replay.web_acl_update,
-    **dict.fromkeys(
-        (
-            "AttachLoadBalancerTargetGroups",
-            "DetachLoadBalancerTargetGroups",
-            "AttachLoadBalancers",
-            "DetachLoadBalancers",
-            "AttachTrafficSources",
-            "DetachTrafficSources",
-        ),
-        Replay.autoscaling,
-    ),
-    **dict.fromkeys(("CreateService", "UpdateService", "DeleteService"), Replay.ecs_service),
-}

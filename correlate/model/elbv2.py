@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from correlate.model.attributes import V2_DEFAULTS, attribute_label, seconds, target_group_defaults
+from correlate.model.calls import CLASSIC, ELB_V2, handles
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -46,6 +47,7 @@ class ElbV2Handlers:
 
     # -- ELBv2 ==================================================================================
 
+    @handles(ELB_V2, "CreateLoadBalancer", categories=("lifecycle",))
     def v2_create_load_balancer(self) -> list[Effect]:
         described = (self.rs.get("loadbalancers") or [{}])[0]
         arn = described.get("loadbalancerarn")
@@ -71,6 +73,7 @@ class ElbV2Handlers:
             lb.attributes = dict(V2_DEFAULTS.get(str(lb_type), {}))
         return [Effect(*hit, "lifecycle", summary, details={"type": lb_type, "scheme": scheme, "subnets": subnets})]
 
+    @handles(ELB_V2, "DeleteLoadBalancer", categories=("lifecycle",))
     def v2_delete_load_balancer(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
@@ -83,6 +86,7 @@ class ElbV2Handlers:
                 del self.state.rules[arn]
         return [Effect(*hit, "lifecycle", "deleted load balancer")]
 
+    @handles(ELB_V2, "ModifyLoadBalancerAttributes", categories=("lb_attributes",))
     def v2_modify_lb_attributes(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
@@ -98,6 +102,7 @@ class ElbV2Handlers:
         summary = fields.joined("attributes re-applied unchanged")
         return [Effect(*hit, "lb_attributes", summary, details={"fields": fields.changes})]
 
+    @handles(ELB_V2, "SetSecurityGroups", categories=("security",))
     def v2_set_security_groups(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
@@ -112,6 +117,7 @@ class ElbV2Handlers:
             Effect(*hit, "security", fields.joined("security groups unchanged"), details={"fields": fields.changes})
         ]
 
+    @handles(ELB_V2, "SetSubnets")
     def v2_set_subnets(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
@@ -125,12 +131,14 @@ class ElbV2Handlers:
             lb.subnets = tuple(after)
         return [Effect(*hit, "other", fields.joined("subnets unchanged"), details={"fields": fields.changes})]
 
+    @handles(ELB_V2, "SetIpAddressType")
     def v2_set_ip_address_type(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
         return [Effect(*hit, "lb_attributes", f"IP address type → {self.rq.get('ipaddresstype')}")]
 
+    @handles(ELB_V2, "CreateListener", categories=("lifecycle",))
     def v2_create_listener(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
@@ -170,6 +178,7 @@ class ElbV2Handlers:
             )
         ]
 
+    @handles(ELB_V2, "ModifyListener")
     def v2_modify_listener(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -251,6 +260,7 @@ class ElbV2Handlers:
         if "alpnpolicy" in spec:
             listener.alpn_policy = spec["alpnpolicy"]
 
+    @handles(ELB_V2, "DeleteListener", categories=("lifecycle",))
     def v2_delete_listener(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -267,6 +277,7 @@ class ElbV2Handlers:
                 del self.state.rules[rule_arn]
         return [Effect(*hit, "routing", summary, listener_port=port)]
 
+    @handles(ELB_V2, "AddListenerCertificates", "RemoveListenerCertificates", categories=("certificate",))
     def v2_listener_certificates(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -289,6 +300,7 @@ class ElbV2Handlers:
                 listener.extra_certificates.difference_update(certificates)
         return [Effect(*hit, "listener_tls", summary, listener_port=port, details={verb: certificates})]
 
+    @handles(ELB_V2, "ModifyListenerAttributes")
     def v2_listener_attributes(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -302,6 +314,7 @@ class ElbV2Handlers:
         summary = f"{self._listener_label(port, arn)}: {fields.joined('attributes re-applied')}"
         return [Effect(*hit, "lb_attributes", summary, listener_port=port, details={"fields": fields.changes})]
 
+    @handles(ELB_V2, "CreateRule", categories=("routing",))
     def v2_create_rule(self) -> list[Effect]:
         listener_arn = self.rq.get("listenerarn")
         hit = self._from_arn(listener_arn)
@@ -322,6 +335,7 @@ class ElbV2Handlers:
             self.state.link(actions)
         return [Effect(*hit, "routing", summary, listener_port=port, target_group_arn=main_target_group(actions))]
 
+    @handles(ELB_V2, "ModifyRule", categories=("routing",))
     def v2_modify_rule(self) -> list[Effect]:
         arn = self.rq.get("rulearn")
         hit = self._from_arn(arn)
@@ -367,6 +381,7 @@ class ElbV2Handlers:
             )
         ]
 
+    @handles(ELB_V2, "DeleteRule", categories=("routing",))
     def v2_delete_rule(self) -> list[Effect]:
         arn = self.rq.get("rulearn")
         hit = self._from_arn(arn)
@@ -386,6 +401,7 @@ class ElbV2Handlers:
             self.state.rules.pop(arn, None)
         return [Effect(*hit, "routing", summary, listener_port=port)]
 
+    @handles(ELB_V2, "SetRulePriorities", categories=("routing",))
     def v2_set_rule_priorities(self) -> list[Effect]:
         by_lb: dict[tuple[str, str | None, str], list[str]] = {}
         for pair in self.rq.get("rulepriorities") or []:
@@ -403,6 +419,7 @@ class ElbV2Handlers:
                 rule.priority = pair.get("priority")
         return [Effect(*hit, "routing", "; ".join(parts)) for hit, parts in by_lb.items()]
 
+    @handles(ELB_V2, "CreateTargetGroup", categories=("lifecycle",))
     def v2_create_target_group(self) -> list[Effect]:
         described = (self.rs.get("targetgroups") or [{}])[0]
         arn = described.get("targetgrouparn")
@@ -420,6 +437,7 @@ class ElbV2Handlers:
             group.attributes = target_group_defaults(self.rq.get("protocol"))
         return []  # a new target group serves no load balancer until a listener or rule forwards to it
 
+    @handles(ELB_V2, "ModifyTargetGroup", categories=("health_check",))
     def v2_modify_target_group(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
@@ -459,6 +477,7 @@ class ElbV2Handlers:
             for lb, lb_id, how in self._tg_lbs(arn)
         ]
 
+    @handles(ELB_V2, "ModifyTargetGroupAttributes", categories=("target_group_attributes",))
     def v2_modify_target_group_attributes(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
@@ -486,6 +505,7 @@ class ElbV2Handlers:
             for lb, lb_id, how in self._tg_lbs(arn)
         ]
 
+    @handles(ELB_V2, "DeleteTargetGroup", categories=("lifecycle",))
     def v2_delete_target_group(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
@@ -498,6 +518,7 @@ class ElbV2Handlers:
             self.state.target_groups.pop(arn, None)
         return effects
 
+    @handles(ELB_V2, "RegisterTargets", "DeregisterTargets", categories=("targets",))
     def v2_targets(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
@@ -515,6 +536,8 @@ class ElbV2Handlers:
             for lb, lb_id, how in self._tg_lbs(arn)
         ]
 
+    @handles(CLASSIC, "AddTags", "RemoveTags", categories=("tags",))
+    @handles(ELB_V2, "AddTags", "RemoveTags", categories=("tags",))
     def tags(self) -> list[Effect]:
         adding = self.call.event_name == "AddTags"
         tags = [t for t in self.rq.get("tags") or [] if isinstance(t, dict)]
@@ -525,6 +548,7 @@ class ElbV2Handlers:
         summary = f"tags {'added' if adding else 'removed'}: {name_list(shown, 6)}"
         return [Effect(lb, lb_id, how, "tags", summary) for lb, lb_id, how in self._identified()]
 
+    @handles(ELB_V2, "ModifyTrustStore", "AddTrustStoreRevocations", "RemoveTrustStoreRevocations")
     def v2_trust_store(self) -> list[Effect]:
         arn = self.rq.get("truststorearn")
         if not isinstance(arn, str):

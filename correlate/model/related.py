@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from correlate.model.calls import Api, handles
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -18,6 +19,13 @@ from correlate.model.effects import (
     web_acl_name,
 )
 
+# EC2 and Auto Scaling write many read-only events: LookupEvents asks for the handled ones by name.
+EC2 = Api("ec2.amazonaws.com", lookup_by_name=True)
+ACM = Api("acm.amazonaws.com")
+WAFV2 = Api("wafv2.amazonaws.com")
+WAF_REGIONAL = Api("waf-regional.amazonaws.com")
+AUTOSCALING = Api("autoscaling.amazonaws.com", lookup_by_name=True)
+
 
 class RelatedHandlers:
     """Related services: EC2 security groups and network ACLs, ACM, WAF, Auto Scaling."""
@@ -32,6 +40,17 @@ class RelatedHandlers:
             found = [(lb.lb, lb.lb_id, "inventory") for lb in self.knowledge.snapshot.uses_security_group(group)]
         return unique_lbs(found)
 
+    @handles(
+        EC2,
+        "AuthorizeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress",
+        "ModifySecurityGroupRules",
+        "UpdateSecurityGroupRuleDescriptionsIngress",
+        "UpdateSecurityGroupRuleDescriptionsEgress",
+        "DeleteSecurityGroup",
+    )
     def security_group_rules(self) -> list[Effect]:
         group = self.rq.get("groupid")
         if group is None:  # ModifySecurityGroupRules wraps its request
@@ -58,6 +77,12 @@ class RelatedHandlers:
             for lb, lb_id, how in self._lbs_with_group(group)
         ]
 
+    @handles(EC2, "CreateSecurityGroup")
+    def security_group_created(self) -> list[Effect]:
+        """Kept in api_calls, but a new group protects no load balancer until one applies it."""
+        return []
+
+    @handles(EC2, "CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry")
     def network_acl_entry(self) -> list[Effect]:
         acl = self.rq.get("networkaclid")
         if not isinstance(acl, str):
@@ -89,12 +114,21 @@ class RelatedHandlers:
             for lb, lb_id, how in unique_lbs(found)
         ]
 
+    @handles(EC2, "ReplaceNetworkAclAssociation")
     def network_acl_association(self) -> list[Effect]:
         acl = self.rq.get("networkaclid")
         if self.applied and isinstance(acl, str):
             self.state.nacl_subnets.setdefault(acl, set())
         return []
 
+    @handles(
+        ACM,
+        "ImportCertificate",
+        "RenewCertificate",
+        "RequestCertificate",
+        "DeleteCertificate",
+        "UpdateCertificateOptions",
+    )
     def certificate(self) -> list[Effect]:
         arn = self.rq.get("certificatearn") or self.rs.get("certificatearn")
         if not isinstance(arn, str):
@@ -131,6 +165,8 @@ class RelatedHandlers:
             )
         return effects
 
+    @handles(WAF_REGIONAL, "AssociateWebACL", "DisassociateWebACL", categories=("waf",))
+    @handles(WAFV2, "AssociateWebACL", "DisassociateWebACL", categories=("waf",))
     def web_acl_association(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("resourcearn"))
         if hit is None:
@@ -152,6 +188,8 @@ class RelatedHandlers:
                 lb.web_acl = None
         return [Effect(*hit, "waf", summary)]
 
+    @handles(WAF_REGIONAL, "UpdateWebACL")
+    @handles(WAFV2, "UpdateWebACL")
     def web_acl_update(self) -> list[Effect]:
         acl_id = self.rq.get("id") or self.rq.get("webaclid")
         name = self.rq.get("name") or acl_id
@@ -188,6 +226,15 @@ class RelatedHandlers:
                 break
         return [Effect(lb, lb_id, how, "waf", summary) for lb, lb_id, how in unique_lbs(found)]
 
+    @handles(
+        AUTOSCALING,
+        "AttachLoadBalancerTargetGroups",
+        "DetachLoadBalancerTargetGroups",
+        "AttachLoadBalancers",
+        "DetachLoadBalancers",
+        "AttachTrafficSources",
+        "DetachTrafficSources",
+    )
     def autoscaling(self) -> list[Effect]:
         group = self.rq.get("autoscalinggroupname") or "?"
         attaching = self.call.event_name.startswith("Attach")

@@ -11,7 +11,6 @@ from typing import Any
 from correlate.model.describe import UNKNOWN, action_target_groups, lower_keys, tg_name
 from correlate.parse.arns import parse_elb_arn
 
-CLASSIC_API = "2012-06-01"
 CATEGORIES = (
     "targets",
     "routing",

@@ -17,17 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from correlate.errors import StreamBroken
-from correlate.model.changes import Knowledge, build_changes
+from correlate.model.changes import Knowledge, build_changes, lookup_attributes
 from correlate.parse.cloudtrail import (
-    ELB_SOURCE,
-    RELATED_EVENTS,
     Parsed,
     RecordReject,
     collect_records,
     skipped_object,
 )
 from correlate.parse.layout import trail_outside_window, trail_pruning
-from correlate.pipeline.cloudtrail_read import parse_bytes, read_object
+from correlate.pipeline.cloudtrail_read import KEPT, parse_bytes, read_object
 from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
 from correlate.sources.streams import InputObject
@@ -268,27 +266,12 @@ def ingest_events(
         first = positions.get(source, 0)
         parsed = Parsed()
         for offset, event in enumerate(events, 1):
-            collect_records(parsed, [event], first + offset, source, window)
+            collect_records(parsed, [event], first + offset, source, KEPT, window)
         positions[source] = first + len(events)
         duplicates = store.load_calls(parsed.calls, [(source, reject) for reject in parsed.rejects])
         summary.add(parsed, duplicates)
     _finish(store, summary)
     return summary
-
-
-# Low-volume sources are looked up whole; EC2, Auto Scaling and ECS by the event names kept, because
-# their read-only events (DescribeInstances, DescribeTasks, ...) would take hours to page through at
-# 2 requests/s.
-_LOOKUP_BY_SOURCE = (ELB_SOURCE, "acm.amazonaws.com", "wafv2.amazonaws.com", "waf-regional.amazonaws.com")
-_LOOKUP_BY_NAME = ("ec2.amazonaws.com", "autoscaling.amazonaws.com", "ecs.amazonaws.com")
-
-
-def lookup_attributes() -> list[tuple[str, str]]:
-    """The LookupEvents attribute of each lookup, one attribute per lookup as the API requires."""
-    attributes = [("EventSource", source) for source in _LOOKUP_BY_SOURCE]
-    for source in _LOOKUP_BY_NAME:
-        attributes += [("EventName", name) for name in sorted(RELATED_EVENTS[source])]
-    return attributes
 
 
 def ingest_lookup(

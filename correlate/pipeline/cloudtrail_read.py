@@ -1,6 +1,7 @@
 """Reading one CloudTrail object into records, whole or line by line.
 
-Kept apart from the rest of the pipeline so worker processes can import it without DuckDB: the
+Kept apart from the rest of the pipeline so worker processes can import it without DuckDB (the change
+model it imports for the keep-list is pure Python): the
 ingest hands each object's raw bytes to `parse_bytes` in a process pool, and gets back only the
 kept records and the rejects.
 """
@@ -15,6 +16,7 @@ from typing import BinaryIO
 import orjson
 
 from correlate.errors import StreamBroken
+from correlate.model.changes import kept_calls
 from correlate.parse.cloudtrail import (
     RAW_LIMIT,
     Parsed,
@@ -26,6 +28,7 @@ from correlate.parse.cloudtrail import (
 from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
 from correlate.timeparse import Window
 
+KEPT = kept_calls()  # the records kept: the calls the change model handles
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
 
@@ -159,12 +162,12 @@ def _read_rest(first: bytes, stream: BinaryIO, uri: str) -> bytes | None:
 
 def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> None:
     try:
-        parsed.extend(parse_document(data, uri, window))
+        parsed.extend(parse_document(data, uri, KEPT, window))
         return
     except orjson.JSONDecodeError as error:
         if "UTF-8" in error.msg:
             try:
-                parsed.extend(parse_document(data.decode("utf-8", errors="replace"), uri, window))
+                parsed.extend(parse_document(data.decode("utf-8", errors="replace"), uri, KEPT, window))
                 return
             except orjson.JSONDecodeError as second:
                 error = second
@@ -220,10 +223,10 @@ def _lines_of(parsed: Parsed, blocks: Iterator[bytes], uri: str, window: Window)
             for line in data[:cut].split(b"\n"):
                 line_number += 1
                 if line.strip():
-                    parse_line(parsed, line, line_number, uri, window)
+                    parse_line(parsed, line, line_number, uri, KEPT, window)
     except StreamBroken as error:
         parsed.records += 1
         parsed.rejects.append(RecordReject(line_number + 1, str(error), pending.decode("utf-8", errors="replace")))
         return
     if pending.strip():
-        parse_line(parsed, pending, line_number + 1, uri, window)
+        parse_line(parsed, pending, line_number + 1, uri, KEPT, window)
