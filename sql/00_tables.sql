@@ -195,6 +195,7 @@ create table if not exists api_calls (
 
 -- table: changes
 -- grain: one row per (configuration-changing API call, load balancer it affects)
+-- The columns are the fields of `Change` (correlate/model/change.py), in the same order.
 create table if not exists changes (
     event_id varchar,
     event_time timestamp,
@@ -220,7 +221,10 @@ create table if not exists changes (
     actor_name varchar,                -- short name: IAM user, role session, or AWS service
     applied boolean,                   -- false when the call failed (error_code set)
     error_message varchar,
-    attributed_by varchar              -- how lb was found: request, arn, cloudtrail, inventory, access_logs
+    attributed_by varchar,             -- how lb was found: request, arn, cloudtrail, inventory, access_logs
+    categories varchar[],              -- every category the change falls in, `category` first
+    target_groups varchar[],           -- names of the target groups it concerns (forwards to, changes)
+    classic boolean                    -- a change of a Classic Load Balancer
 );
 
 -- table: inventory
@@ -250,3 +254,6 @@ alter table changes add column if not exists actor_name varchar;
 alter table changes add column if not exists applied boolean;
 alter table changes add column if not exists error_message varchar;
 alter table changes add column if not exists attributed_by varchar;
+alter table changes add column if not exists categories varchar[];
+alter table changes add column if not exists target_groups varchar[];
+alter table changes add column if not exists classic boolean;

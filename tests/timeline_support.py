@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 
 from correlate.demo import DemoFiles, Rates, generate, scenario
+from correlate.demo.cloudtrail import CLASSIC_API
 from correlate.demo.fleet import ACCOUNT, REGION
 from correlate.demo.run import load_trail
 from correlate.pipeline.logs import ingest_logs
@@ -54,7 +55,11 @@ def oracle_rows(files: DemoFiles) -> tuple[list[dict[str, Any]], list[dict[str, 
                 "target_group": group.name if group else None,
                 "target_group_arn": group.arn if group else None,
                 "targets": list(expected.targets),
-                "details": None,
+                "details": orjson.dumps(expected.details).decode() if expected.details else None,
+                "applied": call.error_code is None,
+                "categories": [expected.category, *expected.also],
+                "target_groups": [group.name] if group else [],
+                "classic": call.api_version == CLASSIC_API,
             }
         )
         calls.append(

@@ -82,6 +82,8 @@ class Expected:
     listener_port: int | None = None
     target_group: TargetGroup | None = None
     targets: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()  # further categories the change falls in
+    details: dict | None = None  # the facts the scoring reads from `details` (health-check timing, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +241,7 @@ def modify_health_check(at, principal, group: TargetGroup, path: str, interval: 
         f"unhealthy after {threshold}",
         ALB_ID,
         target_group=group,
+        details={"health_check": {"interval": float(interval), "unhealthy_threshold": float(threshold)}},
     )
 
 
@@ -254,7 +257,13 @@ def modify_lb_attributes(at, principal, attributes: dict[str, str], error: tuple
         error_message=error[1] if error else None,
     )
     described = ", ".join(f"{key}={value}" for key, value in attributes.items())
-    return call, Expected(ALB_NAME, "lb_attributes", f"ModifyLoadBalancerAttributes: {described}", ALB_ID)
+    return call, Expected(
+        ALB_NAME,
+        "lb_attributes",
+        f"ModifyLoadBalancerAttributes: {described}",
+        ALB_ID,
+        details={"attribute_keys": sorted(attributes)},
+    )
 
 
 def redeploy_ecs_service(at, principal, group: TargetGroup):
@@ -291,6 +300,7 @@ def redeploy_ecs_service(at, principal, group: TargetGroup):
         f"UpdateService: new deployment of ECS service {group.name}",
         ALB_ID,
         target_group=group,
+        details={"ecs_action": "deployment"},
     )
 
 
@@ -328,7 +338,11 @@ def configure_health_check_clb(at, principal):
         api_version=CLASSIC_API,
     )
     return call, Expected(
-        CLB_NAME, "health_check", "ConfigureHealthCheck: HTTP:80/status every 30s, unhealthy after 2", CLB_NAME
+        CLB_NAME,
+        "health_check",
+        "ConfigureHealthCheck: HTTP:80/status every 30s, unhealthy after 2",
+        CLB_NAME,
+        details={"health_check": {"interval": 30.0, "unhealthy_threshold": 2.0, "healthy_threshold": 10.0}},
     )
 
 
@@ -348,6 +362,7 @@ def modify_target_group_attributes(at, principal, group: TargetGroup, attributes
         f"ModifyTargetGroupAttributes: target group {group.name} {described}",
         ALB_ID,
         target_group=group,
+        details={"attribute_keys": sorted(attributes)},
     )
 
 
@@ -518,6 +533,7 @@ def tls_policy(start: dt.datetime) -> Scenario:
             "other",  # the policy does nothing until a listener uses it
             f"CreateLoadBalancerPolicy: {policy} (SSLNegotiationPolicyType, ELBSecurityPolicy-TLS-1-2-2017-01)",
             CLB_NAME,
+            also=("listener_tls",),  # a TLS policy, once a listener uses it
         ),
     )
     s.add(
@@ -579,7 +595,12 @@ def tls_policy(start: dt.datetime) -> Scenario:
             )[1],
         ),
         Expected(
-            CLB_NAME, "listener_tls", "SetLoadBalancerListenerSSLCertificate: port 443", CLB_NAME, listener_port=443
+            CLB_NAME,
+            "listener_tls",
+            "SetLoadBalancerListenerSSLCertificate: port 443",
+            CLB_NAME,
+            listener_port=443,
+            also=("certificate",),
         ),
     )
     s.add(*add_tags_clb(s.at(9), TERRAFORM, {"CostCenter": "web-4411", "Tier": "legacy"}))

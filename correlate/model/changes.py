@@ -21,15 +21,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
 from correlate.model.calls import CALLS, CLASSIC, CLASSIC_API, ELB_V2
+from correlate.model.change import CATEGORIES, Change
 from correlate.model.classic import ClassicHandlers
 from correlate.model.describe import (
     UNKNOWN,
     lower_keys,
     short_id,
     tg_name,
+    values_of,
 )
 from correlate.model.ecs import EcsHandlers
 from correlate.model.effects import (
@@ -41,9 +41,7 @@ from correlate.model.effects import (
 from correlate.model.elbv2 import ElbV2Handlers
 from correlate.model.related import RelatedHandlers
 from correlate.model.state import (
-    CATEGORIES,
     CallRow,
-    Change,
     InventoryItem,
     Knowledge,
     Listener,
@@ -103,8 +101,7 @@ def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) 
             # The parameters are valid JSON but not the shape the API defines (hand-edited or
             # damaged records): attribute the call by its identifiers and say so.
             effects = replay.unexpected_shape(error)
-        for effect in effects:
-            changes.append(_change(call, effect))
+        changes += [replay.change(effect) for effect in effects]
     return changes
 
 
@@ -120,39 +117,7 @@ def _replay_order(call: CallRow) -> tuple:
     return call.event_time, _ORDER.get(verb.group(0) if verb else "", 2), call.event_id
 
 
-def _change(call: CallRow, effect: Effect) -> Change:
-    applied = call.error_code is None
-    summary = effect.summary if applied else f"not applied ({call.error_code}): {effect.summary}"
-    details = dict(effect.details)
-    if not applied:
-        details["applied"] = False
-    return Change(
-        event_id=call.event_id,
-        event_time=call.event_time,
-        event_name=call.event_name,
-        lb=effect.lb,
-        actor=call.actor,
-        actor_kind=call.actor_kind,
-        error_code=call.error_code,
-        summary=summary,
-        event_source=call.event_source,
-        api_version=call.api_version,
-        aws_region=call.aws_region,
-        account_id=call.account_id,
-        lb_id=effect.lb_id,
-        category=effect.category,
-        listener_port=effect.listener_port,
-        target_group=tg_name(effect.target_group_arn),
-        target_group_arn=effect.target_group_arn,
-        targets=effect.targets,
-        details=orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode() if details else None,
-        actor_name=call.actor_name,
-        applied=applied,
-        error_message=call.error_message,
-        attributed_by=effect.attributed_by,
-    )
-
-
+_CLASSIC_KEYS = ("loadBalancerName", "loadBalancerNames")  # name a Classic load balancer (no ARN)
 _IDENTIFIER = re.compile(
     r'"(loadBalancerArn|listenerArn|ruleArn|targetGroupArn|loadBalancerName)"\s*:\s*"([^"\\]+)"', re.IGNORECASE
 )
@@ -172,6 +137,48 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         self.rq: dict[str, Any] = lower_keys(request) if isinstance(request, dict) else {}
         self.rs: dict[str, Any] = lower_keys(call.response) if isinstance(call.response, dict) else {}
         self.truncated = call.request_truncated
+
+    # -- the typed change --
+
+    def change(self, effect: Effect) -> Change:
+        """The `changes` row of one effect, with the facts the scoring reads (model/change.py)."""
+        call = self.call
+        summary = effect.summary if self.applied else f"not applied ({call.error_code}): {effect.summary}"
+        details = dict(effect.details)
+        if not self.applied:
+            details["applied"] = False
+        request = call.request if isinstance(call.request, dict) else {}
+        categories = (effect.category, *effect.also, *CALLS.categories(call.event_source, call.event_name))
+        named = [tg_name(arn) for arn in values_of(request, "targetgrouparn") if isinstance(arn, str)]
+        return Change(
+            event_id=call.event_id,
+            event_time=call.event_time,
+            event_name=call.event_name,
+            lb=effect.lb,
+            actor=call.actor,
+            actor_kind=call.actor_kind,
+            error_code=call.error_code,
+            summary=summary,
+            event_source=call.event_source,
+            api_version=call.api_version,
+            aws_region=call.aws_region,
+            account_id=call.account_id,
+            lb_id=effect.lb_id,
+            category=effect.category,
+            listener_port=effect.listener_port,
+            target_group=tg_name(effect.target_group_arn),
+            target_group_arn=effect.target_group_arn,
+            targets=effect.targets,
+            details=details or None,
+            actor_name=call.actor_name,
+            applied=self.applied,
+            error_message=call.error_message,
+            attributed_by=effect.attributed_by,
+            categories=tuple(dict.fromkeys(categories)),
+            # the effect's target group, and every one the request names (a forward to several)
+            target_groups=tuple(dict.fromkeys(n for n in (tg_name(effect.target_group_arn), *named) if n)),
+            classic=call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
+        )
 
     # -- dispatch --
 

@@ -21,8 +21,10 @@ from correlate.model.effects import (
     Effect,
     Fields,
     as_int,
+    attribute_keys,
     classic_listener_text,
     flatten,
+    health_check_timing,
     looks_like_ssl,
     policy_kind,
 )
@@ -280,9 +282,11 @@ class ClassicHandlers:
                 fields.diff(key, label, lb.health.get(key, UNKNOWN), check[key], render)
         if self.applied:
             lb.health.update({key: check[key] for key in CLASSIC_HEALTH if key in check})
-        return self._classic_effect(
-            "health_check", fields.joined("health check re-applied unchanged"), details={"fields": fields.changes}
-        )
+        details: dict[str, Any] = {"fields": fields.changes}
+        timing = health_check_timing(check, "interval", "healthythreshold", "unhealthythreshold")
+        if timing:
+            details["health_check"] = timing
+        return self._classic_effect("health_check", fields.joined("health check re-applied unchanged"), details=details)
 
     @handles(
         CLASSIC,
@@ -310,9 +314,11 @@ class ClassicHandlers:
             fields.diff(key, label, lb.attributes.get(key, UNKNOWN), value, render)
             if self.applied:
                 lb.attributes[key] = value
-        return self._classic_effect(
-            "lb_attributes", fields.joined("attributes re-applied unchanged"), details={"fields": fields.changes}
-        )
+        details: dict[str, Any] = {"fields": fields.changes}
+        keys = attribute_keys(self.call.request)
+        if keys:
+            details["attribute_keys"] = keys
+        return self._classic_effect("lb_attributes", fields.joined("attributes re-applied unchanged"), details=details)
 
     @handles(CLASSIC, "ApplySecurityGroupsToLoadBalancer", categories=("security",))
     def classic_security_groups(self) -> list[Effect]:

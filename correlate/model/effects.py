@@ -12,6 +12,7 @@ from correlate.model.describe import (
     certificate_name,
     change_text,
     text,
+    values_of,
 )
 from correlate.model.state import (
     Policy,
@@ -33,6 +34,7 @@ class Effect:
     target_group_arn: str | None = None
     targets: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    also: tuple[str, ...] = ()  # further categories this change falls in (model/change.py)
 
 
 @dataclass
@@ -145,6 +147,33 @@ def category_of(event_name: str) -> str:
     if "Attributes" in event_name:
         return "lb_attributes"
     return "other"
+
+
+def health_check_timing(check: dict[str, Any], interval: str, healthy: str, unhealthy: str) -> dict[str, float]:
+    """The interval (seconds) and thresholds a health-check change sets: how long before a target it
+    fails is taken out (the scoring's allowed lag)."""
+    timing = {}
+    for name, key in (("interval", interval), ("healthy_threshold", healthy), ("unhealthy_threshold", unhealthy)):
+        value = check.get(key)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            timing[name] = float(value)
+    return timing
+
+
+def attribute_keys(request: Any) -> list[str]:
+    """The attributes an attribute change sets, as the request names them: each `attributes` item's
+    key (ELBv2), each member of `loadBalancerAttributes` (Classic)."""
+    keys = set()
+    for attributes in values_of(request, "attributes"):
+        for pair in attributes if isinstance(attributes, list) else []:
+            if isinstance(pair, dict) and "key" in pair:
+                keys.add(str(pair["key"]))
+    for attributes in values_of(request, "loadbalancerattributes"):
+        if isinstance(attributes, dict):
+            keys.update(str(key) for key in attributes)
+    return sorted(keys)
 
 
 def unique_lbs(found: list[tuple[str, str | None, str]]) -> list[tuple[str, str | None, str]]:

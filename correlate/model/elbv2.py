@@ -26,7 +26,9 @@ from correlate.model.effects import (
     Effect,
     Fields,
     as_int,
+    attribute_keys,
     first_known,
+    health_check_timing,
     health_endpoint,
     health_value,
     mutual_mode,
@@ -100,7 +102,8 @@ class ElbV2Handlers:
             if self.applied:
                 lb.attributes[key] = value
         summary = fields.joined("attributes re-applied unchanged")
-        return [Effect(*hit, "lb_attributes", summary, details={"fields": fields.changes})]
+        details = {"fields": fields.changes, **_keys_set(self.call.request)}
+        return [Effect(*hit, "lb_attributes", summary, details=details)]
 
     @handles(ELB_V2, "SetSecurityGroups", categories=("security",))
     def v2_set_security_groups(self) -> list[Effect]:
@@ -219,6 +222,11 @@ class ElbV2Handlers:
         if "alpnpolicy" in rq:
             fields.diff("alpn_policy", "ALPN policy", listener.alpn_policy, rq["alpnpolicy"])
         category = "routing" if routing else ("listener_tls" if tls else category or "other")
+        # what the call sets, changed or not: TLS settings make it a TLS change, actions a routing one
+        if "sslpolicy" in rq or "certificates" in rq:
+            also = ("listener_tls", "routing") if "defaultactions" in rq else ("listener_tls",)
+        else:
+            also = ("routing",)
         summary = f"{self._listener_label(label_port, arn)}: {fields.joined('settings re-applied unchanged')}"
         if self.applied:
             self._set_listener(listener, rq)
@@ -231,6 +239,7 @@ class ElbV2Handlers:
                 listener_port=port_after,
                 target_group_arn=main_target_group(new_actions) if routing else None,
                 details={"fields": fields.changes},
+                also=also,
             )
         ]
 
@@ -472,8 +481,14 @@ class ElbV2Handlers:
             stored.protocol = first_known(described.get("protocol"), stored.protocol) or UNKNOWN
         name = self._tg_label(arn)
         summary = f"{name}: {fields.joined('health check re-applied unchanged')}"
+        details: dict[str, Any] = {"fields": fields.changes}
+        timing = health_check_timing(
+            self.rq, "healthcheckintervalseconds", "healthythresholdcount", "unhealthythresholdcount"
+        )
+        if timing:
+            details["health_check"] = timing
         return [
-            Effect(lb, lb_id, how, "health_check", summary, target_group_arn=arn, details={"fields": fields.changes})
+            Effect(lb, lb_id, how, "health_check", summary, target_group_arn=arn, details=dict(details))
             for lb, lb_id, how in self._tg_lbs(arn)
         ]
 
@@ -492,16 +507,9 @@ class ElbV2Handlers:
             if self.applied:
                 group.attributes[key] = attribute.get("value")
         summary = f"{self._tg_label(arn)}: {fields.joined('attributes re-applied unchanged')}"
+        details = {"fields": fields.changes, **_keys_set(self.call.request)}
         return [
-            Effect(
-                lb,
-                lb_id,
-                how,
-                "target_group_attributes",
-                summary,
-                target_group_arn=arn,
-                details={"fields": fields.changes},
-            )
+            Effect(lb, lb_id, how, "target_group_attributes", summary, target_group_arn=arn, details=dict(details))
             for lb, lb_id, how in self._tg_lbs(arn)
         ]
 
@@ -562,6 +570,11 @@ class ElbV2Handlers:
                 )
                 effects.append(Effect(listener.lb, listener.lb_id, "cloudtrail", "listener_tls", summary, port))
         return effects
+
+
+def _keys_set(request: Any) -> dict[str, list[str]]:
+    keys = attribute_keys(request)
+    return {"attribute_keys": keys} if keys else {}
 
 
 def _labelled(key: str, before: Any, after: Any) -> tuple[str, Any, Any, Callable[[Any], str]]:

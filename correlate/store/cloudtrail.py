@@ -8,6 +8,7 @@ leaves nothing of it behind and the next run loads it whole.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,33 +49,6 @@ _CALL_SCHEMA = pa.schema(
         ("record", pa.string()),
         ("source_file", pa.string()),
         ("source_line", pa.int64()),
-    ]
-)
-_CHANGE_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("event_time", pa.timestamp("us")),
-        ("event_name", pa.string()),
-        ("lb", pa.string()),
-        ("actor", pa.string()),
-        ("actor_kind", pa.string()),
-        ("error_code", pa.string()),
-        ("summary", pa.string()),
-        ("event_source", pa.string()),
-        ("api_version", pa.string()),
-        ("aws_region", pa.string()),
-        ("account_id", pa.string()),
-        ("lb_id", pa.string()),
-        ("category", pa.string()),
-        ("listener_port", pa.int32()),
-        ("target_group", pa.string()),
-        ("target_group_arn", pa.string()),
-        ("targets", pa.list_(pa.string())),
-        ("details", pa.string()),
-        ("actor_name", pa.string()),
-        ("applied", pa.bool_()),
-        ("error_message", pa.string()),
-        ("attributed_by", pa.string()),
     ]
 )
 
@@ -217,8 +191,13 @@ class CloudTrailStore:
         return [InventoryItem(taken_at, kind, arn, lb, orjson.loads(data)) for taken_at, kind, arn, lb, data in rows]
 
     def replace_changes(self, changes: list[Change]) -> None:
+        """`changes` holds these rows now: one column per `Change` field (model/change.py), typed as the
+        table declares it (sql/00_tables.sql); `details` is stored as JSON."""
+        schema = self.db.con.sql("select * from changes limit 0").to_arrow_table().schema
+        rows = [{**_fields(change), "details": _details_json(change.details)} for change in changes]
+        table = pa.table({name: [row[name] for row in rows] for name in schema.names}, schema=schema)
         with self.db.transaction():
-            self.db.con.register("new_changes", _table(changes, _CHANGE_SCHEMA))
+            self.db.con.register("new_changes", table)
             try:
                 for statement in statements("load/changes.sql"):
                     self.db.con.execute(statement)
@@ -260,6 +239,14 @@ class CloudTrailStore:
             finally:
                 with contextlib.suppress(duckdb.TransactionException):
                     self.db.con.unregister("snapshot")
+
+
+def _fields(change: Change) -> dict[str, object]:
+    return {field.name: getattr(change, field.name) for field in dataclasses.fields(change)}
+
+
+def _details_json(details: dict | None) -> str | None:
+    return orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode() if details else None
 
 
 def _loads(text: str | None) -> object:

@@ -19,7 +19,7 @@ import duckdb
 
 from correlate.errors import DatabaseBusy, DatabaseMissing, ViewError
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: changes carries its categories, target groups and classic
 DEFAULT_DB = "correlate.duckdb"
 
 

@@ -7,37 +7,14 @@ shift detection needs; the rest of the work happens on those small tables in Pyt
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from correlate.errors import UnknownLoadBalancer
+from correlate.model.change import Change
 from correlate.store.database import Database
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeRecord:
-    """One row of `changes`, with the CloudTrail request parameters where `api_calls` has them."""
-
-    event_id: str
-    event_time: dt.datetime
-    event_name: str
-    lb: str
-    actor: str | None
-    actor_kind: str | None
-    error_code: str | None
-    summary: str | None
-    event_source: str | None = None
-    api_version: str | None = None
-    category: str | None = None
-    listener_port: int | None = None
-    target_group: str | None = None
-    target_group_arn: str | None = None
-    targets: tuple[str, ...] = ()
-    details: Any = None
-    request_parameters: Any = None
 
 
 def data_span(db: Database, lb: str) -> tuple[dt.datetime, dt.datetime]:
@@ -90,49 +67,23 @@ def frontend_cells(db: Database, lb: str, since: dt.datetime, until: dt.datetime
     return _cells(db, "frontend_cells", lb, since, until)
 
 
-def changes_between(db: Database, lb: str, since: dt.datetime, until: dt.datetime) -> list[ChangeRecord]:
-    """The load balancer's changes in [since, until], oldest first, with their request parameters."""
+def changes_between(db: Database, lb: str, since: dt.datetime, until: dt.datetime) -> list[Change]:
+    """The load balancer's changes in [since, until], oldest first."""
     columns, rows = db.query(
         """
-        select
-            changes.event_id,
-            changes.event_time,
-            changes.event_name,
-            changes.lb,
-            changes.actor,
-            changes.actor_kind,
-            changes.error_code,
-            changes.summary,
-            coalesce(changes.event_source, api_calls.event_source) as event_source,
-            coalesce(changes.api_version, api_calls.api_version) as api_version,
-            changes.category,
-            changes.listener_port,
-            changes.target_group,
-            changes.target_group_arn,
-            changes.targets,
-            changes.details::varchar as details,
-            api_calls.request_parameters::varchar as request_parameters
+        select *
         from changes
-        left join api_calls on api_calls.event_id = changes.event_id
-        where changes.lb = $lb and changes.event_time >= $since and changes.event_time <= $until
-        order by changes.event_time, changes.event_id
+        where lb = $lb and event_time >= $since and event_time <= $until
+        order by event_time, event_id
         """,
         {"lb": lb, "since": since, "until": until},
     )
-    records = []
-    for row in rows:
-        values = dict(zip(columns, row, strict=True))
-        values["targets"] = tuple(values["targets"] or ())
-        values["details"] = _json(values["details"])
-        values["request_parameters"] = _json(values["request_parameters"])
-        records.append(ChangeRecord(**values))
-    return records
+    return [change_of(dict(zip(columns, row, strict=True))) for row in rows]
 
 
-def _json(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
+def change_of(row: dict[str, Any]) -> Change:
+    """A `changes` row (every column) as the typed change."""
+    for name in ("targets", "categories", "target_groups"):
+        row[name] = tuple(row[name] or ())
+    row["details"] = orjson.loads(row["details"]) if row["details"] else None
+    return Change(**row)
