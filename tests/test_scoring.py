@@ -13,6 +13,7 @@ from correlate.analysis.scoring import FAILED_CALL, score_changes
 from correlate.analysis.series import build_series
 from correlate.analysis.shifts import DetectionParameters, detect, metric_series
 from correlate.model.change import Change
+from correlate.present.evidence import evidence_lines
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def scored(incident, *changes):
 def test_the_change_on_the_slice_that_moved_is_suspect(incident):
     (result,) = scored(incident, DEREGISTER_WEB).values()
     assert result.suspicion == 0.758
-    assert result.evidence == (
+    assert evidence_lines(result) == (
         f"{WEB_P99} from 13:30, 1 min after (Mann-Whitney p<1e-6; 95% CI x2.9-x3.2)",
         f"{WEB_P50} from 13:30, 1 min after (Mann-Whitney p<1e-6; 95% CI x3-x3)",
         "p50 target latency 30 ms -> 90 ms (x3) (target 10.0.1.11:80) from 13:30, 1 min after "
@@ -79,13 +80,13 @@ def test_a_failed_call_changed_nothing(incident):
     failed = dataclasses.replace(DEREGISTER_WEB, event_id="failed", error_code="AccessDenied")
     result = scored(incident, failed)["failed"]
     assert result.suspicion == round(FAILED_CALL * 0.758, 3)
-    assert result.evidence == ("the call failed (AccessDenied): nothing was changed",)
+    assert evidence_lines(result) == ("the call failed (AccessDenied): nothing was changed",)
 
 
 def test_tags_cannot_break_traffic(incident):
     result = scored(incident, change("AddTags", 1797, category="tags"))["AddTags-1797"]
     assert result.suspicion < 0.05
-    assert result.evidence == ("tag changes do not change how traffic is served",)
+    assert evidence_lines(result) == ("tag changes do not change how traffic is served",)
 
 
 def test_logging_only_attributes_are_implausible(incident):
@@ -94,22 +95,22 @@ def test_logging_only_attributes_are_implausible(incident):
         incident, change("ModifyLoadBalancerAttributes", 1799, category="lb_attributes", details=attributes)
     )["ModifyLoadBalancerAttributes-1799"]
     assert result.plausibility == 0.05 and result.suspicion < 0.05
-    assert result.evidence == ("only logging or protection settings changed (access_logs.s3.enabled)",)
+    assert evidence_lines(result) == ("only logging or protection settings changed (access_logs.s3.enabled)",)
 
 
 def test_a_change_on_the_sibling_target_group_is_not_suspect(incident):
     api = change("DeregisterTargets", 1798, category="targets", target_group="api", target_group_arn=API)
     result = scored(incident, api)["DeregisterTargets-1798"]
     assert result.suspicion < 0.5
-    assert "target group api did not move with the load balancer" in result.evidence
-    assert "the change concerns target group api, not web" in result.evidence
+    assert "target group api did not move with the load balancer" in evidence_lines(result)
+    assert "the change concerns target group api, not web" in evidence_lines(result)
 
 
 def test_a_shift_that_began_before_the_change_is_counter_evidence(incident):
     late = change("DeregisterTargets", 2400, category="targets", target_group="web", target_group_arn=WEB)
     result = scored(incident, late)["DeregisterTargets-2400"]
     assert result.suspicion == 0.0
-    assert result.evidence == (
+    assert evidence_lines(result) == (
         f"counter-evidence: {WEB_P99} began at 13:30, 10 min before the change",
         "no metric of web-prod moved within 3 min after it",
     )
@@ -190,4 +191,4 @@ def test_an_ecs_update_that_starts_nothing_is_barely_plausible(incident):
     idle = ecs(1795, "none")
     result = scored(incident, idle)[idle.event_id]
     assert result.plausibility == 0.3 and result.suspicion < 0.5
-    assert result.evidence[0] == "the call started no deployment and kept the desired count"
+    assert evidence_lines(result)[0] == "the call started no deployment and kept the desired count"

@@ -14,6 +14,7 @@ from timeline_support import load_scenario, oracle_rows
 
 from correlate.analysis.timeline import SUSPECT, build_timeline
 from correlate.demo import KINDS
+from correlate.present.evidence import note_line
 from correlate.store.database import Database
 
 SEEDS = (1, 2, 3)
@@ -29,10 +30,11 @@ def test_the_culprit_ranks_first(db, tmp_path, kind, seed):
     culprit = story.culprit
     if culprit is None:
         assert all(s.suspicion < SUSPECT for s in timeline.changes), ranked
-        assert f"No change reaches suspicion {SUSPECT}: nothing recorded for {story.subject} explains its shifts." in (
-            timeline.notes
+        notes = [note_line(note) for note in timeline.notes]
+        assert (
+            f"No change reaches suspicion {SUSPECT}: nothing recorded for {story.subject} explains its shifts." in notes
         )
-        assert any(note.startswith("Unexplained at ") for note in timeline.notes)
+        assert any(note.startswith("Unexplained at ") for note in notes)
         return
     top = timeline.changes[0]
     assert (top.change.event_name, top.change.event_time) == (culprit.call.event_name, culprit.call.at), ranked

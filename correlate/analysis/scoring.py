@@ -35,8 +35,23 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from correlate.analysis.evidence import (
+    AlreadyMoved,
+    BeganBefore,
+    Caveat,
+    Evidence,
+    Failed,
+    Implausible,
+    Moved,
+    NoLogs,
+    NothingMoved,
+    OtherKinds,
+    OtherPart,
+    QuietPart,
+    Spread,
+)
 from correlate.analysis.series import SeriesSet
-from correlate.analysis.shifts import METRICS, MetricSeries, Shift, value_between
+from correlate.analysis.shifts import MetricSeries, Shift, value_between
 from correlate.model.change import Change
 
 FAILED_CALL = 0.02
@@ -156,14 +171,14 @@ class Attribution:
     affinity: float
     quality: float
     lag_seconds: float
-    notes: tuple[str, ...] = ()
+    notes: tuple[Caveat, ...] = ()  # what lowered the score
 
 
 @dataclass(frozen=True, slots=True)
 class ScoredChange:
     change: Change
     suspicion: float
-    evidence: tuple[str, ...]
+    evidence: tuple[Evidence, ...]  # present/evidence.py writes the words
     applied: float
     plausibility: float
     categories: tuple[str, ...]
@@ -185,7 +200,7 @@ def score_change(
     change: Change, shifts: Sequence[Shift], series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
 ) -> ScoredChange:
     applied = FAILED_CALL if change.error_code else 1.0
-    plausibility, plausibility_note = plausibility_of(change)
+    plausibility, implausible = plausibility_of(change)
     lag = lag_allowed(change)
     attributions = []
     for shift in shifts:
@@ -197,9 +212,7 @@ def score_change(
     suspicion = round(applied * plausibility * explanation, 3)
     preceding = _preceding(change, shifts, series, lag)
     covered = _logs_cover(change, series)
-    evidence = _evidence(
-        change, applied, plausibility, plausibility_note, attributions, preceding, shifts, lag, covered
-    )
+    evidence = _evidence(change, applied, plausibility, implausible, attributions, preceding, shifts, lag, covered)
     kept = tuple(a for a in attributions if a.score >= 0.05)
     return ScoredChange(change, suspicion, evidence, applied, plausibility, change.categories, kept)
 
@@ -231,23 +244,23 @@ def lb_wide(change: Change) -> bool:
     return bool(_LB_WIDE & set(change.categories))
 
 
-def plausibility_of(change: Change) -> tuple[float, str | None]:
+def plausibility_of(change: Change) -> tuple[float, Implausible | None]:
     """How able this change is to move traffic at all, and why not where it is not."""
     name = change.event_name
     if name.startswith(("Describe", "Get", "List")):
-        return 0.0, "a read-only call changes nothing"
+        return 0.0, Implausible("read_only")
     if "tags" in change.categories:
-        return 0.03, "tag changes do not change how traffic is served"
+        return 0.03, Implausible("tags")
     if name == "CreateLoadBalancerPolicy":
-        return 0.3, "a new policy changes nothing until a listener uses it (SetLoadBalancerPoliciesOfListener)"
+        return 0.3, Implausible("unused_policy")
     if name == "CreateTargetGroup":
-        return 0.2, "a new target group gets no traffic until a listener or rule forwards to it"
+        return 0.2, Implausible("unrouted_target_group")
     if ecs_action(change) == "none":
-        return 0.3, "the call started no deployment and kept the desired count"
+        return 0.3, Implausible("ecs_idle")
     if name in ("ModifyLoadBalancerAttributes", "ModifyTargetGroupAttributes"):
         keys = change.detail("attribute_keys") or []
         if keys and all(key.lower().startswith(_INERT_ATTRIBUTES) for key in keys):
-            return 0.05, f"only logging or protection settings changed ({', '.join(sorted(keys))})"
+            return 0.05, Implausible("inert_attributes", tuple(sorted(keys)))
     if change.categories == ("other",):
         return 0.6, None
     return 1.0, None
@@ -332,7 +345,7 @@ def attribute(
         timing = max(0.0, 1.0 - (lag_seconds - lag - bucket) / lag)
     if timing <= 0:
         return None
-    notes: list[str] = []
+    notes: list[Caveat] = []
     scope, scope_note = scope_fit(change, shift, shifts, series)
     if scope_note:
         notes.append(scope_note)
@@ -340,14 +353,15 @@ def attribute(
     quality = 0.7 + 0.3 * shift.strength
     pre = _already_moved(change, shift, series, metrics)
     if pre is not None:
-        fraction, text = pre
-        timing *= max(0.0, 1.0 - fraction)
-        notes.append(text)
+        timing *= max(0.0, 1.0 - pre.fraction)
+        notes.append(pre)
     score = round(timing * scope * fit * quality, 4)
     return Attribution(shift, score, round(timing, 3), scope, fit, round(quality, 3), lag_seconds, tuple(notes))
 
 
-def scope_fit(change: Change, shift: Shift, shifts: Sequence[Shift], series: SeriesSet) -> tuple[float, str | None]:
+def scope_fit(
+    change: Change, shift: Shift, shifts: Sequence[Shift], series: SeriesSet
+) -> tuple[float, QuietPart | OtherPart | None]:
     """How well the slice that moved matches what the change touches."""
     kind, value = shift.scope.kind, shift.scope.value
     routing = "routing" in change.categories
@@ -363,14 +377,14 @@ def scope_fit(change: Change, shift: Shift, shifts: Sequence[Shift], series: Ser
             return 0.7, None
         if any(_moved_too(shift, g, shifts, series) for g in seen):
             return 0.85, None
-        return 0.3, f"target group {', '.join(sorted(seen))} did not move with the load balancer"
+        return 0.3, QuietPart(tuple(sorted(seen)))
     if kind == "target_group":
         if value in change.target_groups:
             return 1.0, None
         if routing or wide:
             return 0.8, None
         if change.target_groups:
-            return 0.1, f"the change concerns target group {', '.join(sorted(change.target_groups))}, not {value}"
+            return 0.1, OtherPart(tuple(sorted(change.target_groups)), str(value))
         return 0.5, None
     if kind == "target":
         ip = (value or "").rpartition(":")[0]
@@ -419,7 +433,7 @@ def _moved_too(shift: Shift, group: str, shifts: Sequence[Shift], series: Series
 
 def _already_moved(
     change: Change, shift: Shift, series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
-) -> tuple[float, str] | None:
+) -> AlreadyMoved | None:
     """Counter-evidence: the metric had already moved most of the way in the buckets before the
     change's own bucket."""
     metric = metrics.get((shift.scope.key, shift.metric))
@@ -442,10 +456,7 @@ def _already_moved(
         return None
     fraction = min(1.0, fraction)
     minutes = int((change_bucket - since).total_seconds() // 60)
-    return fraction, (
-        f"counter-evidence: {_metric_name(shift)} was already {_value(shift, level)} in the {minutes} min before "
-        f"the change ({fraction:.0%} of the move)"
-    )
+    return AlreadyMoved(shift, level, minutes, fraction)
 
 
 def _scale(unit: str):
@@ -454,7 +465,7 @@ def _scale(unit: str):
     return lambda v: math.asin(math.sqrt(min(1.0, max(0.0, v))))
 
 
-# -- evidence text --------------------------------------------------------------------------------
+# -- evidence -------------------------------------------------------------------------------------
 
 
 def _preceding(change: Change, shifts: Sequence[Shift], series: SeriesSet, lag: float) -> list[Shift]:
@@ -476,43 +487,35 @@ def _evidence(
     change: Change,
     applied: float,
     plausibility: float,
-    plausibility_note: str | None,
+    implausible: Implausible | None,
     attributions: list[Attribution],
     preceding: list[Shift],
     shifts: Sequence[Shift],
     lag: float,
     covered: bool,
-) -> tuple[str, ...]:
+) -> tuple[Evidence, ...]:
     if applied < 1:
-        return (f"the call failed ({change.error_code}): nothing was changed",)
-    lines: list[str] = []
-    if plausibility_note:
-        lines.append(plausibility_note)
+        return (Failed(str(change.error_code)),)
+    found: list[Evidence] = []
+    if implausible:
+        found.append(implausible)
     if plausibility < 0.1:
-        return tuple(lines)
+        return tuple(found)
     strong = [a for a in attributions if a.score >= 0.05]
     distribution = [a for a in strong if a.shift.kind == "distribution"]
-    for a in [a for a in strong if a.shift.kind != "distribution"][:4]:
-        lines.append(describe_attribution(change, a))
+    found += [Moved(a.shift) for a in strong if a.shift.kind != "distribution"][:4]
     if distribution:
-        lines.append(_describe_distribution(change, distribution))
-    lines.extend(dict.fromkeys(note for a in strong[:4] for note in a.notes))
+        found.append(Spread(tuple(a.shift for a in distribution)))
+    found.extend(dict.fromkeys(note for a in strong[:4] for note in a.notes))
     if preceding:
-        first = min(preceding, key=lambda s: (s.at, -s.strength))
-        lines.append(
-            f"counter-evidence: {describe_shift(first)} began at {first.at:%H:%M}, "
-            f"{-_minutes(change, first)} min before the change"
-        )
+        found.append(BeganBefore(min(preceding, key=lambda s: (s.at, -s.strength))))
     if not strong and not covered:
-        lines.append(f"the access logs of {change.lb} do not cover the minutes around it, so its effect is unknown")
+        found.append(NoLogs(change.lb))
     elif not strong:
         window = dt.timedelta(seconds=lag)
         after = [s for s in shifts if s.kind == "health" and dt.timedelta(0) <= s.at - change.event_time <= window]
-        if after:
-            lines.append(f"the shifts after it ({_families(after)}) are not what this kind of change moves")
-        else:
-            lines.append(f"no metric of {change.lb} moved within {int(lag // 60)} min after it")
-    return tuple(lines)
+        found.append(OtherKinds(tuple(after)) if after else NothingMoved(change.lb, lag))
+    return tuple(found)
 
 
 def _logs_cover(change: Change, series: SeriesSet) -> bool:
@@ -520,103 +523,3 @@ def _logs_cover(change: Change, series: SeriesSet) -> bool:
     if series.traffic_from is None or series.traffic_until is None:
         return False
     return series.traffic_from < change.event_time < series.traffic_until + dt.timedelta(minutes=1)
-
-
-def _families(shifts: Sequence[Shift]) -> str:
-    names = {"latency": "latency", "errors": "5xx", "client_errors": "4xx", "traffic": "traffic", "tls_mix": "TLS mix"}
-    return ", ".join(dict.fromkeys(names.get(s.family, s.family) for s in shifts))
-
-
-def _minutes(change: Change, shift: Shift) -> int:
-    """Whole minutes from the change's minute to the shift's start."""
-    change_minute = change.event_time.replace(second=0, microsecond=0)
-    return int((shift.at - change_minute).total_seconds() // 60)
-
-
-def _when(change: Change, shift: Shift) -> str:
-    minutes = _minutes(change, shift)
-    if minutes == 0:
-        return f"from {shift.at:%H:%M}, the minute of the change"
-    if minutes > 0:
-        return f"from {shift.at:%H:%M}, {minutes} min after"
-    return f"from {shift.at:%H:%M}, {-minutes} min before"
-
-
-def _metric_name(shift: Shift) -> str:
-    name = METRICS[shift.metric][2]
-    if shift.metric == "tls_share":
-        what = f"{shift.scope.value} clients" if shift.scope.kind == "ssl_protocol" else f"cipher {shift.scope.value}"
-        return f"share of {what}"
-    return name
-
-
-def format_value(unit: str, value: float) -> str:
-    if unit == "ms":
-        if value >= 10000:
-            return f"{value / 1000:.1f} s"
-        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
-    if unit in ("rate", "share"):
-        percent = value * 100
-        return f"{percent:.2f}%" if 0 < percent < 0.1 else f"{percent:.1f}%"
-    return f"{value:.0f}/min" if value >= 10 else f"{value:.1f}/min"
-
-
-def _value(shift: Shift, value: float) -> str:
-    return format_value(shift.unit, value)
-
-
-def format_change(shift: Shift) -> str:
-    """`41 ms -> 880 ms (x21)` / `0.1% -> 24.0% (+23.9 pp)`."""
-    text = f"{format_value(shift.unit, shift.before)} -> {format_value(shift.unit, shift.after)}"
-    if shift.unit in ("rate", "share"):
-        return f"{text} ({(shift.after - shift.before) * 100:+.1f} pp)"
-    r = shift.ratio
-    if math.isinf(r):
-        return f"{text} (from nothing)"
-    return f"{text} (x{r:.0f})" if r >= 10 else f"{text} (x{r:.2g})"
-
-
-def format_p(p: float) -> str:
-    return "p<1e-6" if p < 1e-6 else f"p={p:.2g}"
-
-
-def describe_shift(shift: Shift) -> str:
-    """`p99 target latency 41 ms -> 880 ms (x21) in target group web`."""
-    where = "" if shift.scope.kind == "lb" else f" ({shift.scope.label})"
-    if shift.metric == "tls_share":
-        return f"{_metric_name(shift)} {format_change(shift)}"
-    return f"{_metric_name(shift)} {format_change(shift)}{where}"
-
-
-def describe_attribution(change: Change, a: Attribution) -> str:
-    shift = a.shift
-    test = "Mann-Whitney" if shift.test.startswith("Mann") else "chi-square"
-    detail = f"{test} {format_p(shift.p_value)}"
-    if shift.ci_low is not None and shift.ci_high is not None:
-        detail += f"; 95% CI x{shift.ci_low:.2g}-x{shift.ci_high:.2g}"
-    prefix = "recovery: " if shift.worse is False else ""
-    return f"{prefix}{describe_shift(shift)} {_when(change, shift)} ({detail})"
-
-
-def _describe_distribution(change: Change, attributions: list[Attribution]) -> str:
-    stopped = sorted({a.shift.scope for a in attributions if a.shift.after < 0.5}, key=lambda s: s.key)
-    started = sorted({a.shift.scope for a in attributions if a.shift.before < 0.5}, key=lambda s: s.key)
-    first = min(attributions, key=lambda a: a.shift.at)
-    parts = []
-    if stopped:
-        parts.append(f"{_names(stopped)} stopped receiving requests")
-    if started:
-        parts.append(f"{_names(started)} started receiving requests")
-    if not parts:
-        moved = sorted({a.shift.scope for a in attributions}, key=lambda s: s.key)
-        parts.append(f"requests shifted across {_names(moved)}")
-    return f"{'; '.join(parts)} {_when(change, first.shift)}"
-
-
-def _names(scopes: list) -> str:
-    kinds = {s.kind for s in scopes}
-    values = [s.value for s in scopes[:6]]
-    more = f" and {len(scopes) - 6} more" if len(scopes) > 6 else ""
-    noun = "target" if kinds == {"target"} else ("target group" if kinds == {"target_group"} else "slice")
-    plural = "s" if len(scopes) > 1 else ""
-    return f"{noun}{plural} {', '.join(str(v) for v in values)}{more}"

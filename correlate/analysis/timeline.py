@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from correlate.analysis.scoring import ScoredChange, describe_shift, score_changes
+from correlate.analysis.evidence import NoChanges, NoneSuspect, NoRequests, NoShifts, Note, Unexplained
+from correlate.analysis.scoring import ScoredChange, score_changes
 from correlate.analysis.series import SeriesSet, build_series
 from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
 from correlate.errors import BadTimeExpression
@@ -28,7 +29,7 @@ class Timeline:
     until: dt.datetime
     changes: tuple[ScoredChange, ...]  # most suspect first
     shifts: tuple[Shift, ...]  # in time order
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]  # present/evidence.py writes the words
     parameters: DetectionParameters
     series: SeriesSet
 
@@ -111,20 +112,17 @@ def _shift_order(shift: Shift) -> tuple:
     return (shift.at, _SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
 
 
-def _notes(timeline: Timeline) -> tuple[str, ...]:
-    notes: list[str] = []
+def _notes(timeline: Timeline) -> tuple[Note, ...]:
+    notes: list[Note] = []
     lb = timeline.lb
     top = timeline.changes[0].suspicion if timeline.changes else 0.0
     if not timeline.changes:
-        notes.append(
-            f"No configuration changes recorded for {lb} in this window. Load CloudTrail with "
-            "`correlate ingest cloudtrail` to rank changes."
-        )
+        notes.append(NoChanges(lb))
     if timeline.series.traffic_from is None:
-        notes.append(f"No requests of {lb} in this window: load its access logs with `correlate ingest logs`.")
+        notes.append(NoRequests(lb))
         return tuple(notes)
     if not timeline.shifts:
-        notes.append(f"No metric of {lb} shifted in this window.")
+        notes.append(NoShifts(lb))
         return tuple(notes)
     explained = [s for s in timeline.shifts if timeline.explained_by(s)]
     unexplained = [
@@ -136,13 +134,11 @@ def _notes(timeline: Timeline) -> tuple[str, ...]:
         and not _covered(shift, explained, timeline.series)
     ]
     if timeline.changes and top < SUSPECT:
-        notes.append(f"No change reaches suspicion {SUSPECT}: nothing recorded for {lb} explains its shifts.")
+        notes.append(NoneSuspect(lb, SUSPECT))
     clusters: dict[dt.datetime, list[Shift]] = {}
     for shift in unexplained:
         clusters.setdefault(shift.at, []).append(shift)
     for at, group in sorted(clusters.items()):
         group.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), -s.strength))
-        shown = "; ".join(describe_shift(s) for s in group[:3])
-        more = f" (and {len(group) - 3} more)" if len(group) > 3 else ""
-        notes.append(f"Unexplained at {at:%H:%M}: {shown}{more}. No change in the window explains it.")
+        notes.append(Unexplained(at, tuple(group)))
     return tuple(notes)

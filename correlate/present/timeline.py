@@ -10,9 +10,10 @@ from typing import Any, TextIO
 from rich.table import Table
 from rich.text import Text
 
-from correlate.analysis.scoring import ScoredChange, describe_shift
+from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.shifts import Shift
 from correlate.analysis.timeline import SUSPECT, Timeline, explains
+from correlate.present.evidence import describe_shift, evidence_lines, note_line
 from correlate.present.render import json_bytes, render_rows, terminal
 from correlate.timeparse import iso
 
@@ -34,7 +35,7 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
         "bucket_minutes": timeline.bucket_minutes,
         "changes": [_change(scored) for scored in timeline.changes],
         "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
-        "notes": list(timeline.notes),
+        "notes": [note_line(note) for note in timeline.notes],
         "parameters": timeline.parameters.as_dict(),
     }
 
@@ -50,7 +51,7 @@ def _change(scored: ScoredChange) -> dict[str, Any]:
         "summary": change.summary,
         "error_code": change.error_code,
         "suspicion": scored.suspicion,
-        "evidence": list(scored.evidence),
+        "evidence": list(evidence_lines(scored)),
         "categories": list(scored.categories),
         "applied": scored.applied,
         "plausibility": scored.plausibility,
@@ -111,7 +112,7 @@ def timeline_rows(timeline: Timeline) -> list[tuple[dt.datetime, str, str, str, 
         what = change.summary or change.event_name
         if change.error_code and change.error_code not in what:
             what += f" (failed: {change.error_code})"
-        rows.append((change.event_time, "change", what, _who(scored), scored.suspicion, list(scored.evidence)))
+        rows.append((change.event_time, "change", what, _who(scored), scored.suspicion, list(evidence_lines(scored))))
     groups: dict[tuple, list[Shift]] = {}
     for shift in timeline.shifts:
         key = (shift.at, "distribution") if shift.kind == "distribution" else (shift.at, shift.metric, shift.direction)
@@ -244,4 +245,4 @@ def _table(timeline: Timeline, rows, out: TextIO) -> None:
             )
         )
     for note in timeline.notes:
-        console.print(Text(note))
+        console.print(Text(note_line(note)))
