@@ -33,6 +33,7 @@ from correlate.model.describe import (
 )
 from correlate.model.ecs import EcsHandlers
 from correlate.model.effects import (
+    Affected,
     Effect,
     as_list,
     category_of,
@@ -199,19 +200,19 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
 
     # -- attribution helpers --
 
-    def _from_arn(self, arn: Any, how: str = "arn") -> tuple[str, str | None, str] | None:
+    def _from_arn(self, arn: Any, how: str = "arn") -> Affected | None:
         resource = parse_elb_arn(arn) if isinstance(arn, str) else None
         if resource is None or resource.lb is None:
             return None
-        return resource.lb, resource.lb_id, how
+        return Affected(resource.lb, resource.lb_id, how)
 
-    def _tg_lbs(self, tg_arn: str) -> list[tuple[str, str | None, str]]:
+    def _tg_lbs(self, tg_arn: str) -> list[Affected]:
         linked = self.state.forwards_to(tg_arn)
         if linked or tg_arn in self.state.linked_once:
             pairs = sorted({(listener.lb, listener.lb_id) for listener, _ in linked}, key=pair_key)
-            return [(lb, lb_id, "cloudtrail") for lb, lb_id in pairs]
+            return [Affected(lb, lb_id, "cloudtrail") for lb, lb_id in pairs]
         pairs, how = self.knowledge.tg_lbs(tg_arn, self.call.event_time)
-        return [(lb, lb_id, how) for lb, lb_id in pairs]
+        return [Affected(lb, lb_id, how) for lb, lb_id in pairs]
 
     def _listener_port(self, listener: Listener | None, arn: str | None) -> int | None:
         if listener is not None and listener.port is not UNKNOWN and listener.port is not None:
@@ -249,13 +250,13 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
             for lb, lb_id, how in self._identified()
         ]
 
-    def _identified(self) -> list[tuple[str, str | None, str]]:
+    def _identified(self) -> list[Affected]:
         """Load balancers named by the request's identifying parameters (whatever their shape)."""
-        found: list[tuple[str, str | None, str]] = []
+        found: list[Affected] = []
         rq = self.rq
         for name in [rq.get("loadbalancername"), *as_list(rq.get("loadbalancernames"))]:
             if isinstance(name, str) and name:
-                found.append((name, name, "request"))
+                found.append(Affected(name, name, "request"))
         for key in ("loadbalancerarn", "listenerarn", "rulearn", "resourcearn"):
             hit = self._from_arn(rq.get(key))
             if hit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from correlate.model.describe import (
     UNKNOWN,
@@ -19,6 +19,14 @@ from correlate.model.state import (
 )
 
 # -- one change being described ---------------------------------------------------------------
+
+
+class Affected(NamedTuple):
+    """A load balancer a call affects, and how that was found (`Change.attributed_by`)."""
+
+    lb: str
+    lb_id: str | None
+    how: str
 
 
 @dataclass
@@ -176,13 +184,13 @@ def attribute_keys(request: Any) -> list[str]:
     return sorted(keys)
 
 
-def unique_lbs(found: list[tuple[str, str | None, str]]) -> list[tuple[str, str | None, str]]:
+def unique_lbs(found: list[tuple[str, str | None, str]]) -> list[Affected]:
     seen: set[tuple[str, str | None]] = set()
     unique = []
     for lb, lb_id, how in found:
         if (lb, lb_id) not in seen:
             seen.add((lb, lb_id))
-            unique.append((lb, lb_id, how))
+            unique.append(Affected(lb, lb_id, how))
     return unique
 
 

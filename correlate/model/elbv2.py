@@ -23,6 +23,7 @@ from correlate.model.describe import (
 )
 from correlate.model.effects import (
     HEALTH_LABELS,
+    Affected,
     Effect,
     Fields,
     as_int,
@@ -58,7 +59,7 @@ class ElbV2Handlers:
         if hit is None:
             if not name:
                 return []
-            hit = (name, None, "request")
+            hit = Affected(name, None, "request")
         lb_type = described.get("type") or self.rq.get("type") or "application"
         scheme = described.get("scheme") or self.rq.get("scheme") or "internet-facing"
         subnets = list(self.rq.get("subnets") or [])
@@ -68,7 +69,7 @@ class ElbV2Handlers:
         if groups:
             summary += f", security groups {', '.join(groups)}"
         if self.applied:
-            lb = self.state.lb(hit[0], hit[1], classic=False)
+            lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
             lb.arn = arn
             lb.security_groups = tuple(groups)
             lb.subnets = tuple(subnets)
@@ -81,10 +82,10 @@ class ElbV2Handlers:
         if hit is None:
             return []
         if self.applied:
-            self.state.lbs.pop(hit[1] or hit[0], None)
-            for arn in [a for a, listener in self.state.listeners.items() if listener.lb_id == hit[1]]:
+            self.state.lbs.pop(hit.lb_id or hit.lb, None)
+            for arn in [a for a, listener in self.state.listeners.items() if listener.lb_id == hit.lb_id]:
                 del self.state.listeners[arn]
-            for arn in [a for a, rule in self.state.rules.items() if rule.lb_id == hit[1]]:
+            for arn in [a for a, rule in self.state.rules.items() if rule.lb_id == hit.lb_id]:
                 del self.state.rules[arn]
         return [Effect(*hit, "lifecycle", "deleted load balancer")]
 
@@ -93,7 +94,7 @@ class ElbV2Handlers:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         fields = Fields()
         for attribute in self.rq.get("attributes") or []:
             key = str(attribute.get("key"))
@@ -110,7 +111,7 @@ class ElbV2Handlers:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         after = tuple(self.rq.get("securitygroups") or ())
         fields = Fields()
         fields.diff("security_groups", "security groups", lb.security_groups, after)
@@ -125,7 +126,7 @@ class ElbV2Handlers:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         after = list(self.rq.get("subnets") or [])
         after += [m.get("subnetid") for m in self.rq.get("subnetmappings") or [] if m.get("subnetid")]
         fields = Fields()
@@ -339,7 +340,7 @@ class ElbV2Handlers:
         )
         arn = ((self.rs.get("rules") or [{}])[0]).get("rulearn")
         if self.applied and arn:
-            rule = Rule(arn, listener_arn, hit[0], hit[1], priority, conditions, actions)
+            rule = Rule(arn, listener_arn, hit.lb, hit.lb_id, priority, conditions, actions)
             self.state.rules[arn] = rule
             self.state.link(actions)
         return [Effect(*hit, "routing", summary, listener_port=port, target_group_arn=main_target_group(actions))]
@@ -353,7 +354,7 @@ class ElbV2Handlers:
         rule = self.state.rules.get(arn)
         if rule is None:  # a copy of the inventory's rule, or a new one: the snapshot stays as it was taken
             known = self.knowledge.snapshot.rules.get(arn)
-            rule = replace(known) if known else Rule(arn, listener_of_rule(arn), hit[0], hit[1])
+            rule = replace(known) if known else Rule(arn, listener_of_rule(arn), hit.lb, hit.lb_id)
         described = self._described("rules", "rulearn", arn)  # the rule after the call
         if rule.priority is UNKNOWN and described.get("priority") is not None:
             rule.priority = described["priority"]

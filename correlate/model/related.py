@@ -14,6 +14,7 @@ from correlate.model.describe import (
     protocol_name,
 )
 from correlate.model.effects import (
+    Affected,
     Effect,
     unique_lbs,
     web_acl_name,
@@ -34,7 +35,7 @@ class RelatedHandlers:
 
     # -- related services =======================================================================
 
-    def _lbs_with_group(self, group: str) -> list[tuple[str, str | None, str]]:
+    def _lbs_with_group(self, group: str) -> list[Affected]:
         found = [(lb.lb, lb.lb_id, "cloudtrail") for lb in self.state.uses_security_group(group)]
         if not found:
             found = [(lb.lb, lb.lb_id, "inventory") for lb in self.knowledge.snapshot.uses_security_group(group)]
@@ -171,7 +172,7 @@ class RelatedHandlers:
         hit = self._from_arn(self.rq.get("resourcearn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         if self.call.event_name == "AssociateWebACL":
             acl = self.rq.get("webaclarn") or self.rq.get("webaclid")
             summary = f"web ACL {web_acl_name(acl)} associated"
@@ -252,7 +253,7 @@ class RelatedHandlers:
                 for lb, lb_id, how in self._tg_lbs(arn)
             ]
         for name in names:
-            hit = self._from_arn(name) if name.startswith("arn:") else (name, name, "request")
+            hit = self._from_arn(name) if name.startswith("arn:") else Affected(name, name, "request")
             if hit:
                 summary = f"auto scaling group {group} {verb} {preposition} the load balancer"
                 effects.append(Effect(*hit, "targets", summary, details={"auto_scaling_group": group}))

@@ -212,12 +212,12 @@ def _loads(
         previous = store.previous_loads([obj.uri for obj, _ in candidates])
         for obj, facts in candidates:
             earlier = previous.get(obj.uri)
-            if earlier is not None and earlier[1:] == (obj.fingerprint, described):
+            if earlier is not None and (earlier.fingerprint, earlier.filter) == (obj.fingerprint, described):
                 summary.already_loaded += 1
                 meter.skipped()
             elif earlier is not None:
-                replacements.note(obj.uri, earlier[0])
-                yield _Load(obj, facts, earlier[0])
+                replacements.note(obj.uri, earlier.kind)
+                yield _Load(obj, facts, earlier.kind)
             else:
                 yield _Load(obj, facts, None)
         if failure is not None:

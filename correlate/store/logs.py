@@ -24,6 +24,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -222,6 +223,14 @@ class RejectSpool:
             self._file.close()
 
 
+class PreviousLoad(NamedTuple):
+    """What the ledger holds of an object's last load."""
+
+    kind: str
+    fingerprint: str
+    filter: str
+
+
 class LogStore:
     """Appends typed rows in one transaction per load: one object, or a run of small objects."""
 
@@ -234,8 +243,8 @@ class LogStore:
         self.db.con.execute("set memory_limit = '1GB'")
         self._ledger = self.db.con.cursor()
 
-    def previous_loads(self, source_files: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """source_file → (kind, fingerprint, filter) of the last load, for those loaded before.
+    def previous_loads(self, source_files: Sequence[str]) -> dict[str, PreviousLoad]:
+        """source_file → the last load, for those loaded before.
 
         Asked on a connection of its own: the load pipeline asks while the writer's INSERT is
         streaming (a connection runs one statement at a time), and only committed loads matter."""
@@ -246,7 +255,7 @@ class LogStore:
             "where source_file in (select unnest(?::varchar[]))",
             [list(source_files)],
         ).fetchall()
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        return {row[0]: PreviousLoad(*row[1:]) for row in rows}
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One load's transaction: rows, rejects and ledger rows commit together or not at all."""
