@@ -1,6 +1,6 @@
 -- view: load_balancers
 -- grain: one row per load balancer seen in any log or configuration change
--- sources: requests, tls_connections, changes
+-- sources: request_facts, tls_connections, changes
 -- columns: lb, lb_type, lb_id, requests, tls_connections, first_seen, last_seen, changes
 create or replace view load_balancers as
 with traffic as (
@@ -10,9 +10,9 @@ with traffic as (
         any_value(lb_id) as lb_id,
         count(*) as requests,
         0 as tls_connections,
-        min(coalesce(request_at, time)) as first_seen,
-        max(time) as last_seen
-    from requests
+        min(arrived_at) as first_seen,
+        max(logged_at) as last_seen
+    from request_facts
     group by lb, lb_type
     union all
     select

@@ -22,8 +22,8 @@ def data_span(db: Database, lb: str) -> tuple[dt.datetime, dt.datetime]:
     (row,) = db.query(
         """
         with spans as (
-            select min(coalesce(request_at, time)) as first_at, max(coalesce(request_at, time)) as last_at
-            from requests
+            select min(arrived_at) as first_at, max(arrived_at) as last_at
+            from request_facts
             where lb = $lb
             union all
             select min(event_time), max(event_time)
