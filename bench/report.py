@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from correlate.pipeline.logs import LOG_SUFFIXES, ingest_logs  # noqa: E402
+from correlate.present.document import timeline_from_document  # noqa: E402
 from correlate.report import charts, data, render  # noqa: E402
-from correlate.report.timeline import Timeline  # noqa: E402
 from correlate.sources import expand_sources  # noqa: E402
 from correlate.store import report as report_store  # noqa: E402
 from correlate.store.database import Database  # noqa: E402
@@ -61,7 +61,7 @@ def main() -> None:
             summary = ingest_logs(LogStore(db), expand_sources([str(logs)], LOG_SUFFIXES))
             print(f"ingest: {summary.line()} in {time.perf_counter() - began:.1f} s")
     onset = incident.replace(second=0) + dt.timedelta(minutes=1)
-    timeline = Timeline.from_dict(
+    timeline = timeline_from_document(
         {
             "lb": "web-prod",
             "since": None,

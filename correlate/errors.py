@@ -59,3 +59,7 @@ class StreamBroken(CorrelateError):
 
     The lines before the break are good; the break itself becomes one reject.
     """
+
+
+class BadTimeline(CorrelateError):
+    """A timeline (JSON) that does not have the contract's shape; names the file and the field."""

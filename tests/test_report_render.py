@@ -19,6 +19,7 @@ import pytest
 from conftest import FIXTURES, load
 from report_scenario import FORMULA_UA, MARKUP_DOMAIN, MARKUP_PATH, SCRIPT_UA
 
+from correlate.present.document import timeline_from_document
 from correlate.present.render import csv_safe, to_text
 from correlate.report import narrative
 from correlate.report.charts import CHANGE, FAILED, ROLLBACK, SUSPECT, markers, render_charts
@@ -31,7 +32,7 @@ from correlate.report.render import (
     render_markdown,
     write_report,
 )
-from correlate.report.timeline import Timeline, load_timeline
+from correlate.report.timeline import load_timeline
 from correlate.store.database import Database
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "report" / "shop-alb.md"
@@ -135,7 +136,7 @@ def test_a_window_without_a_shift_or_a_suspect(report_scenario):
     for change in quiet["changes"]:
         change["suspicion"] = min(change["suspicion"], 0.2)
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        report = gather(db, ReportOptions("shop-alb"), Timeline.from_dict(quiet))
+        report = gather(db, ReportOptions("shop-alb"), timeline_from_document(quiet))
     assert report.incident is None and report.rollback is None
     assert report.figure("error_span") is None and report.figure("impact") is None
     assert narrative.summary(report) == [
@@ -155,7 +156,7 @@ def test_the_summary_leaves_out_p99_when_no_latency_shift_was_found(report_scena
     errors_only = json.loads(report_scenario.timeline_file.read_text())
     errors_only["shifts"] = [shift for shift in errors_only["shifts"] if shift["metric"] == "error_rate"]
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        report = gather(db, ReportOptions("shop-alb"), Timeline.from_dict(errors_only))
+        report = gather(db, ReportOptions("shop-alb"), timeline_from_document(errors_only))
     sentences = narrative.summary(report)
     assert sentences[:3] == [
         "At 14:06:00 UTC on 2026-11-20, shop-alb's 5xx rate rose from 0.30% to 6.90% (×23).",
@@ -329,7 +330,7 @@ def test_write_report_errors(report, tmp_path):
 
 def test_a_network_load_balancer_report_has_no_http_figures(db, tmp_path):
     load(db, FIXTURES / "nlb")
-    timeline = Timeline.from_dict({"lb": "my-network-loadbalancer", "changes": [], "shifts": []})
+    timeline = timeline_from_document({"lb": "my-network-loadbalancer", "changes": [], "shifts": []})
     report = gather(db, ReportOptions("my-network-loadbalancer"), timeline)
     assert report.lb_type == "nlb"
     assert [chart.name for chart in render_charts(report, "svg")] == ["tls"]

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, invoke, ts
 from timeline_support import insert, load_scenario
 
+from correlate.present.document import timeline_document, timeline_from_document
 from correlate.store.database import Database
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "timeline"
@@ -80,6 +81,14 @@ def test_json_follows_the_contract(document):
         [top["event_id"]],
     )
     assert document["parameters"]["alpha"] == 0.001 and document["bucket_minutes"] == 1
+
+
+def test_a_saved_timeline_reads_back_whole(document):
+    """One definition of the JSON document: what `--format json` wrote reads back into the same
+    timeline (its series excepted), which writes the same document again."""
+    timeline = timeline_from_document(json.loads(json.dumps(document)), "saved.json")
+    assert timeline.suspect is timeline.changes[0] and timeline.series is None
+    assert timeline_document(timeline) == document
 
 
 def test_the_lb_can_be_named_by_id_or_arn(incident, document, runner):

@@ -16,6 +16,13 @@ from correlate.analysis.shifts import Shift
 
 
 @dataclass(frozen=True, slots=True)
+class Stated:
+    """Evidence or a note read back from a saved timeline: its words, as written."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Failed:
     """The call failed: nothing was changed."""
 
@@ -103,7 +110,8 @@ class NothingMoved:
 
 
 Evidence = (
-    Failed
+    Stated
+    | Failed
     | Implausible
     | Moved
     | Spread
@@ -154,4 +162,4 @@ class Unexplained:
     shifts: tuple[Shift, ...]
 
 
-Note = NoChanges | NoRequests | NoShifts | NoneSuspect | Unexplained
+Note = Stated | NoChanges | NoRequests | NoShifts | NoneSuspect | Unexplained

@@ -7,6 +7,7 @@ series, detects the shifts and scores every change. The result is plain data; re
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -24,18 +25,27 @@ EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score f
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
+    """One load balancer's window: its changes ranked, its shifts, notes on what the data cannot say.
+
+    `build_timeline` makes it; present/timeline.py writes it as the JSON document (and reads a saved
+    one back into it: then `series`, and whatever the file does not state, is None)."""
+
     lb: str
-    since: dt.datetime
-    until: dt.datetime
+    since: dt.datetime | None
+    until: dt.datetime | None
     changes: tuple[ScoredChange, ...]  # most suspect first
     shifts: tuple[Shift, ...]  # in time order
-    notes: tuple[Note, ...]  # present/evidence.py writes the words
-    parameters: DetectionParameters
-    series: SeriesSet
+    notes: tuple[Note, ...] = ()  # present/evidence.py writes the words
+    bucket_minutes: int | None = None
+    parameters: DetectionParameters | None = None
+    series: SeriesSet | None = None  # the per-bucket series the shifts were found in
 
     @property
-    def bucket_minutes(self) -> int:
-        return self.series.bucket_minutes
+    def suspect(self) -> ScoredChange | None:
+        """The change the evidence points at: the most suspect one, when it reaches SUSPECT."""
+        if self.changes and self.changes[0].suspicion >= SUSPECT:
+            return self.changes[0]
+        return None
 
     def explained_by(self, shift: Shift) -> list[ScoredChange]:
         """The suspect changes (suspicion >= 0.5) this shift counts for: its explanation score, times
@@ -84,8 +94,8 @@ def build_timeline(
     by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
     changes = changes_between(db, lb, since, until)
     scored = score_changes(changes, shifts, series, by_key)
-    timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), parameters, series)
-    return Timeline(lb, since, until, tuple(scored), tuple(shifts), _notes(timeline), parameters, series)
+    timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series)
+    return dataclasses.replace(timeline, notes=_notes(timeline, series))
 
 
 def _covered(shift: Shift, explained: list[Shift], series: SeriesSet) -> bool:
@@ -112,13 +122,13 @@ def _shift_order(shift: Shift) -> tuple:
     return (shift.at, _SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
 
 
-def _notes(timeline: Timeline) -> tuple[Note, ...]:
+def _notes(timeline: Timeline, series: SeriesSet) -> tuple[Note, ...]:
     notes: list[Note] = []
     lb = timeline.lb
     top = timeline.changes[0].suspicion if timeline.changes else 0.0
     if not timeline.changes:
         notes.append(NoChanges(lb))
-    if timeline.series.traffic_from is None:
+    if series.traffic_from is None:
         notes.append(NoRequests(lb))
         return tuple(notes)
     if not timeline.shifts:
@@ -131,7 +141,7 @@ def _notes(timeline: Timeline) -> tuple[Note, ...]:
         if shift.kind == "health"
         and shift.worse is not False
         and shift not in explained
-        and not _covered(shift, explained, timeline.series)
+        and not _covered(shift, explained, series)
     ]
     if timeline.changes and top < SUSPECT:
         notes.append(NoneSuspect(lb, SUSPECT))

@@ -25,6 +25,7 @@ from correlate.analysis.evidence import (
     OtherPart,
     QuietPart,
     Spread,
+    Stated,
     Unexplained,
 )
 from correlate.analysis.scoring import ScoredChange
@@ -50,6 +51,8 @@ def evidence_lines(scored: ScoredChange) -> tuple[str, ...]:
 
 def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
     match item:
+        case Stated(text):
+            return text
         case Failed(error_code):
             return f"the call failed ({error_code}): nothing was changed"
         case Implausible(reason, keys):
@@ -84,6 +87,8 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
 
 def note_line(note: Note) -> str:
     match note:
+        case Stated(text):
+            return text
         case NoChanges(lb):
             return (
                 f"No configuration changes recorded for {lb} in this window. Load CloudTrail with "

@@ -1,102 +1,25 @@
-"""A timeline as text: the incident-timeline table, the JSON document, and flat rows for csv,
-markdown and ndjson."""
+"""A timeline as text: the incident-timeline table, and flat rows for csv, markdown and ndjson; the
+JSON document is present/document.py's."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.table import Table
 from rich.text import Text
 
 from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.shifts import Shift
-from correlate.analysis.timeline import SUSPECT, Timeline, explains
+from correlate.analysis.timeline import SUSPECT, Timeline
+from correlate.present.document import timeline_document
 from correlate.present.evidence import describe_shift, evidence_lines, note_line
 from correlate.present.render import json_bytes, render_rows, terminal
 from correlate.timeparse import iso
 
 ROW_COLUMNS = ("time", "kind", "what", "who", "suspicion", "evidence")
 _SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
-
-
-def timeline_document(timeline: Timeline) -> dict[str, Any]:
-    """The `correlate timeline --format json` object (CONTRACT.md), with extra detail."""
-    explained: dict[Shift, list[str]] = {}
-    for scored in timeline.changes:
-        for a in scored.explains:
-            if explains(scored, a.shift):
-                explained.setdefault(a.shift, []).append(scored.change.event_id)
-    return {
-        "lb": timeline.lb,
-        "since": iso(timeline.since),
-        "until": iso(timeline.until),
-        "bucket_minutes": timeline.bucket_minutes,
-        "changes": [_change(scored) for scored in timeline.changes],
-        "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
-        "notes": [note_line(note) for note in timeline.notes],
-        "parameters": timeline.parameters.as_dict(),
-    }
-
-
-def _change(scored: ScoredChange) -> dict[str, Any]:
-    change = scored.change
-    return {
-        "event_id": change.event_id,
-        "event_time": iso(change.event_time),
-        "event_name": change.event_name,
-        "actor": change.actor,
-        "actor_kind": change.actor_kind,
-        "summary": change.summary,
-        "error_code": change.error_code,
-        "suspicion": scored.suspicion,
-        "evidence": list(evidence_lines(scored)),
-        "categories": list(scored.categories),
-        "applied": scored.applied,
-        "plausibility": scored.plausibility,
-        "explains": [
-            {
-                "metric": a.shift.metric,
-                "scope": a.shift.scope.key,
-                "at": iso(a.shift.at),
-                "score": a.score,
-                "timing": a.timing,
-                "scope_fit": a.scope,
-                "affinity": a.affinity,
-                "quality": a.quality,
-            }
-            for a in scored.explains
-        ],
-    }
-
-
-def _round(unit: str, value: float) -> float:
-    return round(value, 6) if unit in ("rate", "share") else round(value, 2)
-
-
-def _shift(shift: Shift, explained_by: list[str]) -> dict[str, Any]:
-    return {
-        "metric": shift.metric,
-        "at": iso(shift.at),
-        "before": _round(shift.unit, shift.before),
-        "after": _round(shift.unit, shift.after),
-        "scope": shift.scope.key,
-        "scope_kind": shift.scope.kind,
-        "scope_value": shift.scope.value,
-        "unit": shift.unit,
-        "direction": shift.direction,
-        "kind": shift.kind,
-        "worse": shift.worse,
-        "strength": shift.strength,
-        "p_value": shift.p_value,
-        "test": shift.test,
-        "ci_low": shift.ci_low,
-        "ci_high": shift.ci_high,
-        "before_from": iso(shift.before_from),
-        "after_until": iso(shift.after_until),
-        "explained_by": explained_by,
-    }
 
 
 # -- rows -----------------------------------------------------------------------------------------

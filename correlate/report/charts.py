@@ -72,18 +72,19 @@ def markers(report: ReportData) -> tuple[Marker, ...]:
     suspect = report.timeline.suspect
     rollback = report.rollback.change.event_id if report.rollback else None
     found = []
-    for number, change in enumerate(report.timeline.changes, start=1):
+    for number, scored in enumerate(report.timeline.changes, start=1):
+        change, failed = scored.change, scored.change.error_code is not None
         if not report.since <= change.event_time < report.until:
             continue
-        if change.failed:
+        if failed:
             color = FAILED
-        elif suspect is not None and change.event_id == suspect.event_id:
+        elif scored is suspect:
             color = SUSPECT
         elif change.event_id == rollback:
             color = ROLLBACK
         else:
             color = CHANGE
-        found.append(Marker(change.event_time, f"#{number}", color, change.failed))
+        found.append(Marker(change.event_time, f"#{number}", color, failed))
     return tuple(sorted(found, key=lambda m: (m.at, m.label)))
 
 

@@ -15,12 +15,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from correlate.errors import CorrelateError, UnknownLoadBalancer
-from correlate.report.analysis import ChangeRow, Incident, Rollback, find_incident, find_rollback
-from correlate.report.timeline import BadTimeline, Timeline
+from correlate.analysis.timeline import Timeline
+from correlate.errors import BadTimeline, CorrelateError, UnknownLoadBalancer
+from correlate.model.change import Change
+from correlate.report.analysis import Incident, Rollback, find_incident, find_rollback
 from correlate.store.database import Database
 from correlate.store.queries import load_balancers
 from correlate.store.report import report_query, run_report_query, with_literals
+from correlate.store.timeline import change_of
 from correlate.timeparse import iso
 
 
@@ -68,7 +70,7 @@ class ReportData:
     timeline: Timeline
     incident: Incident | None
     rollback: Rollback | None
-    changes: tuple[ChangeRow, ...]
+    changes: tuple[Change, ...]
     figures: tuple[Figure, ...]
 
     def figure(self, query: str) -> Figure | None:
@@ -148,7 +150,7 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     if incident is not None:
         run("error_span", lb=lb, search_from=_error_search_start(timeline, onset), search_to=recovery)
     run("minutes", **window_params)
-    changes = tuple(ChangeRow.from_record(record) for record in run("changes", **window_params).records())
+    changes = tuple(change_of({"lb": lb, **record}) for record in run("changes", **window_params).records())
     run("log_intervals", **window_params)
     run("cloudtrail_coverage", **window_params)
     run("manifest", **window_params)
@@ -215,7 +217,7 @@ def _error_search_start(timeline: Timeline, onset: dt.datetime) -> dt.datetime:
     """Where the incident's first 5xx is searched from: the suspect change, when it came within five
     minutes of the onset (a shift is placed at the start of a bucket, which can be before or after
     the change inside it), else the onset."""
-    suspect = timeline.suspect
-    if suspect is not None and not suspect.failed and abs(suspect.event_time - onset) <= SUSPECT_LEAD:
+    suspect = timeline.suspect.change if timeline.suspect else None
+    if suspect is not None and suspect.error_code is None and abs(suspect.event_time - onset) <= SUSPECT_LEAD:
         return suspect.event_time
     return onset

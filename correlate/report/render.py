@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from correlate.errors import CorrelateError
+from correlate.present.evidence import evidence_lines
 from correlate.present.render import to_text
 from correlate.report import narrative
 from correlate.report.charts import render_charts
@@ -218,12 +219,15 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
     candidates = [
         {
             "number": number,
-            "change": change,
-            "in_window": report.since <= change.event_time < report.until,
-            "is_suspect": suspect is not None and change.event_id == suspect.event_id,
-            "is_rollback": change.event_id == rollback,
+            "change": scored.change,
+            "failed": scored.change.error_code is not None,
+            "suspicion": scored.suspicion,
+            "evidence": evidence_lines(scored),
+            "in_window": report.since <= scored.change.event_time < report.until,
+            "is_suspect": scored is suspect,
+            "is_rollback": scored.change.event_id == rollback,
         }
-        for number, change in enumerate(report.timeline.changes, start=1)
+        for number, scored in enumerate(report.timeline.changes, start=1)
     ]
     carriers: dict[str, list[dict[str, Any]]] = {}
     for record in records.get("carriers", []):

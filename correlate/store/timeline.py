@@ -82,8 +82,10 @@ def changes_between(db: Database, lb: str, since: dt.datetime, until: dt.datetim
 
 
 def change_of(row: dict[str, Any]) -> Change:
-    """A `changes` row (every column) as the typed change."""
+    """A `changes` row (all of its columns, or some) as the typed change."""
     for name in ("targets", "categories", "target_groups"):
-        row[name] = tuple(row[name] or ())
-    row["details"] = orjson.loads(row["details"]) if row["details"] else None
+        if name in row:
+            row[name] = tuple(row[name] or ())
+    if isinstance(row.get("details"), str):
+        row["details"] = orjson.loads(row["details"])
     return Change(**row)
