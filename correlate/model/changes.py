@@ -118,6 +118,21 @@ def _replay_order(call: CallRow) -> tuple:
     return call.event_time, _ORDER.get(verb.group(0) if verb else "", 2), call.event_id
 
 
+# The columns of a change that are its call's.
+_FROM_THE_CALL = (
+    "event_id",
+    "event_time",
+    "event_name",
+    "actor",
+    "actor_kind",
+    "error_code",
+    "event_source",
+    "api_version",
+    "aws_region",
+    "account_id",
+    "actor_name",
+    "error_message",
+)
 _CLASSIC_KEYS = ("loadBalancerName", "loadBalancerNames")  # name a Classic load balancer (no ARN)
 _IDENTIFIER = re.compile(
     r'"(loadBalancerArn|listenerArn|ruleArn|targetGroupArn|loadBalancerName)"\s*:\s*"([^"\\]+)"', re.IGNORECASE
@@ -152,18 +167,9 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         categories = (effect.category, *effect.also, *CALLS.categories(call.event_source, call.event_name))
         named = [tg_name(arn) for arn in values_of(request, "targetgrouparn") if isinstance(arn, str)]
         return Change(
-            event_id=call.event_id,
-            event_time=call.event_time,
-            event_name=call.event_name,
+            **{name: getattr(call, name) for name in _FROM_THE_CALL},
             lb=effect.lb,
-            actor=call.actor,
-            actor_kind=call.actor_kind,
-            error_code=call.error_code,
             summary=summary,
-            event_source=call.event_source,
-            api_version=call.api_version,
-            aws_region=call.aws_region,
-            account_id=call.account_id,
             lb_id=effect.lb_id,
             category=effect.category,
             listener_port=effect.listener_port,
@@ -171,9 +177,7 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
             target_group_arn=effect.target_group_arn,
             targets=effect.targets,
             details=details or None,
-            actor_name=call.actor_name,
             applied=self.applied,
-            error_message=call.error_message,
             attributed_by=effect.attributed_by,
             categories=tuple(dict.fromkeys(categories)),
             # the effect's target group, and every one the request names (a forward to several)
