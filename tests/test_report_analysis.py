@@ -54,7 +54,6 @@ def test_the_contract_shape_reads_into_records(scenario_timeline):
         ),
         applied=1.0,  # not stated: taken as applied
         plausibility=1.0,
-        categories=(),
     )
     assert timeline.suspect == timeline.changes[0]
     assert timeline.shifts[0] == shift("p99_target_ms", "2026-11-20T14:06:00Z", 110.0, 3600.0, family="latency")
@@ -183,7 +182,7 @@ def change_row(event_id: str, at: str, event_name: str, **fields) -> Change:
 
 
 def suspect_of(row: Change) -> ScoredChange:
-    return ScoredChange(row, 0.9, (), 1.0, 1.0, row.categories)
+    return ScoredChange(row, 0.9, (), 1.0, 1.0)
 
 
 def test_deregistering_the_registered_target_is_a_rollback():

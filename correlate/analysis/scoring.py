@@ -181,7 +181,6 @@ class ScoredChange:
     evidence: tuple[Evidence, ...]  # present/evidence.py writes the words
     applied: float
     plausibility: float
-    categories: tuple[str, ...]
     explains: tuple[Attribution, ...] = field(default=())  # best first, score >= 0.05
 
 
@@ -214,7 +213,7 @@ def score_change(
     covered = _logs_cover(change, series)
     evidence = _evidence(change, applied, plausibility, implausible, attributions, preceding, shifts, lag, covered)
     kept = tuple(a for a in attributions if a.score >= 0.05)
-    return ScoredChange(change, suspicion, evidence, applied, plausibility, change.categories, kept)
+    return ScoredChange(change, suspicion, evidence, applied, plausibility, kept)
 
 
 def combine(attributions: Iterable[Attribution]) -> float:

@@ -60,7 +60,7 @@ def _change(scored: ScoredChange) -> dict[str, Any]:
         "error_code": change.error_code,
         "suspicion": scored.suspicion,
         "evidence": list(evidence_lines(scored)),
-        "categories": list(scored.categories),
+        "categories": list(change.categories),
         "applied": scored.applied,
         "plausibility": scored.plausibility,
         "explains": [
@@ -186,7 +186,6 @@ def _read_change(read: _Reader, item: Mapping[str, Any], where: str, lb: str, sh
         evidence=tuple(Stated(text) for text in read.texts(item, "evidence", where)),
         applied=read.number(item, "applied", where, default=1.0),  # not stated: taken as applied
         plausibility=read.number(item, "plausibility", where, default=1.0),
-        categories=categories,
         explains=tuple(explained),
     )
 
