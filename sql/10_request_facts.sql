@@ -4,7 +4,7 @@
 -- columns: lb, lb_type, lb_id, arrived_at, logged_at, minute, listener_port, domain_name, target_group_arn, target_group,
 --   target_ip, target_port, target, ssl_protocol, ssl_cipher, elb_status_code, target_status_code,
 --   status_class, is_lb_generated, is_elb_5xx, is_target_5xx, is_4xx, is_incomplete, is_error, target_ms,
---   latency_bin
+--   latency_bin, source_file
 --
 -- Bucketing: every series counts a request in the minute it ARRIVED (ALB request_creation_time, Classic
 -- timestamp; ALB `time` only when the arrival time is missing), so a slow request is counted when it was
@@ -46,7 +46,8 @@ with base as (
             or target_processing_time is null
             or response_processing_time is null
         ) as has_missing_timing,
-        actions_executed
+        actions_executed,
+        source_file
     from requests
 ),
 judged as (
@@ -90,5 +91,6 @@ select
         when not has_target then null
         when target_processing_time < 0.016 then floor(target_processing_time * 1000 + 1e-6)::integer
         else 16 + floor(ln(target_processing_time * 62.5) * 20)::integer
-    end as latency_bin
+    end as latency_bin,
+    source_file
 from judged;
