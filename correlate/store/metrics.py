@@ -1,0 +1,106 @@
+"""CloudWatch series → `metrics_minute` (one row per series and minute), `metric_fetches` (what each
+read asked for and got) and `rejects`; and what the database already knows of a load balancer's
+CloudWatch name when Describe* may not be called.
+
+A GetMetricData page holds at most 100,800 datapoints: each page goes in as one Arrow table, in one
+transaction with its rejects, so memory stays flat however long the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+import pyarrow as pa
+
+from correlate.parse.cloudwatch import Series, SeriesPoints, Unreadable
+from correlate.store.database import Database, statements
+
+KIND = "cloudwatch"
+_SERIES_FIELDS = ("lb", "lb_type", "namespace", "scope", "scope_name", "metric", "statistic")
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One series read once: the minutes asked for [since, until), and what came back."""
+
+    series: Series
+    since: dt.datetime | None
+    until: dt.datetime | None
+    datapoints: int
+    status: str | None
+    messages: str | None
+    source: str
+
+
+class MetricsStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def write(
+        self,
+        points: Sequence[SeriesPoints],
+        source: str,
+        rejects: Sequence[Unreadable] = (),
+        fetches: Sequence[Fetch] = (),
+    ) -> int:
+        """Points, rejects and fetch rows in one transaction; returns how many rows are new."""
+        new = 0
+        with self.db.transaction():
+            if points:
+                new = self.db.run_file_with("points", _points_table(points, source), "load/metrics.sql")[1] or 0
+            if rejects:
+                self.db.run_file_with("typed", _rejects_table(rejects, source), "load/rejects.sql")
+            if fetches:
+                self.db.run_file_with("fetches", _fetches_table(fetches), "load/metric_fetches.sql")
+        return new
+
+    def known_load_balancers(self, lb: str) -> list[tuple[str, str]]:
+        """(lb_type, lb_id) of the load balancers named `lb` seen in logs or changes."""
+        rows = self.db.con.execute(statements("metrics/known_load_balancers.sql")[0], {"lb": lb}).fetchall()
+        return [(lb_type, lb_id) for lb_type, lb_id in rows]
+
+    def known_target_groups(self, lb: str) -> list[str]:
+        """ARNs of the target groups seen serving `lb` in access logs or changes."""
+        rows = self.db.con.execute(statements("metrics/known_target_groups.sql")[0], {"lb": lb}).fetchall()
+        return [arn for (arn,) in rows]
+
+
+def _points_table(points: Sequence[SeriesPoints], source: str) -> pa.Table:
+    series = [chunk.series for chunk in points for _ in chunk.minutes]
+    columns = {name: pa.array([getattr(one, name) for one in series], pa.string()) for name in _SERIES_FIELDS}
+    columns["minute"] = pa.array([minute for chunk in points for minute in chunk.minutes], pa.timestamp("us"))
+    columns["value"] = pa.array([value for chunk in points for value in chunk.values], pa.float64())
+    columns["source"] = pa.array([source] * len(series), pa.string())
+    columns["seq"] = pa.array(range(len(series)), pa.int64())
+    return pa.table(columns)
+
+
+def _rejects_table(rejects: Sequence[Unreadable], source: str) -> pa.Table:
+    return pa.table(
+        {
+            "source_file": pa.array([source] * len(rejects), pa.string()),
+            "source_line": pa.array([None] * len(rejects), pa.int64()),
+            "kind": pa.array([KIND] * len(rejects), pa.string()),
+            "reason": pa.array([reject.reason for reject in rejects], pa.string()),
+            "raw": pa.array([reject.raw for reject in rejects], pa.string()),
+        }
+    )
+
+
+def _fetches_table(fetches: Sequence[Fetch]) -> pa.Table:
+    columns: dict[str, pa.Array] = {
+        name: pa.array([getattr(fetch.series, name) for fetch in fetches], pa.string()) for name in _SERIES_FIELDS
+    }
+    columns["dimensions"] = pa.array(
+        [orjson.dumps([{"Name": n, "Value": v} for n, v in fetch.series.dimensions]).decode() for fetch in fetches],
+        pa.string(),
+    )
+    columns["since"] = pa.array([fetch.since for fetch in fetches], pa.timestamp("us"))
+    columns["until"] = pa.array([fetch.until for fetch in fetches], pa.timestamp("us"))
+    columns["datapoints"] = pa.array([fetch.datapoints for fetch in fetches], pa.int64())
+    for name in ("status", "messages", "source"):
+        columns[name] = pa.array([getattr(fetch, name) for fetch in fetches], pa.string())
+    return pa.table(columns)
