@@ -11,7 +11,7 @@ saved document (`read_metric_document`: the request's `MetricDataQueries` beside
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,28 +201,43 @@ def series_of(query: Mapping[str, Any]) -> Series:
     return Series(name, lb_type, namespace, scope, scope_name, str(metric.get("MetricName")), statistic, pairs)
 
 
-def read_queries(queries: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Series], list[Unreadable]]:
+@dataclass(frozen=True, slots=True)
+class Queries:
+    """A request's queries read: the series of each stored query by Id, and the rest."""
+
+    series: dict[str, Series]
+    unreadable: list[Unreadable]
+    not_stored: frozenset[str]
+
+
+def read_queries(queries: Iterable[Mapping[str, Any]]) -> Queries:
     """Each query's series by Id, and the queries correlate cannot store."""
     series: dict[str, Series] = {}
-    unreadable = []
+    unreadable, not_stored = [], set()
     for query in queries:
         try:
             series[str(query["Id"])] = series_of(query)
         except (NotAMetric, KeyError, TypeError, AttributeError) as error:
             reason = str(error) if isinstance(error, NotAMetric) else "not a MetricDataQuery (Id and MetricStat)"
             unreadable.append(Unreadable(f"query {query.get('Id', '?')}: {reason}", _text(query)))
-    return series, unreadable
+            not_stored.add(str(query.get("Id")))
+    return Queries(series, unreadable, frozenset(not_stored))
 
 
 def result_points(
-    results: Iterable[Mapping[str, Any]], series: Mapping[str, Series], statuses: dict[str, SeriesStatus]
+    results: Iterable[Mapping[str, Any]],
+    series: Mapping[str, Series],
+    statuses: dict[str, SeriesStatus],
+    not_stored: Container[str] = (),
 ) -> tuple[list[SeriesPoints], list[Unreadable]]:
-    """The points of one page's MetricDataResults; `statuses` (by Id) accumulates over the pages."""
+    """The points of one page's MetricDataResults; `statuses` (by Id) accumulates over the pages.
+    `not_stored` are the Ids of queries correlate could not read (each one a reject already)."""
     points, unreadable = [], []
     for result in results:
         key = str(result.get("Id"))
         if key not in series:
-            unreadable.append(Unreadable(f"result {key}: no query with this Id", _text(result)))
+            why = "its query is not stored (see that query's reject)" if key in not_stored else "no query with this Id"
+            unreadable.append(Unreadable(f"result {key}: {why}", _text(result)))
             continue
         timestamps, values = list(result.get("Timestamps") or []), list(result.get("Values") or [])
         minutes = [_minute(value) for value in timestamps]

@@ -21,6 +21,7 @@ from correlate.parse.arns import lb_name, parse_elb_arn
 from correlate.parse.cloudwatch import (
     NAMESPACES,
     MetricSubject,
+    Queries,
     Series,
     SeriesStatus,
     Unreadable,
@@ -42,7 +43,7 @@ from correlate.sources.cloudwatch import (
     target_groups,
 )
 from correlate.sources.streams import open_decompressed
-from correlate.store.metrics import Fetch, MetricsStore
+from correlate.store.metrics import Fetch, FileEntry, MetricsStore
 from correlate.timeparse import iso, utcnow
 
 Say = Callable[[str], None]
@@ -72,12 +73,16 @@ class MetricsSummary:
     empty: int = 0
     rejected: int = 0
     requests: int = 0
+    skipped: int = 0  # saved documents loaded before, unchanged
 
     def line(self) -> str:
         lbs = ", ".join(self.load_balancers) or "no load balancer"
+        skipped = f"; {self.skipped:,} already loaded" if self.skipped else ""
+        if self.skipped and not self.requests:
+            return f"{self.source}{skipped}: nothing new"
         return (
-            f"{self.source}: {lbs}: {self.series:,} series, {self.datapoints:,} datapoints ({self.new:,} new), "
-            f"{self.empty:,} series without datapoints, {self.rejected:,} rejected"
+            f"{self.source}{skipped}: {lbs}: {self.series:,} series, {self.datapoints:,} datapoints "
+            f"({self.new:,} new), {self.empty:,} series without datapoints, {self.rejected:,} rejected"
         )
 
 
@@ -151,10 +156,10 @@ def ingest_metrics(
     for subject in subjects:
         summary.load_balancers.append(f"{name} ({subject.lb_type} {subject.lb_id})")
         for batch in batches(metric_queries(subject)):
-            series, _ = read_queries(batch)
+            queries = read_queries(batch)
             pages = metric_data_pages(client, batch, start, end, pacer=pacer, sleep=sleep, jitter=jitter)
             try:
-                _load(store, series, pages, f"cloudwatch:{region}", (start, end), summary, say)
+                _load(store, queries, pages, f"cloudwatch:{region}", (start, end), summary, say)
             except SourceAccessError as error:
                 failures.append(error)
     if failures and not summary.requests:
@@ -166,12 +171,17 @@ def ingest_metrics(
 
 def ingest_metric_files(store: MetricsStore, sources: Sequence[str], say: Say | None = None) -> MetricsSummary:
     """Saved GetMetricData documents (request queries beside response results; `.json`, `.json.gz`,
-    directories, globs) through the same parsing and store as the API path."""
+    directories, globs) through the same parsing and store as the API path. A document loaded
+    before, unchanged, is skipped."""
     say = say or (lambda _text: None)
     objects = list(expand_sources(sources, METRIC_SUFFIXES, also_names=()))
     summary = MetricsSummary(f"{len(objects)} file{'s' if len(objects) != 1 else ''}")
+    loaded = store.loaded_files()
     unreadable = 0
     for obj in objects:
+        if loaded.get(obj.uri) == obj.fingerprint:
+            summary.skipped += 1
+            continue
         with open_decompressed(obj) as stream:
             data = stream.read()
         try:
@@ -179,15 +189,19 @@ def ingest_metric_files(store: MetricsStore, sources: Sequence[str], say: Say | 
         except ParseError as error:
             unreadable += 1
             summary.rejected += 1
-            store.write([], obj.uri, [Unreadable(error.reason, data[:4096].decode("utf-8", "replace"))])
+            reject = Unreadable(error.reason, data[:4096].decode("utf-8", "replace"))
+            store.write([], obj.uri, [reject], entry=FileEntry(obj.uri, obj.fingerprint, obj.size, 0, 1))
             say(str(error))
             continue
-        series, rejects = read_queries(document.queries)
-        for lb in dict.fromkeys(f"{one.lb} ({one.lb_type})" for one in series.values()):
+        queries = read_queries(document.queries)
+        for lb in dict.fromkeys(f"{one.lb} ({one.lb_type})" for one in queries.series.values()):
             if lb not in summary.load_balancers:
                 summary.load_balancers.append(lb)
         page = {"MetricDataResults": document.results, "Messages": document.messages}
-        _load(store, series, [page], obj.uri, (document.start, document.end), summary, say, rejects)
+        before = (summary.datapoints, summary.rejected)
+        _load(store, queries, [page], obj.uri, (document.start, document.end), summary, say)
+        rows, rejected = summary.datapoints - before[0], summary.rejected - before[1]
+        store.write([], obj.uri, entry=FileEntry(obj.uri, obj.fingerprint, obj.size, rows, rejected))
     if objects and unreadable == len(objects):
         raise NoInputFound(f"None of the {len(objects)} metric files could be read (see the lines above).")
     return summary
@@ -195,26 +209,27 @@ def ingest_metric_files(store: MetricsStore, sources: Sequence[str], say: Say | 
 
 def _load(
     store: MetricsStore,
-    series: dict[str, Series],
+    queries: Queries,
     pages: Iterable[dict[str, Any]],
     source: str,
     window: tuple[dt.datetime | None, dt.datetime | None],
     summary: MetricsSummary,
     say: Say,
-    rejects: Sequence[Unreadable] = (),
 ) -> None:
     """One request's result pages → metrics_minute, each page in its own transaction; then one
     metric_fetches row per series, and a line for the series that came back incomplete or empty.
     When a page fails, what came before it stays, with fetch rows for the series it covered."""
+    series = queries.series
     statuses: dict[str, SeriesStatus] = {}
-    pending = list(rejects)
-    summary.rejected += len(rejects)
+    pending = list(queries.unreadable)
+    summary.rejected += len(pending)
     span: list[dt.datetime] = []
     messages: list[str] = []
     try:
         for page in pages:
             summary.requests += 1
-            points, unreadable = result_points(page.get("MetricDataResults") or [], series, statuses)
+            results = page.get("MetricDataResults") or []
+            points, unreadable = result_points(results, series, statuses, queries.not_stored)
             pending += unreadable
             summary.rejected += len(unreadable)
             summary.datapoints += sum(len(chunk.values) for chunk in points)
@@ -280,7 +295,7 @@ def _report(
         summary.empty += len(empty)
         since, until = window
         when = f" from {iso(since)} to {iso(until)}" if since and until else ""
-        metrics = list(dict.fromkeys(f"{one.metric} {one.statistic}" for one in empty))
+        metrics = list(dict.fromkeys(one.metric for one in empty))
         say(
             f"{source}: no datapoints{when} for {len(empty)} series ({_listing(metrics)}). CloudWatch publishes a "
             "count only in minutes where it is not zero, and latencies only in minutes with requests."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import orjson
 import pyarrow as pa
@@ -35,6 +35,17 @@ class Fetch:
     source: str
 
 
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """The ledger row of one saved GetMetricData document."""
+
+    source_file: str
+    fingerprint: str
+    size_bytes: int
+    rows: int
+    rejected: int
+
+
 class MetricsStore:
     def __init__(self, database: Database) -> None:
         self.db = database
@@ -45,8 +56,10 @@ class MetricsStore:
         source: str,
         rejects: Sequence[Unreadable] = (),
         fetches: Sequence[Fetch] = (),
+        entry: FileEntry | None = None,
     ) -> int:
-        """Points, rejects and fetch rows in one transaction; returns how many rows are new."""
+        """Points, rejects, fetch rows and a document's ledger row in one transaction; returns how
+        many metrics_minute rows are new."""
         new = 0
         with self.db.transaction():
             if points:
@@ -55,7 +68,17 @@ class MetricsStore:
                 self.db.run_file_with("typed", _rejects_table(rejects, source), "load/rejects.sql")
             if fetches:
                 self.db.run_file_with("fetches", _fetches_table(fetches), "load/metric_fetches.sql")
+            if entry:
+                entries = pa.Table.from_pylist([{**asdict(entry), "kind": KIND, "filter": ""}])
+                self.db.run_file_with("entries", entries, "load/metrics_ledger.sql")
         return new
+
+    def loaded_files(self) -> dict[str, str]:
+        """source_file → fingerprint of every saved document loaded so far."""
+        rows = self.db.con.execute(
+            "select source_file, fingerprint from ingested_files where kind = ?", [KIND]
+        ).fetchall()
+        return dict(rows)
 
     def known_load_balancers(self, lb: str) -> list[tuple[str, str]]:
         """(lb_type, lb_id) of the load balancers named `lb` seen in logs or changes."""
