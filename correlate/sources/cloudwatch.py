@@ -49,22 +49,19 @@ def describe_load_balancers(
     aws: AwsClients, region: str, name: str, attempts: int = MAX_ATTEMPTS
 ) -> list[DescribedLoadBalancer]:
     """The load balancers named `name` in `region`: an ALB or NLB and a Classic ELB may share a name.
-    Empty when neither API knows it; AccessDenied when one may not be asked and the other found none."""
+    Empty when neither API knows it. When one API fails and the other finds none, its failure is
+    raised (AccessDenied only when that is the only kind of failure)."""
     subject = f"load balancer {name} in {region}"
     found: list[DescribedLoadBalancer] = []
-    denied = []
+    failures: list[SourceAccessError] = []
     for service, ask in (("elbv2", _elbv2), ("elb", _elb)):
         try:
             found += ask(aws.client(service, region, max_attempts=attempts), name)
         except AWS_ERRORS as error:
-            if error_code(error) in _NOT_FOUND:
-                continue
-            failure = explain(error, subject, "describing it", DESCRIBE_PERMISSION)
-            if not isinstance(failure, AccessDenied):
-                raise failure from None
-            denied.append(failure)
-    if denied and not found:
-        raise denied[0]
+            if error_code(error) not in _NOT_FOUND:
+                failures.append(explain(error, subject, "describing it", DESCRIBE_PERMISSION))
+    if failures and not found:
+        raise next((one for one in failures if not isinstance(one, AccessDenied)), failures[0])
     return found
 
 
