@@ -115,7 +115,7 @@ def test_target_groups_denied_loads_the_rest(aws, iam_user, runner, tmp_path, wi
     assert lines[0] == (
         "load balancer web-prod: access denied listing its target groups (needs "
         "elasticloadbalancing:DescribeTargetGroups). Check the IAM policies, or use another --profile. Reading the "
-        "metrics of the 0 target groups the database has seen serve web-prod."
+        "metrics of web-prod and its zones, and of no target group (the database has seen none serve it)."
     )
     assert lines[-1] == (
         f"CloudWatch in us-east-1: web-prod (alb {lb_id}): 36 series, 1 datapoints (1 new), "

@@ -9,7 +9,7 @@ import datetime as dt
 import boto3
 import pytest
 from botocore.stub import Stubber
-from conftest import records, ts
+from conftest import FakeTime, records, ts
 from timeline_support import insert
 
 from correlate.errors import AccessDenied, BadTimeExpression, NoInputFound, SourceAccessError
@@ -28,21 +28,6 @@ NOW = dt.datetime(2026, 11, 20, 15, 0)
 SINCE, UNTIL = dt.datetime(2026, 11, 20, 14, 0, 30), dt.datetime(2026, 11, 20, 14, 4, 10)
 START, END = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC), dt.datetime(2026, 11, 20, 14, 5, tzinfo=dt.UTC)
 SUBJECT = MetricSubject("nlb", NLB_ID, ("us-east-1a",), (TG,))
-
-
-class FakeTime:
-    """sleep() advances the clock; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 class StubbedClients(AwsClients):
@@ -419,7 +404,8 @@ def test_describe_denied_falls_back_to_what_the_database_knows(db, clients):
     assert lines[0] == (
         "load balancer tls-front in us-east-1: access denied describing it (needs "
         "elasticloadbalancing:DescribeLoadBalancers). Check the IAM policies, or use another --profile. Reading the "
-        "metrics of net/tls-front/c6e77e28c25b2234 without its zones, for the 1 target groups the database has seen."
+        "metrics of net/tls-front/c6e77e28c25b2234 without its zones, and of the 1 target group the database has "
+        "seen serve it."
     )
     # 7 load balancer series, 2 host counts of the target group, no zones
     assert (summary.series, summary.datapoints) == (9, 1)
@@ -453,7 +439,7 @@ def test_target_groups_denied_reads_the_rest(db, clients):
     assert lines[0] == (
         "load balancer tls-front: access denied listing its target groups (needs "
         "elasticloadbalancing:DescribeTargetGroups). Check the IAM policies, or use another --profile. Reading the "
-        "metrics of the 0 target groups the database has seen serve tls-front."
+        "metrics of tls-front and its zones, and of no target group (the database has seen none serve it)."
     )
     assert summary.series == 14  # 7 series of the load balancer, 7 of its zone
 

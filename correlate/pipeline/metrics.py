@@ -353,10 +353,8 @@ def _subjects(
                 "the load balancer's ARN."
             ) from None
         groups = _group_dimensions(store.known_target_groups(name))
-        say(
-            f"{denied} Reading the metrics of {', '.join(lb_id for _, lb_id in known)} without its zones, "
-            f"for the {len(groups)} target groups the database has seen."
-        )
+        ids = ", ".join(lb_id for _, lb_id in known)
+        say(f"{denied} Reading the metrics of {ids} without its zones, and of {_seen(len(groups))}.")
         return [MetricSubject(lb_type, lb_id, (), groups if lb_type != "clb" else ()) for lb_type, lb_id in known]
     if not described:
         raise NoInputFound(_not_found(aws, region, name, other_regions))
@@ -378,8 +376,15 @@ def _groups(aws: AwsClients, region: str, lb: DescribedLoadBalancer, store: Metr
         return target_groups(aws, region, lb)
     except AccessDenied as denied:
         known = _group_dimensions(store.known_target_groups(lb.name))
-        say(f"{denied} Reading the metrics of the {len(known)} target groups the database has seen serve {lb.name}.")
+        say(f"{denied} Reading the metrics of {lb.name} and its zones, and of {_seen(len(known))}.")
         return known
+
+
+def _seen(count: int) -> str:
+    """The target groups read when they may not be listed: those the database has seen."""
+    if not count:
+        return "no target group (the database has seen none serve it)"
+    return f"the {count} target group{'s' if count != 1 else ''} the database has seen serve it"
 
 
 def _group_dimensions(arns: Iterable[str]) -> tuple[str, ...]:
