@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from correlate.errors import AccessDenied, BadTimeExpression, NoInputFound, ParseError, SourceAccessError
+from correlate.errors import (
+    AccessDenied,
+    BadTimeExpression,
+    NoInputFound,
+    ParseError,
+    SourceAccessError,
+    StreamBroken,
+)
 from correlate.parse.arns import lb_name, parse_elb_arn
 from correlate.parse.cloudwatch import (
     NAMESPACES,
@@ -182,14 +189,16 @@ def ingest_metric_files(store: MetricsStore, sources: Sequence[str], say: Say | 
         if loaded.get(obj.uri) == obj.fingerprint:
             summary.skipped += 1
             continue
-        with open_decompressed(obj) as stream:
-            data = stream.read()
+        data = b""
         try:
+            with open_decompressed(obj) as stream:
+                data = stream.read()
             document = read_metric_document(data, obj.uri)
-        except ParseError as error:
+        except (ParseError, StreamBroken) as error:
             unreadable += 1
             summary.rejected += 1
-            reject = Unreadable(error.reason, data[:4096].decode("utf-8", "replace"))
+            reason = error.reason if isinstance(error, ParseError) else str(error)
+            reject = Unreadable(reason, data[:4096].decode("utf-8", "replace"))
             store.write([], obj.uri, [reject], entry=FileEntry(obj.uri, obj.fingerprint, obj.size, 0, 1))
             say(str(error))
             continue
@@ -235,7 +244,7 @@ def _load(
             summary.datapoints += sum(len(chunk.values) for chunk in points)
             summary.new += store.write(points, source, pending)
             pending = []
-            span += [minute for chunk in points for minute in (chunk.minutes[0], chunk.minutes[-1])]
+            span += [minute for chunk in points for minute in (min(chunk.minutes), max(chunk.minutes))]
             messages += [f"{m.get('Code')}: {m.get('Value')}" for m in page.get("Messages") or []]
     except SourceAccessError:
         _record(store, {key: one for key, one in series.items() if key in statuses}, statuses, source, window, span)
