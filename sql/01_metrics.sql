@@ -4,6 +4,9 @@
 
 -- table: metrics_minute
 -- grain: one row per load balancer, namespace, scope, metric, statistic and minute with a datapoint
+-- Unique by (lb, namespace, scope, scope_name, metric, statistic, minute): sql/load/metrics.sql, the
+-- only statement that writes it, adds only the keys it lacks. (A primary key index made loading a
+-- 15-day window 2.7 times slower.)
 create table if not exists metrics_minute (
     lb varchar not null,               -- load balancer name
     lb_type varchar,                   -- alb, nlb or clb
@@ -15,8 +18,7 @@ create table if not exists metrics_minute (
     minute timestamp not null,         -- start of the minute
     value double,                      -- in the metric's unit (seconds for latencies)
     source varchar,                    -- cloudwatch:REGION, or the file it was read from
-    loaded_at timestamp,
-    primary key (lb, namespace, scope, scope_name, metric, statistic, minute)
+    loaded_at timestamp
 );
 
 -- table: metric_fetches

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from correlate.errors import ParseError
 
@@ -112,11 +114,11 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class SeriesPoints:
-    """The points of one series in one result page: minutes (naive UTC) and values."""
+    """The points of one series in one result page, as Arrow arrays: a page holds up to 100,800."""
 
     series: Series
-    minutes: tuple[dt.datetime, ...]
-    values: tuple[float, ...]
+    minutes: pa.TimestampArray  # naive UTC, whole minutes
+    values: pa.DoubleArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,19 +242,49 @@ def result_points(
             unreadable.append(Unreadable(f"result {key}: {why}", _text(result)))
             continue
         timestamps, values = list(result.get("Timestamps") or []), list(result.get("Values") or [])
-        minutes = [_minute(value) for value in timestamps]
-        if len(timestamps) != len(values) or None in minutes or not all(_is_number(v) for v in values):
+        minutes, numbers = _minutes(timestamps), _numbers(values)
+        if minutes is None or numbers is None or len(minutes) != len(numbers):
             unreadable.append(
                 Unreadable(f"result {key}: Timestamps and Values are not pairs of a time and a number", _text(result))
             )
             continue
         status = statuses.setdefault(key, SeriesStatus())
-        status.datapoints += len(values)
+        status.datapoints += len(numbers)
         status.status = result.get("StatusCode") or status.status
         status.messages += [f"{m.get('Code')}: {m.get('Value')}" for m in result.get("Messages") or []]
-        if values:
-            points.append(SeriesPoints(series[key], tuple(minutes), tuple(float(v) for v in values)))  # type: ignore[arg-type]
+        if len(numbers):
+            points.append(SeriesPoints(series[key], minutes, numbers))
     return points, unreadable
+
+
+def _minutes(timestamps: list[Any]) -> pa.Array | None:
+    """The timestamps' minutes as naive UTC (Arrow converts boto3's datetimes and ISO 8601 text with
+    a zone in C++); None when one is not a time."""
+    try:
+        stamps = pa.array(timestamps)
+        if pa.types.is_string(stamps.type):
+            stamps = stamps.cast(pa.timestamp("us", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        stamps = None
+    if stamps is None or not pa.types.is_timestamp(stamps.type) or stamps.null_count:
+        instants = [_instant(value) for value in timestamps]  # text without a zone, epoch seconds
+        if None in instants:
+            return None
+        stamps = pa.array(instants, pa.timestamp("us"))
+    return pc.floor_temporal(stamps, unit="minute").cast(pa.timestamp("us"))
+
+
+def _numbers(values: list[Any]) -> pa.Array | None:
+    """The values as doubles; None when one is not a number."""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+    if pa.types.is_null(array.type):  # no values at all (or only nulls)
+        return None if len(array) else pa.array([], pa.float64())
+    if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)) or array.null_count:
+        return None
+    return array.cast(pa.float64())
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,15 +350,6 @@ def _instant(value: Any) -> dt.datetime | None:
         except ValueError:
             return None
     return None
-
-
-def _minute(value: Any) -> dt.datetime | None:
-    instant = _instant(value)
-    return instant.replace(second=0, microsecond=0) if instant else None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _text(value: Any) -> str:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow.compute as pc
+
 from correlate.errors import (
     AccessDenied,
     BadTimeExpression,
@@ -244,7 +246,7 @@ def _load(
             summary.datapoints += sum(len(chunk.values) for chunk in points)
             summary.new += store.write(points, source, pending)
             pending = []
-            span += [minute for chunk in points for minute in (min(chunk.minutes), max(chunk.minutes))]
+            span += [bound.as_py() for chunk in points for bound in pc.min_max(chunk.minutes).values()]
             messages += [f"{m.get('Code')}: {m.get('Value')}" for m in page.get("Messages") or []]
     except SourceAccessError:
         _record(store, {key: one for key, one in series.items() if key in statuses}, statuses, source, window, span)

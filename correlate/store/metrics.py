@@ -92,12 +92,20 @@ class MetricsStore:
 
 
 def _points_table(points: Sequence[SeriesPoints], source: str) -> pa.Table:
-    series = [chunk.series for chunk in points for _ in chunk.minutes]
-    columns = {name: pa.array([getattr(one, name) for one in series], pa.string()) for name in _SERIES_FIELDS}
-    columns["minute"] = pa.array([minute for chunk in points for minute in chunk.minutes], pa.timestamp("us"))
-    columns["value"] = pa.array([value for chunk in points for value in chunk.values], pa.float64())
-    columns["source"] = pa.array([source] * len(series), pa.string())
-    columns["seq"] = pa.array(range(len(series)), pa.int64())
+    sizes = [len(chunk.values) for chunk in points]
+    columns = {
+        name: pa.concat_arrays(
+            [
+                pa.repeat(pa.scalar(getattr(chunk.series, name), pa.string()), size)
+                for chunk, size in zip(points, sizes, strict=True)
+            ]
+        )
+        for name in _SERIES_FIELDS
+    }
+    columns["minute"] = pa.concat_arrays([chunk.minutes for chunk in points])
+    columns["value"] = pa.concat_arrays([chunk.values for chunk in points])
+    columns["source"] = pa.repeat(pa.scalar(source, pa.string()), sum(sizes))
+    columns["seq"] = pa.array(range(sum(sizes)), pa.int64())
     return pa.table(columns)
 
 
