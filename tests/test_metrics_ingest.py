@@ -571,3 +571,36 @@ def test_series_of_each_scope_and_what_is_not_stored():
         "query math: not a MetricStat query (an expression or a Metrics Insights query)",
     ]
     assert read.not_stored == {"hourly", "lambda", "both", "nolb", "math"}
+
+
+def test_result_points_times_and_values():
+    from correlate.parse.cloudwatch import SeriesStatus, result_points
+
+    series = Series("legacy", "clb", "AWS/ELB", "lb", "", "RequestCount", "Sum", (("LoadBalancerName", "legacy"),))
+    paris = dt.timezone(dt.timedelta(hours=1))
+    results = [
+        # boto3's datetimes (any zone), seconds within the minute dropped
+        {"Id": "aware", "Timestamps": [dt.datetime(2026, 11, 20, 15, 3, 20, tzinfo=paris)], "Values": [7]},
+        # ISO text without a zone is UTC; epoch seconds
+        {"Id": "naive", "Timestamps": ["2026-11-20T14:04:00", 1795183500], "Values": [1.5, 2]},
+        {"Id": "bool", "Timestamps": ["2026-11-20T14:03:00Z"], "Values": [True]},
+        {"Id": "null", "Timestamps": ["2026-11-20T14:03:00Z"], "Values": [None]},
+        {"Id": "short", "Timestamps": ["2026-11-20T14:03:00Z", "2026-11-20T14:04:00Z"], "Values": [1.0]},
+        {"Id": "when", "Timestamps": ["yesterday"], "Values": [1.0]},
+    ]
+    statuses: dict[str, SeriesStatus] = {}
+    points, unreadable = result_points(
+        results, dict.fromkeys(("aware", "naive", "bool", "null", "short", "when"), series), statuses
+    )
+    assert [(chunk.minutes.to_pylist(), chunk.values.to_pylist()) for chunk in points] == [
+        ([dt.datetime(2026, 11, 20, 14, 3)], [7.0]),
+        ([dt.datetime(2026, 11, 20, 14, 4), dt.datetime(2026, 11, 20, 14, 5)], [1.5, 2.0]),
+    ]
+    assert [reject.reason.split(":")[0] for reject in unreadable] == [
+        "result bool",
+        "result null",
+        "result short",
+        "result when",
+    ]
+    assert unreadable[0].reason == "result bool: Timestamps and Values are not pairs of a time and a number"
+    assert {key: status.datapoints for key, status in statuses.items()} == {"aware": 1, "naive": 2}
