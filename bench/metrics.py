@@ -9,9 +9,10 @@ in the shape boto3 returns (timezone-aware datetimes), with NextToken between th
 Timed, best of --repeat, each into a fresh database:
 
   bare      the same rows as one Arrow table, one `insert into metrics_minute` (no parsing, no upsert)
-  ingest    ingest_metrics: Describe* skipped (the subject is given), pages parsed, upserted per page,
-            metric_fetches written
-  rerun     ingest_metrics again over the same window into the loaded database (every row exists)
+  ingest    ingest_metrics: Describe* skipped (the subject is given), pages parsed and staged, merged
+            into metrics_minute with the metric_fetches rows
+  rerun     ingest_metrics again over the same window into the loaded database (every row exists:
+            nothing is added, every value compared)
   view      select count(*) from metrics_lb_minute (the per-minute series of the whole window)
 
 Prints seconds, the ratios to `bare`, and the peak RSS growth of the process (the fake's pages are

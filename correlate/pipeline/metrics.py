@@ -201,7 +201,7 @@ def ingest_metric_files(store: MetricsStore, sources: Sequence[str], say: Say | 
             summary.rejected += 1
             reason = error.reason if isinstance(error, ParseError) else str(error)
             reject = Unreadable(reason, data[:4096].decode("utf-8", "replace"))
-            store.write([], obj.uri, [reject], entry=FileEntry(obj.uri, obj.fingerprint, obj.size, 0, 1))
+            store.write(obj.uri, [reject], entry=FileEntry(obj.uri, obj.fingerprint, obj.size, 0, 1))
             say(str(error))
             continue
         queries = read_queries(document.queries)
@@ -212,7 +212,7 @@ def ingest_metric_files(store: MetricsStore, sources: Sequence[str], say: Say | 
         before = (summary.datapoints, summary.rejected)
         _load(store, queries, [page], obj.uri, (document.start, document.end), summary, say)
         rows, rejected = summary.datapoints - before[0], summary.rejected - before[1]
-        store.write([], obj.uri, entry=FileEntry(obj.uri, obj.fingerprint, obj.size, rows, rejected))
+        store.write(obj.uri, entry=FileEntry(obj.uri, obj.fingerprint, obj.size, rows, rejected))
     if objects and unreadable == len(objects):
         raise NoInputFound(f"None of the {len(objects)} metric files could be read (see the lines above).")
     return summary
@@ -227,9 +227,10 @@ def _load(
     summary: MetricsSummary,
     say: Say,
 ) -> None:
-    """One request's result pages → metrics_minute, each page in its own transaction; then one
-    metric_fetches row per series, and a line for the series that came back incomplete or empty.
-    When a page fails, what came before it stays, with fetch rows for the series it covered."""
+    """One request's result pages → metrics_minute: each page is staged as it comes, then the
+    points, one metric_fetches row per series and the rejects are written in one transaction, and
+    a line is said for the series that came back incomplete or empty. When a page fails, what came
+    before it is written, with fetch rows for the series it covered."""
     series = queries.series
     statuses: dict[str, SeriesStatus] = {}
     pending = list(queries.unreadable)
@@ -244,14 +245,15 @@ def _load(
             pending += unreadable
             summary.rejected += len(unreadable)
             summary.datapoints += sum(len(chunk.values) for chunk in points)
-            summary.new += store.write(points, source, pending)
-            pending = []
+            store.stage(points, source)
             span += [bound.as_py() for chunk in points for bound in pc.min_max(chunk.minutes).values()]
             messages += [f"{m.get('Code')}: {m.get('Value')}" for m in page.get("Messages") or []]
     except SourceAccessError:
-        _record(store, {key: one for key, one in series.items() if key in statuses}, statuses, source, window, span)
+        covered = {key: one for key, one in series.items() if key in statuses}
+        summary.new += _record(store, covered, statuses, source, window, span, pending)[1]
         raise
-    window = _record(store, series, statuses, source, window, span, pending)
+    window, new = _record(store, series, statuses, source, window, span, pending)
+    summary.new += new
     summary.series += len(series)
     _report(series, statuses, messages, source, window, summary, say)
 
@@ -264,9 +266,9 @@ def _record(
     window: tuple[dt.datetime | None, dt.datetime | None],
     span: list[dt.datetime],
     rejects: Sequence[Unreadable] = (),
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The metric_fetches rows of the series read; a window the source did not state is the span
-    of its points. Returns the window."""
+) -> tuple[tuple[dt.datetime | None, dt.datetime | None], int]:
+    """Write the staged points with the metric_fetches rows of the series read and the rejects; a
+    window the source did not state is the span of its points. Returns the window and the new rows."""
     since, until = window
     since = since or (min(span) if span else None)
     until = until or (max(span) + MINUTE if span else None)
@@ -275,9 +277,7 @@ def _record(
         status = statuses.get(key, SeriesStatus())
         messages = "; ".join(status.messages) or None
         fetches.append(Fetch(one, since, until, status.datapoints, status.status, messages, source))
-    if fetches or rejects:
-        store.write([], source, rejects, fetches)
-    return since, until
+    return (since, until), store.write(source, rejects, fetches)
 
 
 def _report(

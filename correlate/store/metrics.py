@@ -2,8 +2,9 @@
 read asked for and got) and `rejects`; and what the database already knows of a load balancer's
 CloudWatch name when Describe* may not be called.
 
-A GetMetricData page holds at most 100,800 datapoints: each page goes in as one Arrow table, in one
-transaction with its rejects, so memory stays flat however long the window.
+A GetMetricData page holds at most 100,800 datapoints: each page is staged as one Arrow table in a
+temporary DuckDB table, so memory stays flat however long the window; the request's points are then
+merged into metrics_minute in one pass, in one transaction with its rejects and fetch rows.
 """
 
 from __future__ import annotations
@@ -47,23 +48,33 @@ class FileEntry:
 
 
 class MetricsStore:
+    """Points are staged page by page, then written with their request's rejects and fetch rows."""
+
     def __init__(self, database: Database) -> None:
         self.db = database
+        self._staged = 0
+
+    def stage(self, points: Sequence[SeriesPoints], source: str) -> None:
+        """Add one page's points to the request being read (a temporary table in DuckDB, so memory
+        holds one page at a time)."""
+        if points:
+            table = _points_table(points, source, self._staged)
+            self.db.run_file_with("page", table, "load/metrics_stage.sql")
+            self._staged += table.num_rows
 
     def write(
         self,
-        points: Sequence[SeriesPoints],
         source: str,
         rejects: Sequence[Unreadable] = (),
         fetches: Sequence[Fetch] = (),
         entry: FileEntry | None = None,
     ) -> int:
-        """Points, rejects, fetch rows and a document's ledger row in one transaction; returns how
-        many metrics_minute rows are new."""
+        """The staged points, rejects, fetch rows and a document's ledger row in one transaction;
+        returns how many metrics_minute rows are new."""
         new = 0
         with self.db.transaction():
-            if points:
-                new = self.db.run_file_with("points", _points_table(points, source), "load/metrics.sql")[1] or 0
+            if self._staged:
+                new = self.db.run_file("load/metrics.sql")[1] or 0  # the INSERT, its second statement
             if rejects:
                 self.db.run_file_with("typed", _rejects_table(rejects, source), "load/rejects.sql")
             if fetches:
@@ -71,7 +82,14 @@ class MetricsStore:
             if entry:
                 entries = pa.Table.from_pylist([{**asdict(entry), "kind": KIND, "filter": ""}])
                 self.db.run_file_with("entries", entries, "load/metrics_ledger.sql")
+        self._staged = 0
         return new
+
+    def discard(self) -> None:
+        """Drop the points staged for a request that failed part-way."""
+        if self._staged:
+            self.db.con.execute("drop table if exists staged_points")
+            self._staged = 0
 
     def loaded_files(self) -> dict[str, str]:
         """source_file → fingerprint of every saved document loaded so far."""
@@ -91,7 +109,7 @@ class MetricsStore:
         return [arn for (arn,) in rows]
 
 
-def _points_table(points: Sequence[SeriesPoints], source: str) -> pa.Table:
+def _points_table(points: Sequence[SeriesPoints], source: str, first: int) -> pa.Table:
     sizes = [len(chunk.values) for chunk in points]
     columns = {
         name: pa.concat_arrays(
@@ -105,7 +123,7 @@ def _points_table(points: Sequence[SeriesPoints], source: str) -> pa.Table:
     columns["minute"] = pa.concat_arrays([chunk.minutes for chunk in points])
     columns["value"] = pa.concat_arrays([chunk.values for chunk in points])
     columns["source"] = pa.repeat(pa.scalar(source, pa.string()), sum(sizes))
-    columns["seq"] = pa.array(range(sum(sizes)), pa.int64())
+    columns["seq"] = pa.array(range(first, first + sum(sizes)), pa.int64())
     return pa.table(columns)
 
 

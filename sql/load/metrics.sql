@@ -1,15 +1,16 @@
 -- load: metrics
--- reads: points (lb, lb_type, namespace, scope, scope_name, metric, statistic, minute, value, source, seq)
+-- reads: staged_points (the points of one request or file: lb, lb_type, namespace, scope, scope_name,
+--        metric, statistic, minute, value, source, seq)
 -- writes: metrics_minute
 -- One row per series and minute: a re-run over an overlapping window adds no rows. The minutes
 -- already stored take the new value where it differs (CloudWatch may still have been adding to the
 -- last minutes), with its source. Within one batch the last point of a series and minute wins.
--- The insert reports the new rows. (An INSERT ... ON CONFLICT DO UPDATE was three times slower on a
--- re-run, as it rewrites every row.)
+-- The insert reports the new rows. (INSERT ... ON CONFLICT DO UPDATE on a primary key was three
+-- times slower on a re-run, as it rewrites every row, and the key's index slowed every load.)
 
-create or replace temp view unique_points as
+create or replace temp table unique_points as
 select * exclude (seq)
-from points
+from staged_points
 qualify row_number() over (
     partition by lb, namespace, scope, scope_name, metric, statistic, minute order by seq desc
 ) = 1;
@@ -35,3 +36,7 @@ where stored.lb = fresh.lb
     and stored.statistic = fresh.statistic
     and stored.minute = fresh.minute
     and stored.value is distinct from fresh.value;
+
+drop table unique_points;
+
+drop table staged_points;
