@@ -1,9 +1,9 @@
 """The DuckDB file: opening it (one writer at a time), its schema, and the SQL files under sql/.
 
-Only `store` code touches DuckDB. The tables and shared macros come from `sql/00_tables.sql` and the
-other `sql/0N_*.sql` files; the views are plain SQL files (`sql/NN_name.sql`, NN from 10), one view per
-file, each with a header that states its contract; `apply_schema` runs them in order, checks each header
-against the view's real columns, and records the grain with COMMENT ON VIEW.
+Only `store` code touches DuckDB. The tables come from `sql/00_tables.sql` and the other
+`sql/0N_*.sql` files; the views are plain SQL files (`sql/NN_name.sql`, NN from 10), one view per
+file, each with a header that states its contract; `apply_schema` runs them in order, checks each
+header against the view's real columns, and records the grain with COMMENT ON VIEW.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def read_view_file(path: Path) -> ViewFile:
 
 
 def schema_files() -> list[str]:
-    """The schema files, 00_ to 09_: tables and shared macros, in order."""
+    """The schema files, 00_ to 09_, in order."""
     return [path.name for path in sorted(sql_dir().glob("0[0-9]_*.sql"))]
 
 

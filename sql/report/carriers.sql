@@ -17,7 +17,20 @@ with period as (
         lower(nullif(regexp_extract(url, '^([A-Za-z][A-Za-z0-9+.-]*)://', 1), ''))
             || ':' || nullif(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*:([0-9]+)', 1), '') as listener,
         nullif(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)', 1), '') as path,
-        client_network(client_ip) as client_network,
+        case
+            when client_ip is null then null
+            when strpos(client_ip, ':') = 0 then nullif(regexp_extract(client_ip, '^([0-9]+\.[0-9]+\.[0-9]+)\.', 1), '') || '.0/24'
+            else array_to_string(
+                list_concat(
+                    list_transform(
+                        string_split(split_part(lower(client_ip), '::', 1), ':'),
+                        lambda g: coalesce(nullif(g, ''), '0')
+                    ),
+                    ['0', '0', '0']
+                )[1:3],
+                ':'
+            ) || '::/48'
+        end as client_network,
         domain_name as domain,
         user_agent,
         elb_status_code,
