@@ -85,12 +85,6 @@ class MetricsStore:
         self._staged = 0
         return new
 
-    def discard(self) -> None:
-        """Drop the points staged for a request that failed part-way."""
-        if self._staged:
-            self.db.con.execute("drop table if exists staged_points")
-            self._staged = 0
-
     def loaded_files(self) -> dict[str, str]:
         """source_file → fingerprint of every saved document loaded so far."""
         rows = self.db.con.execute(
