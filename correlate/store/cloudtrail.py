@@ -156,13 +156,7 @@ class CloudTrailStore:
         self._run_with("batch_rejects", table, "load/cloudtrail_rejects.sql")
 
     def _run_with(self, name: str, table: pa.Table, sql_file: str) -> None:
-        self.db.con.register(name, table)
-        try:
-            for statement in statements(sql_file):
-                self.db.con.execute(statement)
-        finally:
-            with contextlib.suppress(duckdb.TransactionException):
-                self.db.con.unregister(name)
+        self.db.run_file_with(name, table, sql_file)
 
     # -- the change model's inputs and output ------------------------------------------------
 
@@ -197,13 +191,7 @@ class CloudTrailStore:
         rows = [{**_fields(change), "details": _details_json(change.details)} for change in changes]
         table = pa.table({name: [row[name] for row in rows] for name in schema.names}, schema=schema)
         with self.db.transaction():
-            self.db.con.register("new_changes", table)
-            try:
-                for statement in statements("load/changes.sql"):
-                    self.db.con.execute(statement)
-            finally:
-                with contextlib.suppress(duckdb.TransactionException):
-                    self.db.con.unregister("new_changes")
+            self.db.run_file_with("new_changes", table, "load/changes.sql")
 
     def change_counts(self) -> tuple[int, int]:
         """(changes, load balancers with changes)."""
