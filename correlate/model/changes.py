@@ -218,6 +218,14 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         pairs, how = self.knowledge.tg_lbs(tg_arn, self.call.event_time)
         return [Affected(lb, lb_id, how) for lb, lb_id in pairs]
 
+    def _on_target_group(self, arn: str, category: str, summary: str, **extra: Any) -> list[Effect]:
+        """The call's effect on each load balancer the target group serves now (`_tg_lbs`)."""
+        details = extra.pop("details", {})
+        return [
+            Effect(*hit, category, summary, target_group_arn=arn, details=dict(details), **extra)
+            for hit in self._tg_lbs(arn)
+        ]
+
     def _listener_port(self, listener: Listener | None, arn: str | None) -> int | None:
         if listener is not None and listener.port is not UNKNOWN and listener.port is not None:
             return int(listener.port)

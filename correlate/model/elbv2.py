@@ -488,10 +488,7 @@ class ElbV2Handlers:
         )
         if timing:
             details["health_check"] = timing
-        return [
-            Effect(lb, lb_id, how, "health_check", summary, target_group_arn=arn, details=dict(details))
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        return self._on_target_group(arn, "health_check", summary, details=details)
 
     @handles(ELB_V2, "ModifyTargetGroupAttributes", categories=("target_group_attributes",))
     def v2_modify_target_group_attributes(self) -> list[Effect]:
@@ -509,20 +506,14 @@ class ElbV2Handlers:
                 group.attributes[key] = attribute.get("value")
         summary = f"{self._tg_label(arn)}: {fields.joined('attributes re-applied unchanged')}"
         details = {"fields": fields.changes, **_keys_set(self.call.request)}
-        return [
-            Effect(lb, lb_id, how, "target_group_attributes", summary, target_group_arn=arn, details=dict(details))
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        return self._on_target_group(arn, "target_group_attributes", summary, details=details)
 
     @handles(ELB_V2, "DeleteTargetGroup", categories=("lifecycle",))
     def v2_delete_target_group(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
             return []
-        effects = [
-            Effect(lb, lb_id, how, "lifecycle", f"deleted target group {self._tg_label(arn)}", target_group_arn=arn)
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        effects = self._on_target_group(arn, "lifecycle", f"deleted target group {self._tg_label(arn)}")
         if self.applied:
             self.state.target_groups.pop(arn, None)
         return effects
@@ -540,10 +531,7 @@ class ElbV2Handlers:
         )
         ids = tuple(str(t.get("id")) for t in targets)
         details = {verb: [{k: t.get(k) for k in ("id", "port", "availabilityzone") if k in t} for t in targets]}
-        return [
-            Effect(lb, lb_id, how, "targets", summary, target_group_arn=arn, targets=ids, details=details)
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        return self._on_target_group(arn, "targets", summary, targets=ids, details=details)
 
     @handles(CLASSIC, "AddTags", "RemoveTags", categories=("tags",))
     @handles(ELB_V2, "AddTags", "RemoveTags", categories=("tags",))

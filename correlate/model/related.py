@@ -248,10 +248,7 @@ class RelatedHandlers:
             (tg_arns if ":targetgroup/" in identifier else names).append(identifier)
         for arn in tg_arns:
             summary = f"auto scaling group {group} {verb} {preposition} target group {self._tg_label(arn)}"
-            effects += [
-                Effect(lb, lb_id, how, "targets", summary, target_group_arn=arn, details={"auto_scaling_group": group})
-                for lb, lb_id, how in self._tg_lbs(arn)
-            ]
+            effects += self._on_target_group(arn, "targets", summary, details={"auto_scaling_group": group})
         for name in names:
             hit = self._from_arn(name) if name.startswith("arn:") else Affected(name, name, "request")
             if hit:
