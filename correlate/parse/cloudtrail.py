@@ -5,12 +5,13 @@ records, EventBridge envelopes (`{"detail-type": ..., "detail": {record}}`), sav
 `aws cloudtrail lookup-events` output (`{"Events": [{"CloudTrailEvent": "<record as a string>"}]}`),
 and JSON lines holding any of these. Digest and Insight objects are recognised by name and skipped.
 
-Only records that can change a load balancer's behaviour are kept, as `KeptCalls` says: every
-Elastic Load Balancing event (both APIs share one eventSource) and the related-service events the
-change model handles (formats.md §6.6). Everything else is counted, not stored. A busy account writes mostly unrelated
-records, so a one-document file is parsed lazily with simdjson: a skipped record costs two look-ups
-and never becomes Python objects (ten times cheaper than a full parse, measured); a kept record is
-then decoded with orjson. Invalid JSON goes through orjson too, for its error message.
+Only records that can change a load balancer's behaviour are kept, as the `KeptCalls` handed in
+says: every Elastic Load Balancing event (both APIs share one eventSource) and the related-service
+events the change model handles (formats.md §6.6). Everything else is counted, not stored. A busy
+account writes mostly unrelated records, so a one-document file is parsed lazily with simdjson: a
+skipped record costs two look-ups and never becomes Python objects (ten times cheaper than a full
+parse, measured); a kept record is then decoded with orjson. Invalid JSON goes through orjson too,
+for its error message.
 """
 
 from __future__ import annotations

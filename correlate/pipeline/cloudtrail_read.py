@@ -1,9 +1,8 @@
 """Reading one CloudTrail object into records, whole or line by line.
 
 Kept apart from the rest of the pipeline so worker processes can import it without DuckDB (the change
-model it imports for the keep-list is pure Python): the
-ingest hands each object's raw bytes to `parse_bytes` in a process pool, and gets back only the
-kept records and the rejects.
+model it imports for the keep-list is pure Python): the ingest hands each object's raw bytes to
+`parse_bytes` in a process pool, and gets back only the kept records and the rejects.
 """
 
 from __future__ import annotations
