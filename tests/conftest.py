@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from correlate.cli import main
 from correlate.pipeline.logs import IngestSummary, ingest_logs
@@ -18,6 +19,11 @@ from correlate.store.database import Database
 from correlate.store.logs import LogStore, RowFilter
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# Property tests: a few seconds by default (CI); `pytest --hypothesis-profile=long` for a long local run.
+_PROPERTY = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+settings.register_profile("default", max_examples=20, **_PROPERTY)
+settings.register_profile("long", max_examples=3000, **_PROPERTY)
 
 
 @pytest.fixture
