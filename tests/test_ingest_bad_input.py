@@ -102,7 +102,7 @@ def test_empty_file_loads_nothing_without_error(db, tmp_path):
         (b"\n", "blank line"),
         (
             b"http 2018-07-02T22:23:00Z app/x/1 1.2.3.4:5 - 0 0 0\n",
-            "8 fields; a alb log line has at least 18 (type time elb client target request_processing_time "
+            "8 fields; an ALB log line has at least 18 (type time elb client target request_processing_time "
             "target_processing_time response_processing_time elb_status_code target_status_code received_bytes "
             "sent_bytes request user_agent ssl_cipher ssl_protocol target_group_arn trace_id)",
         ),

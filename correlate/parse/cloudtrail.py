@@ -405,7 +405,7 @@ def actor_of(record: dict[str, Any], identity: dict[str, Any]) -> tuple[str | No
     elif "terraform" in agent or "hashicorp" in agent:
         kind = "terraform"
     elif (
-        _str(record.get("sessionCredentialFromConsole")) == "true"
+        record.get("sessionCredentialFromConsole") in ("true", True)  # a string in CloudTrail; normalised exports
         or agent.startswith("console.")
         or "console.amazonaws.com" in agent
         or agent.startswith("signin.amazonaws.com")

@@ -53,6 +53,7 @@ def elb_name_prefixes(lb: str, account: str, region: str) -> tuple[str, ...]:
         f"{base}net.{lb}.",
         f"{base}{lb}_",
         f"conn_log_{base}app.{lb}.",
+        f"conn_log.{base}app.{lb}.",
         f"health_check_log_{base}app.{lb}.",
     )
 

@@ -87,7 +87,7 @@ def line_reject_reason(line: str, fields: list[str] | None, kind: LogKind) -> st
         return "a quoted field never closes"
     if len(fields) < kind.min_fields:
         known = " ".join(kind.fields[: kind.min_fields])
-        return f"{len(fields)} fields; a {kind.name} log line has at least {kind.min_fields} ({known})"
+        return f"{len(fields)} fields; {kind.a_line} has at least {kind.min_fields} ({known})"
     return None
 
 
