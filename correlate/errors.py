@@ -39,6 +39,10 @@ class UnknownLoadBalancer(CorrelateError):
     """--lb names a load balancer the database has never seen."""
 
 
+class WrongCommand(CorrelateError):
+    """Every file given to one ingest command is of the kind another command loads."""
+
+
 class StrictModeFailure(CorrelateError):
     """--strict was given and some lines or records were rejected."""
 

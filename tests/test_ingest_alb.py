@@ -240,4 +240,5 @@ def test_summary_counts_every_line(db):
         "invalid_utf8_lines": 0,
         "bytes_read": sum(path.stat().st_size for path in (FIXTURES / "alb").iterdir()),
         "by_kind": None,
+        "other_kind": [],
     }

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from correlate.cli.options import TIME, aws_options, lb_option, open_db, window_options
-from correlate.errors import StrictModeFailure
+from correlate.errors import StrictModeFailure, WrongCommand
 from correlate.pipeline.cloudtrail import (
     CloudTrailSummary,
     ingest_cloudtrail,
@@ -182,6 +182,11 @@ def cloudtrail_command(
 
 
 def _finish_cloudtrail(summary: CloudTrailSummary, quiet: bool, strict: bool) -> None:
+    hint = summary.other_kind_line()
+    if hint is not None and summary.all_other_kind:
+        raise WrongCommand(hint)
+    if hint is not None and not quiet:
+        click.echo(hint, err=True)
     if not quiet:
         if summary.rejected:
             click.echo(
@@ -225,6 +230,11 @@ def inventory_command(ctx: click.Context, regions: tuple[str, ...], profile: str
 
 
 def _finish(summary: IngestSummary, quiet: bool, strict: bool) -> None:
+    hint = summary.other_kind_line()
+    if hint is not None and summary.all_other_kind:
+        raise WrongCommand(hint)
+    if hint is not None and not quiet:
+        click.echo(hint, err=True)
     if not quiet:
         if summary.rejected:
             click.echo(

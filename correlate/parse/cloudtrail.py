@@ -121,6 +121,7 @@ class Parsed:
     unrelated: int = 0  # records skipped as unrelated to load balancers
     outside: int = 0  # kept records outside --since/--until
     digests: int = 0  # digest documents recognised by content
+    access_log: bool = False  # not JSON but ELB access-log lines: the object belongs to `ingest logs`
 
     def extend(self, other: Parsed) -> None:
         self.calls += other.calls

@@ -182,6 +182,7 @@ HEALTH_CHECK = LogKind(
 )
 
 KINDS = {kind.name: kind for kind in (ALB, CLB, NLB, CONNECTION, HEALTH_CHECK)}
+UNKNOWN_KIND = "unknown"  # ingested_files.kind of a file whose first lines match no kind
 
 # AWS object names (docs/formats.md, "Object names"). The node address is absent from NLB names. AWS's
 # documentation writes connection-log names both as `conn_log_…` and `conn_log.…`: both are read.

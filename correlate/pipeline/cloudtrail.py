@@ -27,11 +27,13 @@ from correlate.parse.cloudtrail import (
     skipped_object,
 )
 from correlate.parse.layout import trail_outside_window, trail_pruning
+from correlate.parse.sniff import ACCESS_LOGS, access_log_by_name, other_command
 from correlate.pipeline.cloudtrail_read import parse_bytes, read_object
 from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
 from correlate.sources.streams import InputObject
-from correlate.store.cloudtrail import CloudTrailStore, ObjectEntry
+from correlate.store.cloudtrail import KIND, CloudTrailStore, ObjectEntry
+from correlate.store.ledger import EarlierLoad
 from correlate.timeparse import Window
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class CloudTrailSummary:
     changes: int = 0
     lbs_changed: int = 0
     unattributed: int = 0
+    other_kind: list[str] = field(default_factory=list)  # access logs: not loaded, not recorded
 
     def add(self, parsed: Parsed, duplicates: int) -> None:
         self.records += parsed.records
@@ -82,10 +85,12 @@ class CloudTrailSummary:
         if self.lookup_regions:
             head = f"LookupEvents in {self.lookup_regions} region{'s' if self.lookup_regions != 1 else ''}"
         else:
-            skipped = self.already_loaded + sum(self.skipped_objects.values())
+            skipped = self.already_loaded + sum(self.skipped_objects.values()) + len(self.other_kind)
             reasons = []
             if self.already_loaded:
                 reasons.append(f"{self.already_loaded:,} already loaded")
+            if self.other_kind:
+                reasons.append(f"{len(self.other_kind):,} access logs")
             reasons += [f"{count:,} {name}" for name, count in sorted(self.skipped_objects.items())]
             skipped_text = f"{skipped:,} skipped" + (f" ({', '.join(reasons)})" if reasons else "")
             head = f"{self.files:,} files: {self.loaded:,} loaded, {skipped_text}"
@@ -99,6 +104,15 @@ class CloudTrailSummary:
         if self.unattributed:
             text += f" ({self.unattributed:,} calls not linked to a load balancer: see the unattributed_calls view)"
         return text
+
+    def other_kind_line(self) -> str | None:
+        """What to run for the files that look like access logs, if there were any."""
+        return other_command(self.other_kind, ACCESS_LOGS) if self.other_kind else None
+
+    @property
+    def all_other_kind(self) -> bool:
+        """Every file of the sources looks like access logs: the wrong command was run."""
+        return bool(self.other_kind) and len(self.other_kind) == self.files
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +153,16 @@ def ingest_cloudtrail(
         marker = skipped_object(obj.uri)
         if marker is None and trail_outside_window(obj.name, window.since, window.until):
             marker = OUTSIDE_WINDOW  # named for a delivery time that cannot hold events of the window
+        earlier = loaded.get(obj.uri)
         if marker is not None:
             summary.skipped_objects[marker] = summary.skipped_objects.get(marker, 0) + 1
-        elif loaded.get(obj.uri) == (obj.fingerprint, window.describe()):
+        elif access_log_by_name(obj.name):
+            summary.other_kind.append(obj.uri)
+        elif earlier is not None and earlier.covers(obj.fingerprint, window.describe()):
             summary.already_loaded += 1
         else:
             todo.append(obj)
+    store.forget([uri for uri in summary.other_kind if uri in loaded])
     batch = _Batch()
     done = summary.files - len(todo)
     for obj, parsed in _parsed(todo, window, workers):
@@ -152,6 +170,10 @@ def ingest_cloudtrail(
         if on_progress:
             on_progress(Progress(obj.uri, done))
         previous = loaded.get(obj.uri)
+        if parsed.access_log:
+            summary.other_kind.append(obj.uri)
+            store.forget([obj.uri] if previous is not None else [])
+            continue
         batch.add(
             ObjectEntry(
                 source_file=obj.uri,
@@ -166,7 +188,7 @@ def ingest_cloudtrail(
             ),
             parsed,
         )
-        loaded[obj.uri] = (obj.fingerprint, window.describe())
+        loaded[obj.uri] = EarlierLoad(KIND, obj.fingerprint, window.describe(), stored_nothing=False)
         summary.loaded += 1
         if len(batch.calls) >= BATCH_CALLS or len(batch.entries) >= BATCH_OBJECTS:
             batch.write(store, summary)

@@ -23,11 +23,13 @@ from correlate.parse.cloudtrail import (
     parse_document,
     parse_line,
 )
+from correlate.parse.sniff import looks_like_access_log
 from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
 from correlate.timeparse import Window
 
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
+_HEAD_BYTES = 4096  # what an access log is told from
 
 
 def parse_bytes(uri: str, name: str, data: bytes, window: Window) -> Parsed:
@@ -170,6 +172,9 @@ def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> Non
                 error = second
         if _mostly_lines(data):
             _lines_of(parsed, iter([data]), uri, window)
+            return
+        if looks_like_access_log("", data[:_HEAD_BYTES]):
+            parsed.access_log = True
             return
         parsed.records += 1
         parsed.rejects.append(

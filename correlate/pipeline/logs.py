@@ -35,8 +35,17 @@ import pyarrow as pa
 
 from correlate.errors import CorrelateError, NoInputFound, SourceAccessError
 from correlate.parse.framing import Chunk, Reject, frame, repair_utf8
-from correlate.parse.kinds import TEST_FILE_NAME, LogKind, NameFacts, facts_from_name, kind_from_line, outside_window
+from correlate.parse.kinds import (
+    TEST_FILE_NAME,
+    UNKNOWN_KIND,
+    LogKind,
+    NameFacts,
+    facts_from_name,
+    kind_from_line,
+    outside_window,
+)
 from correlate.parse.layout import log_pruning
+from correlate.parse.sniff import CLOUDTRAIL, cloudtrail_by_name, looks_like_cloudtrail, other_command
 from correlate.parse.tokenize import tokenize
 from correlate.sources import expand_sources
 from correlate.sources.streams import InputObject, open_decompressed
@@ -56,7 +65,6 @@ if TYPE_CHECKING:
     from correlate.sources.aws import AwsClients
 
 LOG_SUFFIXES = (".log", ".log.gz")
-UNKNOWN_KIND = "unknown"
 DEFAULT_WORKERS = 8
 CHECK_WORKERS = 2
 # Objects opened ahead of the writer may hold up to this much (by listed size) between them.
@@ -95,6 +103,7 @@ class IngestSummary:
     invalid_utf8_lines: int = 0
     bytes_read: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    other_kind: list[str] = field(default_factory=list)  # CloudTrail files: not loaded, not recorded
 
     def add(self, entry: LedgerEntry) -> None:
         self.loaded += 1
@@ -115,7 +124,10 @@ class IngestSummary:
             skipped.append(f"{self.pruned:,} outside --since/--until/--lb")
         if self.test_files:
             skipped.append(f"{self.test_files:,} ELBAccessLogTestFile")
-        skipped_text = f"{sum((self.already_loaded, self.pruned, self.test_files)):,} skipped"
+        if self.other_kind:
+            skipped.append(f"{len(self.other_kind):,} CloudTrail")
+        skipped_count = sum((self.already_loaded, self.pruned, self.test_files, len(self.other_kind)))
+        skipped_text = f"{skipped_count:,} skipped"
         if skipped:
             skipped_text += f" ({', '.join(skipped)})"
         text = (
@@ -127,6 +139,15 @@ class IngestSummary:
         if self.invalid_utf8_lines:
             text += f"; {self.invalid_utf8_lines:,} lines had invalid UTF-8 (replaced with U+FFFD)"
         return text
+
+    def other_kind_line(self) -> str | None:
+        """What to run for the files that look like CloudTrail, if there were any."""
+        return other_command(self.other_kind, CLOUDTRAIL) if self.other_kind else None
+
+    @property
+    def all_other_kind(self) -> bool:
+        """Every file of the sources looks like CloudTrail: the wrong command was run."""
+        return bool(self.other_kind) and len(self.other_kind) == self.files
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,13 +179,21 @@ def ingest_logs(
     with _Checkers(CHECK_WORKERS) as checkers, _Readers(max(1, workers), checkers) as readers:
         waiting = _Peekable(readers.ahead(_loads(store, objects, row_filter, summary, meter, replacements)))
         while (reader := waiting.next()) is not None:
-            if reader.first() is _LARGE:
+            first = reader.first()
+            if reader.other_kind:
+                summary.other_kind.append(reader.obj.uri)
+                meter.skipped()
+                continue
+            if first is _LARGE:
                 run: _Run = _LargeRun(reader, variables)
             else:
                 run = _SmallRun(reader, waiting, checkers, variables, replacements)
             _write(store, run, row_filter, meter, replacements)
             if run.failure is not None:
                 raise run.failure  # what was read before the failure is committed
+        if leftover := replacements.take():  # earlier loads of files that turned out to be CloudTrail
+            with store.transaction():
+                store.replace(leftover)
     return summary
 
 
@@ -212,14 +241,17 @@ def _loads(
         previous = store.previous_loads([obj.uri for obj, _ in candidates])
         for obj, facts in candidates:
             earlier = previous.get(obj.uri)
-            if earlier is not None and earlier[1:] == (obj.fingerprint, described):
+            if earlier is not None and earlier.covers(obj.fingerprint, described):
                 summary.already_loaded += 1
                 meter.skipped()
-            elif earlier is not None:
-                replacements.note(obj.uri, earlier[0])
-                yield _Load(obj, facts, earlier[0])
+                continue
+            if earlier is not None:  # its earlier rows go in the transaction that loads it again
+                replacements.note(obj.uri, earlier.kind)
+            if facts is None and cloudtrail_by_name(obj.name):
+                summary.other_kind.append(obj.uri)
+                meter.skipped()
             else:
-                yield _Load(obj, facts, None)
+                yield _Load(obj, facts, earlier.kind if earlier else None)
         if failure is not None:
             raise failure
         if len(batch) < LEDGER_LOOKUP:
@@ -347,6 +379,7 @@ def _reject_all(chunk: Chunk) -> list[Reject]:
 # -- reading ------------------------------------------------------------------------------------
 
 _DONE = object()
+_HEAD_BYTES = 4096  # what the kind of an unnamed file is told from
 _LARGE = object()  # a reader's first message for an object of more than one chunk
 _TAKEN = object()
 
@@ -372,6 +405,7 @@ class _ObjectReader:
         self.load = load
         self.obj = load.obj
         self.kind: LogKind | None = load.facts.kind if load.facts else None
+        self.other_kind = False  # the object looks like CloudTrail: neither loaded nor recorded
         self.lb_hint = (load.facts.lb, load.facts.lb_id) if load.facts else None
         self.checkers = checkers
         self.variables: dict[str, object] = {}
@@ -439,6 +473,10 @@ class _ObjectReader:
                     if self.kind is None:
                         piece = repair_utf8(piece)
                         self.kind = _sniff(piece)
+                        if self.kind is None and looks_like_cloudtrail(self.obj.name, piece.data[:_HEAD_BYTES]):
+                            self.other_kind = True
+                            self._put(_Whole([]))
+                            return
                     chunks += 1
                 held.append(piece)
                 self.bytes_read = stream.bytes_in
@@ -665,6 +703,7 @@ class _SmallRun(_Run):
                 break
             if (
                 is_large
+                or reader.other_kind
                 or reader.kind_name != first.kind_name
                 or total + reader.nbytes > RUN_BYTES
                 or len(self.readers) >= RUN_OBJECTS

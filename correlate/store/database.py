@@ -145,10 +145,23 @@ class Database:
     # -- schema ---------------------------------------------------------------------------------
 
     def apply_schema(self) -> None:
+        if self._ledger_keyed_by_file():
+            with self.transaction():
+                self.run_file("migrate/ledger_per_command.sql")
+                self.run_file("00_tables.sql")
+                self.run_file("migrate/ledger_copy.sql")
         self.run_file("00_tables.sql")
         self.con.execute("insert or replace into correlate_meta values ('schema_version', ?)", [SCHEMA_VERSION])
         for view in view_files():
             self.create_view(view)
+
+    def _ledger_keyed_by_file(self) -> bool:
+        """True for a database whose ingested_files predates the per-command ledgers."""
+        row = self.con.execute(
+            "select constraint_column_names from duckdb_constraints() "
+            "where table_name = 'ingested_files' and constraint_type = 'PRIMARY KEY'"
+        ).fetchone()
+        return row is not None and list(row[0]) == ["source_file"]
 
     def check_schema(self) -> None:
         try:

@@ -31,9 +31,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from correlate.parse.framing import Reject
-from correlate.parse.kinds import KINDS, LogKind
+from correlate.parse.kinds import KINDS, UNKNOWN_KIND, LogKind
 from correlate.store.database import Database, statements
+from correlate.store.ledger import EarlierLoad, earlier_loads
 from correlate.timeparse import Window
+
+# The kinds of `ingest logs`'s rows in ingested_files and rejects (its ledger; see store/ledger.py).
+LEDGER_KINDS = (*KINDS, UNKNOWN_KIND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,19 +238,14 @@ class LogStore:
         self.db.con.execute("set memory_limit = '1GB'")
         self._ledger = self.db.con.cursor()
 
-    def previous_loads(self, source_files: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """source_file → (kind, fingerprint, filter) of the last load, for those loaded before.
+    def previous_loads(self, source_files: Sequence[str]) -> dict[str, EarlierLoad]:
+        """source_file → the last load by `ingest logs`, for those loaded before.
 
         Asked on a connection of its own: the load pipeline asks while the writer's INSERT is
         streaming (a connection runs one statement at a time), and only committed loads matter."""
         if not source_files:
             return {}
-        rows = self._ledger.execute(
-            "select source_file, kind, fingerprint, filter from ingested_files "
-            "where source_file in (select unnest(?::varchar[]))",
-            [list(source_files)],
-        ).fetchall()
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        return earlier_loads(self._ledger, LEDGER_KINDS, source_files)
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One load's transaction: rows, rejects and ledger rows commit together or not at all."""
@@ -259,8 +258,11 @@ class LogStore:
             if previous_kind in KINDS:
                 table = KINDS[previous_kind].table
                 self.db.con.execute(f"delete from {table} where source_file = ?", [source_file])
-            self.db.con.execute("delete from rejects where source_file = ?", [source_file])
-            self.db.con.execute("delete from ingested_files where source_file = ?", [source_file])
+            for table in ("rejects", "ingested_files"):  # this command's rows only: CloudTrail's stay
+                self.db.con.execute(
+                    f"delete from {table} where source_file = ? and kind in (select unnest(?::varchar[]))",
+                    [source_file, list(LEDGER_KINDS)],
+                )
 
     def append_rows(
         self,
@@ -313,10 +315,10 @@ class LogStore:
         if not entries:
             return
         table = pa.Table.from_pylist([dataclasses.asdict(entry) for entry in entries], schema=_LEDGER_SCHEMA)
-        (insert,) = statements("load/ledger.sql")
         self.db.con.register("entries", table)
         try:
-            self.db.con.execute(insert)
+            for statement in statements("load/ledger.sql"):
+                self.db.con.execute(statement)
         finally:
             with contextlib.suppress(duckdb.TransactionException):
                 self.db.con.unregister("entries")
