@@ -91,7 +91,7 @@ def test_a_malformed_timeline_names_the_field(scenario_timeline, change, message
     with pytest.raises(BadTimeline) as error:
         Timeline.from_dict(data, "t.json")
     assert str(error.value) == (
-        message + ". A timeline is the output of correlate timeline --format json (see CONTRACT.md)."
+        message + ". A timeline is the output of correlate timeline --format json (see docs/scoring.md)."
     )
 
 

@@ -1,13 +1,13 @@
 """CloudTrail containers → records → `ApiCall`s, with no I/O.
 
-The containers correlate reads (formats.md §5): trail files (`{"Records": [...]}`), bare arrays of
+The containers correlate reads (docs/formats.md, "CloudTrail"): trail files (`{"Records": [...]}`), bare arrays of
 records, EventBridge envelopes (`{"detail-type": ..., "detail": {record}}`), saved
 `aws cloudtrail lookup-events` output (`{"Events": [{"CloudTrailEvent": "<record as a string>"}]}`),
 and JSON lines holding any of these. Digest and Insight objects are recognised by name and skipped.
 
 Only records that can change a load balancer's behaviour are kept: every Elastic Load Balancing
 event (both APIs share one eventSource) and the related-service events of `RELATED_EVENTS`
-(formats.md §6.6). Everything else is counted, not stored. A busy account writes mostly unrelated
+(docs/cloudtrail.md, "What is kept"). Everything else is counted, not stored. A busy account writes mostly unrelated
 records, so a one-document file is parsed lazily with simdjson: a skipped record costs two look-ups
 and never becomes Python objects (ten times cheaper than a full parse, measured); a kept record is
 then decoded with orjson. Invalid JSON goes through orjson too, for its error message.
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
 
 ELB_SOURCE = "elasticloadbalancing.amazonaws.com"
 
-# Related services: only these events are kept (formats.md §6.6).
+# Related services: only these events are kept (docs/cloudtrail.md, "What is kept").
 RELATED_EVENTS: dict[str, frozenset[str]] = {
     "acm.amazonaws.com": frozenset(
         {"ImportCertificate", "RenewCertificate", "RequestCertificate", "DeleteCertificate", "UpdateCertificateOptions"}

@@ -3,7 +3,7 @@
 Fields are mapped by name from these lists, never by a field count: a line may stop early (older
 formats; the missing fields are NULL) or run on (AWS appends fields; the extra tokens are kept in
 `extra_fields`). The kind of a file comes from its AWS object name, or, for files with other names,
-from the shape of its first line. Field facts: `../shared/spec/formats.md` §1-§4.
+from the shape of its first line. Field facts: docs/formats.md.
 """
 
 from __future__ import annotations

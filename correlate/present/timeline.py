@@ -21,7 +21,7 @@ _SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_proto
 
 
 def timeline_document(timeline: Timeline) -> dict[str, Any]:
-    """The `correlate timeline --format json` object (CONTRACT.md), with extra detail."""
+    """The `correlate timeline --format json` object (docs/scoring.md, "The JSON output"), with extra detail."""
     explained: dict[Shift, list[str]] = {}
     for scored in timeline.changes:
         for a in scored.explains:

@@ -1,5 +1,5 @@
 """The timeline a report is built from, typed: the JSON shape of `correlate timeline --format json`
-(/work/shared/CONTRACT.md), read from the timeline library or from a saved file.
+(docs/scoring.md, "The JSON output"), read from the timeline library or from a saved file.
 
 Unknown keys are ignored, so a newer timeline with more fields still reads; a missing or mistyped
 field is a `BadTimeline` that names the file and the field.
@@ -164,7 +164,7 @@ class _Reader:
     def fail(self, where: str, message: str) -> BadTimeline:
         return BadTimeline(
             f"{self.origin}: {where}: {message}. "
-            "A timeline is the output of correlate timeline --format json (see CONTRACT.md)."
+            "A timeline is the output of correlate timeline --format json (see docs/scoring.md)."
         )
 
     def mapping(self, value: Any, where: str) -> Mapping[str, Any]:
