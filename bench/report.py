@@ -22,13 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from correlate.pipeline.logs import LOG_SUFFIXES, ingest_logs  # noqa: E402
+from correlate.pipeline.logs import LogsOptions, load_logs  # noqa: E402
 from correlate.report import charts, data, render  # noqa: E402
 from correlate.report.timeline import Timeline  # noqa: E402
-from correlate.sources import expand_sources  # noqa: E402
 from correlate.store import report as report_store  # noqa: E402
 from correlate.store.database import Database  # noqa: E402
-from correlate.store.logs import LogStore  # noqa: E402
 
 GENERATOR = ROOT / "bench" / "gen_elb_logs.py"
 START = dt.datetime(2026, 11, 20, 14, 0)
@@ -54,7 +52,7 @@ def main() -> None:
             )  # fmt: skip
         with Database.open(str(db_path)) as db:
             began = time.perf_counter()
-            summary = ingest_logs(LogStore(db), expand_sources([str(logs)], LOG_SUFFIXES))
+            summary = load_logs(db, LogsOptions((str(logs),)))
             print(f"ingest: {summary.line()} in {time.perf_counter() - began:.1f} s")
     onset = incident.replace(second=0) + dt.timedelta(minutes=1)
     timeline = Timeline.from_dict(

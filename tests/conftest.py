@@ -13,10 +13,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 
 from correlate.cli import main
-from correlate.pipeline.logs import IngestSummary, ingest_logs
-from correlate.sources import expand_sources
+from correlate.pipeline.logs import IngestSummary, LogsOptions, load_logs
 from correlate.store.database import Database
-from correlate.store.logs import LogStore, RowFilter
+from correlate.store.logs import RowFilter
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -34,9 +33,8 @@ def db() -> Iterator[Database]:
 
 
 def load(db: Database, *sources: str | Path, row_filter: RowFilter | None = None) -> IngestSummary:
-    """Ingest log sources through the library, as `correlate ingest logs` does."""
-    objects = expand_sources([str(source) for source in sources], (".log", ".log.gz"))
-    return ingest_logs(LogStore(db), objects, row_filter)
+    """Ingest log sources through the library call of `correlate ingest logs`."""
+    return load_logs(db, LogsOptions(tuple(str(source) for source in sources), row_filter or RowFilter()))
 
 
 def records(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:

@@ -17,10 +17,8 @@ from timeline_support import TEST_RATES
 
 from correlate.demo import generate, scenario
 from correlate.demo.run import load_trail
-from correlate.pipeline.logs import LOG_SUFFIXES, ingest_logs
-from correlate.sources import expand_sources
+from correlate.pipeline.logs import LogsOptions, load_logs
 from correlate.store.database import Database
-from correlate.store.logs import LogStore
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
@@ -67,7 +65,7 @@ def demo_db(tmp_path_factory) -> tuple[Path, str]:
     plant(incident_file(files.log_files, story.culprit.call.at))
     db_path = root / "demo.duckdb"
     with Database.open(str(db_path)) as db:  # as `correlate demo` loads it: the logs, then the trail
-        ingest_logs(LogStore(db), expand_sources([str(root / "AWSLogs")], LOG_SUFFIXES))
+        load_logs(db, LogsOptions((str(root / "AWSLogs"),)))
         load_trail(db, files)
     return db_path, story.subject
 

@@ -26,19 +26,17 @@ from correlate.pipeline.cloudtrail import (
     CloudTrailSummary,
     ingest_cloudtrail,
     ingest_lookup,
-    rebuild_changes,
     trail_objects,
 )
 from correlate.pipeline.cloudtrail import Progress as TrailProgress
 from correlate.pipeline.inventory import ingest_inventory
-from correlate.pipeline.logs import DEFAULT_WORKERS, IngestSummary, ingest_logs, log_objects
+from correlate.pipeline.logs import DEFAULT_WORKERS, IngestSummary, LogsOptions, load_logs
 from correlate.pipeline.logs import Progress as LoadProgress
 from correlate.sources.aws import AwsClients, AwsOptions
-from correlate.sources.elb import find_log_locations
 from correlate.sources.inventory import describe_inventory, inventory_region
 from correlate.sources.lookup import lookup_clients
 from correlate.store.cloudtrail import CloudTrailStore
-from correlate.store.logs import LogStore, RowFilter
+from correlate.store.logs import RowFilter
 from correlate.timeparse import Window, utcnow
 
 _ = TIME  # re-exported option type, used by window_options
@@ -97,23 +95,14 @@ def logs_command(
     settings = ctx.obj
     if not sources and lb is None:
         raise click.UsageError("Pass SOURCE (files, directories, globs, s3://bucket/prefix), or --lb NAME.")
-    aws = AwsClients(AwsOptions(profile=profile, region=region, max_connections=workers + 2))
-    row_filter = RowFilter(since=since, until=until, lb=lb)
-    if not sources:
-        locations = find_log_locations(aws, lb)
-        for location in locations:
-            _say(settings.quiet, f"{lb} ({location.lb_type}): {location.logs} logs in {location.uri}")
-        sources = tuple(location.uri for location in locations)
-    objects = log_objects(sources, row_filter, aws)
+    options = LogsOptions(sources, RowFilter(since=since, until=until, lb=lb), workers, profile, region)
     with open_db(ctx, read_only=False) as db, _progress(settings.quiet) as on_progress:
-        summary = ingest_logs(LogStore(db), objects, row_filter, on_progress, workers)
-        rebuild_changes(CloudTrailStore(db))  # access logs link target groups to load balancers
+        summary = load_logs(db, options, on_progress, on_note=None if settings.quiet else _say)
     _finish(summary, settings.quiet, strict)
 
 
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        click.echo(text, err=True)
+def _say(text: str) -> None:
+    click.echo(text, err=True)
 
 
 @ingest.command("cloudtrail")
@@ -178,28 +167,7 @@ def cloudtrail_command(
         objects = list(trail_objects(sources, window, aws))
         with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
             summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress, workers=os.cpu_count() or 1)
-    _finish_cloudtrail(summary, settings.quiet, strict)
-
-
-def _finish_cloudtrail(summary: CloudTrailSummary, quiet: bool, strict: bool) -> None:
-    hint = summary.other_kind_line()
-    if hint is not None and summary.all_other_kind:
-        raise WrongCommand(hint)
-    if hint is not None and not quiet:
-        click.echo(hint, err=True)
-    if not quiet:
-        if summary.rejected:
-            click.echo(
-                "Rejected records are in the rejects table: "
-                "correlate sql \"select source_file, source_line, reason from rejects where kind = 'cloudtrail'\"",
-                err=True,
-            )
-        click.echo(summary.line(), err=True)
-    if strict and summary.rejected:
-        raise StrictModeFailure(
-            f"{summary.rejected:,} records were rejected and --strict was given. "
-            "See them with: correlate sql \"select * from rejects where kind = 'cloudtrail'\""
-        )
+    _finish(summary, settings.quiet, strict)
 
 
 @ingest.command("inventory")
@@ -229,24 +197,29 @@ def inventory_command(ctx: click.Context, regions: tuple[str, ...], profile: str
                 click.echo(summary.line(), err=True)
 
 
-def _finish(summary: IngestSummary, quiet: bool, strict: bool) -> None:
+def _finish(summary: IngestSummary | CloudTrailSummary, quiet: bool, strict: bool) -> None:
+    """The summary on stderr, after the line naming files of the other command's kind and where the
+    rejects are. Exit 1 when every file was of the other kind, or with --strict when any line or
+    record was rejected."""
     hint = summary.other_kind_line()
     if hint is not None and summary.all_other_kind:
         raise WrongCommand(hint)
-    if hint is not None and not quiet:
-        click.echo(hint, err=True)
+    trail = isinstance(summary, CloudTrailSummary)
+    unit, where = ("records", " where kind = 'cloudtrail'") if trail else ("lines", "")
     if not quiet:
+        if hint is not None:
+            click.echo(hint, err=True)
         if summary.rejected:
             click.echo(
-                "Rejected lines are in the rejects table: "
-                'correlate sql "select source_file, source_line, reason from rejects"',
+                f"Rejected {unit} are in the rejects table: "
+                f'correlate sql "select source_file, source_line, reason from rejects{where}"',
                 err=True,
             )
         click.echo(summary.line(), err=True)
     if strict and summary.rejected:
         raise StrictModeFailure(
-            f"{summary.rejected:,} lines were rejected and --strict was given. "
-            'See them with: correlate sql "select * from rejects"'
+            f"{summary.rejected:,} {unit} were rejected and --strict was given. "
+            f'See them with: correlate sql "select * from rejects{where}"'
         )
 
 
