@@ -106,18 +106,22 @@ class ChunkChecker:
         for statement in statements("load/00_macros.sql"):
             self.con.execute(statement)
         self._views_for: str | None = None
+        self._tables = False  # correlate's tables, created on this connection by `typed`
+
+    def _views(self, kind: LogKind) -> None:
+        if self._views_for != kind.name:
+            # created once per kind: re-binding the views to each new `batch` is all a chunk costs
+            fields, checks, _insert = statements(f"load/{kind.name}.sql")
+            self.con.execute(fields)
+            self.con.execute(checks)
+            self._views_for = kind.name
 
     def check(self, kind: LogKind, tokens: pa.Table, variables: dict[str, object]) -> CheckedChunk:
         """Split labelled token rows into the rows to store, rejects, and rows the filter leaves out."""
         _set_variables(self.con, variables)
         self.con.register("batch", tokens)
         try:
-            if self._views_for != kind.name:
-                # created once per kind: re-binding the views to each new `batch` is all a chunk costs
-                fields, checks, _insert = statements(f"load/{kind.name}.sql")
-                self.con.execute(fields)
-                self.con.execute(checks)
-                self._views_for = kind.name
+            self._views(kind)
             (problems_query,) = statements("load/problems.sql")
             # execute, not sql(): binding through a relation cost twice as much per chunk
             found = self.con.execute(problems_query).fetchall()
@@ -144,6 +148,26 @@ class ChunkChecker:
             )
             keep &= ~mine.to_numpy(zero_copy_only=False)
         return CheckedChunk(tokens.filter(pa.array(keep)), _reject_rows(rejects), rejected, filtered)
+
+    def typed(self, kind: LogKind, tokens: pa.Table, variables: dict[str, object]) -> pa.Table:
+        """Checked token rows (`CheckedChunk.tokens`) as rows of the kind's table, typed by the same
+        INSERT as `LogStore.append_rows`, into that table on this in-memory connection."""
+        if not self._tables:
+            for statement in statements("00_tables.sql"):
+                self.con.execute(statement)
+            self._tables = True
+        _set_variables(self.con, variables)
+        self.con.register("batch", tokens)
+        try:
+            self._views(kind)
+            (rows,) = statements("load/rows_checked.sql")
+            self.con.execute(rows)
+            self.con.execute(statements(f"load/{kind.name}.sql")[2])
+            typed = self.con.sql(f"select * from {kind.table} order by source_file, source_line").to_arrow_table()
+            self.con.execute(f"delete from {kind.table}")
+        finally:
+            self.con.unregister("batch")
+        return typed
 
     def close(self) -> None:
         self.con.close()

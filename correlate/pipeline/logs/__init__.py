@@ -23,13 +23,14 @@ together; a failure to list or read an object ends the run before it, commits it
 
 `load_logs` is the whole command as one call (options in, summary out); `ingest_logs` loads given
 objects into a `LogStore`. Parsing one object's bytes into typed rows and rejects without a database
-file: `correlate.store.logs.parse_log_object`.
+file (for a Spark executor, say): `parse_log_object` (`typed.py`).
 """
 
 from __future__ import annotations
 
 from correlate.pipeline.logs.load import DEFAULT_WORKERS, LOG_SUFFIXES, LogsOptions, ingest_logs, load_logs, log_objects
 from correlate.pipeline.logs.progress import IngestSummary, Progress
+from correlate.pipeline.logs.typed import TypedObject, parse_log_object
 
 __all__ = [
     "DEFAULT_WORKERS",
@@ -37,7 +38,9 @@ __all__ = [
     "IngestSummary",
     "LogsOptions",
     "Progress",
+    "TypedObject",
     "ingest_logs",
     "load_logs",
     "log_objects",
+    "parse_log_object",
 ]

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -15,9 +14,6 @@ from correlate.parse.framing import Chunk, Reject, repair_utf8
 from correlate.parse.kinds import LogKind
 from correlate.parse.tokenize import tokenize
 from correlate.store.logs import CheckedChunk, ChunkChecker, label, reject_table
-
-if TYPE_CHECKING:
-    from correlate.pipeline.logs.readers import ObjectReader
 
 CHECK_WORKERS = 2
 
@@ -62,7 +58,8 @@ class Checkers:
         return work(checker)
 
 
-Part = tuple["ObjectReader", list[Chunk | Reject]]
+# One object's pieces: its source_file, the load balancer its name gives, its chunks and line events.
+Part = tuple[str, tuple[str, str] | None, list[Chunk | Reject]]
 
 
 def check_work(
@@ -77,8 +74,7 @@ def check_work(
         lines: dict[str, int] = {}
         replaced: dict[str, int] = {}
         rejected: dict[str, int] = {}
-        for reader, pieces in parts:
-            uri = reader.obj.uri
+        for uri, lb_hint, pieces in parts:
             lines.setdefault(uri, 0)
             replaced.setdefault(uri, 0)
             for piece in pieces:
@@ -91,7 +87,7 @@ def check_work(
                     replaced[uri] += tokens.replaced_lines
                     lines[uri] += tokens.table.num_rows
                     if tokens.table.num_rows:
-                        tables.append(label(tokens.table, uri, reader.lb_hint))
+                        tables.append(label(tokens.table, uri, lb_hint))
                     rejects = tokens.rejects
                 if rejects:
                     early.append(reject_table(uri, rejects))

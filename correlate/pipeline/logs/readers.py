@@ -15,7 +15,7 @@ from correlate.errors import CorrelateError
 from correlate.parse.framing import Chunk, Reject, frame, repair_utf8
 from correlate.parse.kinds import UNKNOWN_KIND, LogKind, NameFacts, kind_from_line
 from correlate.parse.sniff import looks_like_cloudtrail
-from correlate.pipeline.logs.checkers import Checked, Checkers, check_work
+from correlate.pipeline.logs.checkers import Checked, Checkers, Part, check_work
 from correlate.sources.streams import InputObject, open_decompressed
 
 # Objects opened ahead of the writer may hold up to this much (by listed size) between them.
@@ -74,6 +74,10 @@ class ObjectReader:
         self._released = threading.Event()
         self._stopped = threading.Event()
 
+    def part(self, pieces: list[Chunk | Reject]) -> Part:
+        """Pieces of this object, labelled for `check_work`."""
+        return (self.obj.uri, self.lb_hint, pieces)
+
     @property
     def kind_name(self) -> str:
         return self.kind.name if self.kind else UNKNOWN_KIND
@@ -128,7 +132,7 @@ class ObjectReader:
                 if isinstance(piece, Chunk):
                     if self.kind is None:
                         piece = repair_utf8(piece)
-                        self.kind = _sniff(piece)
+                        self.kind = sniff(piece)
                         if self.kind is None and looks_like_cloudtrail(self.obj.name, piece.data[:_HEAD_BYTES]):
                             self.other_kind = True
                             self._put(Whole([]))
@@ -148,7 +152,7 @@ class ObjectReader:
                 return
             for piece in itertools.chain(held, pieces):
                 held = []
-                work = check_work(self.kind, [(self, [piece])], self.variables, self.check)
+                work = check_work(self.kind, [self.part([piece])], self.variables, self.check)
                 if not self._put(self.checkers.submit(work)):
                     return
                 self.bytes_read = stream.bytes_in
@@ -211,7 +215,7 @@ class Readers:
             raise failure
 
 
-def _sniff(chunk: Chunk) -> LogKind | None:
+def sniff(chunk: Chunk) -> LogKind | None:
     """The kind of the first recognisable line among the chunk's first 20."""
     for index in range(min(chunk.line_count, 20)):
         kind = kind_from_line(chunk.line(index))

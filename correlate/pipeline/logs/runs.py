@@ -122,7 +122,7 @@ class LargeRun(Run):
         ahead: deque[Future[Checked]] = deque()
         with open_decompressed(reader.obj) as stream:
             for piece in frame(stream):
-                ahead.append(checkers.submit(check_work(self.kind, [(reader, [piece])], self._variables)))
+                ahead.append(checkers.submit(check_work(self.kind, [reader.part([piece])], self._variables)))
                 if len(ahead) > checkers.count:
                     yield ahead.popleft().result()
         while ahead:
@@ -159,7 +159,7 @@ class SmallRun(Run):
 
     def _parts(self) -> Iterator[Callable[[ChunkChecker], Checked]]:
         first = self.readers[0]
-        part: list[Part] = [(first, first.take_whole().pieces)]
+        part: list[Part] = [first.part(first.take_whole().pieces)]
         part_bytes = total = first.nbytes
         while True:
             try:  # a failure to list or read the next object ends the run; raised once it is committed
@@ -182,7 +182,7 @@ class SmallRun(Run):
                 break
             self._waiting.next()
             self.readers.append(reader)
-            part.append((reader, reader.take_whole().pieces))
+            part.append(reader.part(reader.take_whole().pieces))
             part_bytes += reader.nbytes
             total += reader.nbytes
             if part_bytes >= CHECK_BYTES:
