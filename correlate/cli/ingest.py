@@ -83,7 +83,8 @@ def logs_command(
     are listed and read; with --lb, only that load balancer's files. Rows are kept by their own
     timestamps. Re-running loads nothing twice (a changed object is reloaded), and a run that was
     interrupted continues where it stopped. Lines that cannot be loaded go to the rejects table
-    with their file, line number and reason.
+    with their file, line number and reason. A CloudTrail file is not loaded: it is named with the
+    command that loads it (exit 1 when every file is one).
 
     \b
     Example:
@@ -138,7 +139,8 @@ def cloudtrail_command(
     can hold events of the window are read. Only Elastic Load Balancing events and related changes
     (certificates, security groups, network ACLs, WAF, Auto Scaling, ECS services) are kept; the rest
     is counted.
-    The same event loaded twice is stored once.
+    The same event loaded twice is stored once. An access-log file is not loaded: it is named with
+    the command that loads it (exit 1 when every file is one).
 
     With --lookup, events come from the LookupEvents API (last 90 days) in each --region.
 

@@ -7,6 +7,8 @@ right command must not find it "already loaded"), and one line says what to run 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from correlate.parse.kinds import TEST_FILE_NAME, facts_from_name, kind_from_line
 from correlate.parse.layout import trail_delivered_at
 
@@ -14,6 +16,7 @@ CLOUDTRAIL = "CloudTrail"
 ACCESS_LOGS = "access logs"
 _COMMAND = {CLOUDTRAIL: "correlate ingest cloudtrail", ACCESS_LOGS: "correlate ingest logs"}
 _BOM = b"\xef\xbb\xbf"
+HEAD_BYTES = 4096  # the first bytes of a file, enough to tell its kind
 
 
 def access_log_by_name(name: str) -> bool:
@@ -32,14 +35,30 @@ def looks_like_cloudtrail(name: str, head: bytes) -> bool:
     return cloudtrail_by_name(name) or head.removeprefix(_BOM).lstrip()[:1] in (b"{", b"[")
 
 
-def looks_like_access_log(name: str, head: bytes) -> bool:
-    """An ELB log object by its name, or by the shape of its first line that is not blank."""
-    if access_log_by_name(name):
-        return True
+def access_log_by_content(head: bytes) -> bool:
+    """ELB log lines, by the shape of the first line that is not blank."""
     for line in head.split(b"\n")[:20]:
         if line.strip():
             return kind_from_line(line.decode("utf-8", errors="replace").rstrip("\r")) is not None
     return False
+
+
+class OtherKindFiles:
+    """Part of a command's summary: the files (`other_kind`, their URIs) among all it was given
+    (`files`) that look like the other command's kind (`looks_like`)."""
+
+    looks_like: ClassVar[str]
+    other_kind: list[str]
+    files: int
+
+    def other_kind_line(self) -> str | None:
+        """What to run for those files, if there were any."""
+        return other_command(self.other_kind, self.looks_like) if self.other_kind else None
+
+    @property
+    def all_other_kind(self) -> bool:
+        """Every file given is of the other kind: the wrong command was run."""
+        return bool(self.other_kind) and len(self.other_kind) == self.files
 
 
 def other_command(uris: list[str], looks_like: str) -> str:

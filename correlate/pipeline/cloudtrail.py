@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from correlate.errors import StreamBroken
 from correlate.model.changes import Knowledge, build_changes
@@ -27,7 +27,7 @@ from correlate.parse.cloudtrail import (
     skipped_object,
 )
 from correlate.parse.layout import trail_outside_window, trail_pruning
-from correlate.parse.sniff import ACCESS_LOGS, access_log_by_name, other_command
+from correlate.parse.sniff import ACCESS_LOGS, OtherKindFiles, access_log_by_name
 from correlate.pipeline.cloudtrail_read import parse_bytes, read_object
 from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
@@ -52,8 +52,10 @@ def trail_objects(sources: Sequence[str], window: Window, aws: AwsClients | None
 
 
 @dataclass
-class CloudTrailSummary:
+class CloudTrailSummary(OtherKindFiles):
     """What one ingest did; `line()` is the one-line summary printed on stderr."""
+
+    looks_like: ClassVar[str] = ACCESS_LOGS
 
     files: int = 0
     loaded: int = 0
@@ -105,15 +107,6 @@ class CloudTrailSummary:
             text += f" ({self.unattributed:,} calls not linked to a load balancer: see the unattributed_calls view)"
         return text
 
-    def other_kind_line(self) -> str | None:
-        """What to run for the files that look like access logs, if there were any."""
-        return other_command(self.other_kind, ACCESS_LOGS) if self.other_kind else None
-
-    @property
-    def all_other_kind(self) -> bool:
-        """Every file of the sources looks like access logs: the wrong command was run."""
-        return bool(self.other_kind) and len(self.other_kind) == self.files
-
 
 @dataclass(frozen=True, slots=True)
 class Progress:
@@ -162,7 +155,7 @@ def ingest_cloudtrail(
             summary.already_loaded += 1
         else:
             todo.append(obj)
-    store.forget([uri for uri in summary.other_kind if uri in loaded])
+    store.forget([uri for uri in summary.other_kind if uri in loaded and loaded[uri].stored_nothing])
     batch = _Batch()
     done = summary.files - len(todo)
     for obj, parsed in _parsed(todo, window, workers):

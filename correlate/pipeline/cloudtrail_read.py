@@ -23,13 +23,12 @@ from correlate.parse.cloudtrail import (
     parse_document,
     parse_line,
 )
-from correlate.parse.sniff import looks_like_access_log
+from correlate.parse.sniff import HEAD_BYTES, access_log_by_content
 from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
 from correlate.timeparse import Window
 
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
-_HEAD_BYTES = 4096  # what an access log is told from
 
 
 def parse_bytes(uri: str, name: str, data: bytes, window: Window) -> Parsed:
@@ -173,7 +172,7 @@ def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> Non
         if _mostly_lines(data):
             _lines_of(parsed, iter([data]), uri, window)
             return
-        if looks_like_access_log("", data[:_HEAD_BYTES]):
+        if access_log_by_content(data[:HEAD_BYTES]):
             parsed.access_log = True
             return
         parsed.records += 1

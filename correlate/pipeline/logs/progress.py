@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from correlate.parse.sniff import CLOUDTRAIL, other_command
+from correlate.parse.sniff import CLOUDTRAIL, OtherKindFiles
 from correlate.store.logs import LedgerEntry
 
 if TYPE_CHECKING:
@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class IngestSummary:
+class IngestSummary(OtherKindFiles):
     """What one ingest did; `line()` is the one-line summary printed on stderr."""
+
+    looks_like: ClassVar[str] = CLOUDTRAIL
 
     files: int = 0
     loaded: int = 0
@@ -65,15 +67,6 @@ class IngestSummary:
         if self.invalid_utf8_lines:
             text += f"; {self.invalid_utf8_lines:,} lines had invalid UTF-8 (replaced with U+FFFD)"
         return text
-
-    def other_kind_line(self) -> str | None:
-        """What to run for the files that look like CloudTrail, if there were any."""
-        return other_command(self.other_kind, CLOUDTRAIL) if self.other_kind else None
-
-    @property
-    def all_other_kind(self) -> bool:
-        """Every file of the sources looks like CloudTrail: the wrong command was run."""
-        return bool(self.other_kind) and len(self.other_kind) == self.files
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from correlate.errors import CorrelateError
 from correlate.parse.framing import Chunk, Reject, frame, repair_utf8
 from correlate.parse.kinds import UNKNOWN_KIND, LogKind, NameFacts, kind_from_line
-from correlate.parse.sniff import looks_like_cloudtrail
+from correlate.parse.sniff import HEAD_BYTES, looks_like_cloudtrail
 from correlate.pipeline.logs.checkers import Checked, Checkers, Part, check_work
 from correlate.sources.streams import InputObject, open_decompressed
 
@@ -35,7 +35,6 @@ class Load:
 
 
 _DONE = object()
-_HEAD_BYTES = 4096  # what the kind of an unnamed file is told from
 LARGE = object()  # a reader's first message for an object of more than one chunk
 _TAKEN = object()
 
@@ -133,7 +132,7 @@ class ObjectReader:
                     if self.kind is None:
                         piece = repair_utf8(piece)
                         self.kind = sniff(piece)
-                        if self.kind is None and looks_like_cloudtrail(self.obj.name, piece.data[:_HEAD_BYTES]):
+                        if self.kind is None and looks_like_cloudtrail(self.obj.name, piece.data[:HEAD_BYTES]):
                             self.other_kind = True
                             self._put(Whole([]))
                             return
