@@ -96,7 +96,8 @@ def logs_command(
     settings = ctx.obj
     if not sources and lb is None:
         raise click.UsageError("Pass SOURCE (files, directories, globs, s3://bucket/prefix), or --lb NAME.")
-    options = LogsOptions(sources, RowFilter(since=since, until=until, lb=lb), workers, profile, region)
+    row_filter = RowFilter(since=since, until=until, lb=lb)
+    options = LogsOptions(sources=sources, row_filter=row_filter, workers=workers, profile=profile, region=region)
     with open_db(ctx, read_only=False) as db, _progress(settings.quiet) as on_progress:
         summary = load_logs(db, options, on_progress, on_note=None if settings.quiet else _say)
     _finish(summary, settings.quiet, strict)
