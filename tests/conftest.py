@@ -19,7 +19,7 @@ from correlate.store.logs import RowFilter
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
-# Property tests: a few seconds by default (CI); `pytest --hypothesis-profile=long` for a long local run.
+# Property tests: 20 examples by default (10-20 s in CI); `pytest --hypothesis-profile=long` runs 3,000.
 _PROPERTY = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 settings.register_profile("default", max_examples=20, **_PROPERTY)
 settings.register_profile("long", max_examples=3000, **_PROPERTY)
