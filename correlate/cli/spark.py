@@ -79,10 +79,11 @@ def spark_minutes_command(ctx: click.Context, lake_root: str, lb, since, until, 
       correlate spark minutes --lake ./lake
       correlate spark minutes --lake s3://my-lake/correlate --lb web-prod --since 2026-11-20 --until 2026-11-21
     """
-    from correlate.spark.minutes import spark_minutes
+    from correlate.spark.minutes import requests_remedy, spark_minutes
     from correlate.spark.session import spark_session
 
     lake = open_lake(lake_root)
+    lake.require("requests", requests_remedy(lake.root))
     spark = spark_session(master)
     summary = spark_minutes(spark, lake.root, lb, since, until)
     if not ctx.obj.quiet:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from correlate.errors import SourceAccessError
+from correlate.errors import LakeMissing, SourceAccessError
 from correlate.sources.aws import AWS_ERRORS, AwsClients, explain
 from correlate.sources.listing import is_s3
 
@@ -33,6 +33,11 @@ class LakeFiles:
     def files(self, folder: str) -> list[str]:
         """The Parquet files under `folder` (recursively), sorted; none when it does not exist."""
         raise NotImplementedError
+
+    def require(self, table: str, remedy: str) -> None:
+        """Fail with one line when the lake holds no files of `table`; `remedy` says what to run."""
+        if not self.files(table):
+            raise LakeMissing(f"{self.root} holds no {table}: {remedy}")
 
     def local(self, files: list[str], scratch: Path) -> list[Path]:
         """The files as local paths a DuckDB query can read (downloaded into `scratch` if remote)."""

@@ -11,15 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from correlate.errors import CorrelateError
 from correlate.lake.layout import SOURCES, LakeTable, join
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-
-class LakeMissing(CorrelateError):
-    """The lake has no such table (nothing was written there)."""
 
 
 def read_table(spark: SparkSession, root: str, table: LakeTable) -> DataFrame | None:
@@ -54,4 +49,6 @@ def write_table(spark: SparkSession, root: str, table: LakeTable, rows: DataFram
                 F.broadcast(read), "source_file", "left_anti"
             )
             out = out.unionByName(kept.select(*out.columns))
+    else:
+        out = out.repartition(*keys)  # computed tables are small: one file per partition
     out.write.mode("overwrite").partitionBy(*keys).parquet(join(root, table.name))

@@ -13,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from correlate.errors import ViewError
+from correlate.errors import LakeMissing, ViewError
 from correlate.lake.layout import BY_NAME, CELL_TABLES, days
-from correlate.spark.lake import LakeMissing, read_table, write_table
+from correlate.spark.lake import read_table, write_table
 from correlate.spark.translate import view_to_spark
 from correlate.store.database import ViewFile, view_files
 
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 # The views behind the cells, in dependency order (each reads only those before it, or requests).
 VIEWS = ("request_facts", "latency_cells", "frontend_cells", "request_spans")
+
+
+def requests_remedy(root: str) -> str:
+    return f"load access logs into it first (correlate spark ingest SOURCE --lake {root}, or correlate export {root})."
 
 
 def cell_views() -> list[ViewFile]:
@@ -70,10 +74,7 @@ def spark_minutes(
 
     requests = read_table(spark, lake_root, BY_NAME["requests"])
     if requests is None:
-        raise LakeMissing(
-            f"{lake_root} has no requests: load access logs into it first (correlate spark ingest SOURCE --lake "
-            f"{lake_root}, or correlate export {lake_root})."
-        )
+        raise LakeMissing(f"{lake_root} holds no requests: {requests_remedy(lake_root)}")
     first, last = days(since, until)
     if lb is not None:
         requests = requests.where(F.col("lb") == lb)

@@ -34,6 +34,7 @@ SETTINGS = {
 LOCAL_SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "16",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseSerialGC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
@@ -82,6 +83,7 @@ def spark_session(master: str | None = None, extra: dict[str, str] | None = None
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
-    for key, value in {**SETTINGS, **(extra or {})}.items():  # a session that already existed gets them too
-        session.conf.set(key, value)
+    for key, value in {**SETTINGS, **(extra or {})}.items():
+        if key.startswith("spark.sql."):  # a session that already existed gets them too
+            session.conf.set(key, value)
     return session
