@@ -144,7 +144,9 @@ def test_export_of_changes_and_api_calls(tmp_path):
         assert view.query("select count(*) from changes")[1] == db.query("select count(*) from changes")[1]
         assert view.query("select count(*) from api_calls")[1] == db.query("select count(*) from api_calls")[1]
         days = {row[0] for row in view.query("select distinct day from api_calls")[1]}
-    assert days == {row[0] for row in db.query("select distinct cast(cast(event_time as date) as string) from api_calls")[1]}
+    assert days == {
+        row[0] for row in db.query("select distinct cast(cast(event_time as date) as string) from api_calls")[1]
+    }
 
 
 def test_export_to_s3_replaces_objects(tmp_path, logs, s3):
@@ -182,14 +184,20 @@ def test_export_command(runner, tmp_path, logs):
         f"{tmp_path / 'lake'}/_ddl/athena.sql\n"
     )
     nothing = invoke(runner, "--db", db_path, "export", tmp_path / "lake", "--lb", "other")
-    assert nothing.stderr == f"Nothing to export: the database has no rows of the selection. {tmp_path / 'lake'} is unchanged.\n"
+    assert (
+        nothing.stderr
+        == f"Nothing to export: the database has no rows of the selection. {tmp_path / 'lake'} is unchanged.\n"
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("spark", "ingest", "logs/"), "--lake is missing: pass the lake, a local folder or s3://bucket/prefix."),
-        (("spark", "ingest", "logs/", "--lake", ""), "--lake is empty: pass the lake, a local folder or s3://bucket/prefix."),
+        (
+            ("spark", "ingest", "logs/", "--lake", ""),
+            "--lake is empty: pass the lake, a local folder or s3://bucket/prefix.",
+        ),
         (("spark", "minutes"), "--lake is missing: pass the lake, a local folder or s3://bucket/prefix."),
         (("spark", "minutes", "--lake", " "), "--lake is empty: pass the lake, a local folder or s3://bucket/prefix."),
     ],
