@@ -13,7 +13,7 @@ from correlate.lake.layout import TABLES, athena_type
 from correlate.sources.aws import AwsClients
 from correlate.sources.lake import open_lake
 from correlate.store.database import Database
-from correlate.store.lake import LakeFilter, export_lake, lake_ddl, lake_views
+from correlate.store.lake import LakeFilter, export_lake, lake_database, lake_ddl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def rows_of(db: Database, table: str, order: str = "source_file, source_line") -
 
 def lake_rows(lake: Path, table: str, columns_from: Database) -> list[tuple]:
     columns = ", ".join(row[0] for row in columns_from.con.execute(f"describe {table}").fetchall())
-    with lake_views(open_lake(str(lake)), [table]) as view:
+    with lake_database(open_lake(str(lake))) as view:
         return view.query(f"select {columns} from {table} order by source_file, source_line")[1]
 
 
@@ -91,9 +91,9 @@ def test_export_writes_every_table_by_lb_and_day_with_the_ddl(tmp_path, logs):
     assert lake_rows(lake, "requests", db) == rows_of(db, "requests")
     assert lake_rows(lake, "rejects", db) == rows_of(db, "rejects")
     assert (lake / "_ddl" / "athena.sql").read_text() == lake_ddl(db.con, str(lake))
-    with lake_views(open_lake(str(lake)), ["latency_cells"], lb="web-prod") as view:
-        assert view.query("select lb, day, minute, requests, elb_5xx, target_5xx, errors from latency_cells")[1] == [
-            ("web-prod", "2026-11-20", db.query("select timestamp '2026-11-20 14:00'")[1][0][0], 3, 0, 1, 1)
+    with lake_database(open_lake(str(lake)), lb="web-prod") as view:
+        assert view.query("select lb, minute, requests, elb_5xx, target_5xx, errors from latency_cells")[1] == [
+            ("web-prod", db.query("select timestamp '2026-11-20 14:00'")[1][0][0], 3, 0, 1, 1)
         ]
 
 
@@ -111,7 +111,7 @@ def test_export_again_replaces_partitions_and_keeps_other_objects_rows(tmp_path,
     )
     assert lake_rows(lake, "rejects", first) == rows_of(first, "rejects")
     # cells are computed from whole partitions: the last export's
-    with lake_views(open_lake(str(lake)), ["latency_cells"]) as view:
+    with lake_database(open_lake(str(lake))) as view:
         assert view.query("select sum(requests) from latency_cells")[1] == [(2,)]
 
 
@@ -140,13 +140,13 @@ def test_export_of_changes_and_api_calls(tmp_path):
     load_cloudtrail(db, ROOT / "fixtures" / "cloudtrail")
     lake = tmp_path / "lake"
     export_lake(db, open_lake(str(lake)))
-    with lake_views(open_lake(str(lake)), ["changes", "api_calls"]) as view:
+    with lake_database(open_lake(str(lake))) as view:
         assert view.query("select count(*) from changes")[1] == db.query("select count(*) from changes")[1]
         assert view.query("select count(*) from api_calls")[1] == db.query("select count(*) from api_calls")[1]
-        days = {row[0] for row in view.query("select distinct day from api_calls")[1]}
-    assert days == {
-        row[0] for row in db.query("select distinct cast(cast(event_time as date) as string) from api_calls")[1]
-    }
+    days = "select distinct 'day=' || cast(cast(event_time as date) as string) from api_calls order by 1"
+    assert sorted(path.parent.name for path in (lake / "api_calls").rglob("*.parquet")) == [
+        row[0] for row in db.query(days)[1]
+    ]
 
 
 def test_export_to_s3_replaces_objects(tmp_path, logs, s3):
@@ -168,7 +168,7 @@ def test_export_to_s3_replaces_objects(tmp_path, logs, s3):
     assert set(keys) & set(again) == {"correlate/_ddl/athena.sql"}  # the old files are gone
     ddl = s3.get_object(Bucket="lake-bucket", Key="correlate/_ddl/athena.sql")["Body"].read().decode()
     assert "LOCATION 's3://lake-bucket/correlate/requests/';" in ddl
-    with lake_views(lake, ["requests"]) as view:
+    with lake_database(lake) as view:
         assert view.query("select count(*) from requests")[1] == [(3,)]
 
 
@@ -244,3 +244,56 @@ def dt(text: str):
     import datetime
 
     return datetime.datetime.fromisoformat(text)
+
+
+@pytest.fixture(scope="module")
+def exported_incident(tmp_path_factory):
+    """The demo incident loaded into a database and exported whole to a lake."""
+    from timeline_support import TEST_RATES
+
+    from correlate.demo.run import run_demo
+
+    root = tmp_path_factory.mktemp("exported")
+    db_path = root / "db.duckdb"
+    with Database.open(str(db_path)) as db:
+        run = run_demo(db, "tls-policy", 2, root / "files", TEST_RATES)
+        export_lake(db, open_lake(str(root / "lake")))
+    return db_path, root / "lake", run.files.scenario.subject
+
+
+def test_timeline_and_report_from_the_exported_lake_equal_the_database(runner, exported_incident, tmp_path):
+    db_path, lake, lb = exported_incident
+    from_db = invoke(runner, "--db", db_path, "timeline", "--lb", lb, "--format", "json")
+    # no database at all: the changes come from the lake too
+    from_lake = invoke(
+        runner, "--db", tmp_path / "none.duckdb", "timeline", "--lb", lb, "--format", "json", "--lake", lake
+    )
+    assert from_lake.exit_code == from_db.exit_code == 0
+    assert from_lake.stdout == from_db.stdout
+    assert '"suspicion": 0.' in from_db.stdout
+    reports = {}
+    for name, extra in (("db", ()), ("lake", ("--lake", lake))):
+        result = invoke(runner, "--db", db_path, "report", "--lb", lb, "-o", tmp_path / f"{name}.md", *extra)
+        assert result.exit_code == 0, result.stderr
+        text = (tmp_path / f"{name}.md").read_text().replace(f"{name}_files/", "FILES/")
+        reports[name] = re.sub(r"generated [0-9-]+ [0-9:]+ UTC", "generated", text)
+    assert reports["lake"] == reports["db"]
+
+
+def test_timeline_from_a_lake_without_cells_or_that_lb(runner, exported_incident, tmp_path):
+    db_path, lake, _ = exported_incident
+    empty = invoke(runner, "--db", db_path, "timeline", "--lb", "web-prod", "--lake", tmp_path / "empty")
+    assert empty.exit_code == 1
+    assert empty.stderr == (
+        f"Error: {tmp_path / 'empty'} holds no latency_cells: compute the cells first (correlate spark minutes "
+        f"--lake {tmp_path / 'empty'}, or correlate export {tmp_path / 'empty'}).\n"
+    )
+    other = invoke(runner, "--db", tmp_path / "none.duckdb", "timeline", "--lb", "nope", "--lake", lake)
+    assert other.exit_code == 1
+    assert other.stderr == (
+        f"Error: No cells or changes for load balancer 'nope' in the lake {lake}. Compute its cells with "
+        f"`correlate spark minutes --lake {lake}` (or `correlate export`).\n"
+    )
+    blank = invoke(runner, "timeline", "--lb", "web-prod", "--lake", "")
+    assert blank.exit_code == 1
+    assert blank.stderr == "Error: --lake is empty: pass the lake, a local folder or s3://bucket/prefix.\n"

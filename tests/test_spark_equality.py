@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 from collections import Counter
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import load, load_cloudtrail
+from conftest import invoke, load, load_cloudtrail
 from timeline_support import TEST_RATES
 
 from correlate.demo import generate
@@ -19,7 +20,7 @@ from correlate.sources.lake import open_lake
 from correlate.sources.local import file_object
 from correlate.sources.streams import InputObject
 from correlate.store.database import Database
-from correlate.store.lake import lake_views
+from correlate.store.lake import lake_database
 from correlate.store.logs import LogStore
 
 KIND = "deregistered-targets"
@@ -31,6 +32,7 @@ class Incident:
     db_path: Path
     lake: Path
     subject: str
+    start: dt.datetime
 
 
 def plant_bad_input(logs: Path) -> None:
@@ -61,7 +63,7 @@ def incident(tmp_path_factory, spark) -> Incident:
     lake = root / "lake"
     spark_ingest(spark, [str(logs)], str(lake))
     spark_minutes(spark, str(lake))
-    return Incident(logs, db_path, lake, files.scenario.subject)
+    return Incident(logs, db_path, lake, files.scenario.subject, files.scenario.start)
 
 
 def multiset(db: Database, query: str) -> Counter:
@@ -78,13 +80,13 @@ def test_spark_ingest_rows_equal_ingest_logs(incident, table):
     with Database.open(str(incident.db_path), read_only=True) as db:
         wanted = columns(db, table)
         expected = multiset(db, f"select {wanted} from {table}")
-    with lake_views(open_lake(str(incident.lake)), [table]) as lake:
+    with lake_database(open_lake(str(incident.lake))) as lake:
         assert multiset(lake, f"select {wanted} from {table}") == expected
     assert sum(expected.values()) > (19_000 if table == "requests" else 3)
 
 
 def test_rejects_name_file_and_line(incident):
-    with lake_views(open_lake(str(incident.lake)), ["rejects"]) as lake:
+    with lake_database(open_lake(str(incident.lake))) as lake:
         rows = lake.query("select source_file, source_line, kind, reason from rejects order by all")[1]
     junk = [row for row in rows if row[0].endswith("junk.log")]
     assert [row[:3] for row in junk] == [(junk[0][0], 1, "unknown"), (junk[0][0], 2, "unknown")]
@@ -97,7 +99,7 @@ def test_spark_minutes_cells_equal_the_duckdb_views(incident, view):
     with Database.open(str(incident.db_path), read_only=True) as db:
         wanted = columns(db, view)
         expected = multiset(db, f"select {wanted} from {view}")
-    with lake_views(open_lake(str(incident.lake)), [view]) as lake:
+    with lake_database(open_lake(str(incident.lake))) as lake:
         assert multiset(lake, f"select {wanted} from {view}") == expected
     files = list((incident.lake / view).rglob("*.parquet"))
     assert len(files) == len({path.parent for path in files}) == 2  # one file per (lb, day) partition
@@ -106,12 +108,12 @@ def test_spark_minutes_cells_equal_the_duckdb_views(incident, view):
 def test_spark_ingest_again_replaces_instead_of_duplicating(incident, spark):
     from correlate.spark.ingest import spark_ingest
 
-    with lake_views(open_lake(str(incident.lake)), ["requests", "rejects"]) as lake:
+    with lake_database(open_lake(str(incident.lake))) as lake:
         before = lake.query("select (select count(*) from requests), (select count(*) from rejects)")[1]
     one = sorted(incident.logs.rglob("*.log.gz"))[2]
     summary = spark_ingest(spark, [str(one), str(incident.logs)], str(incident.lake))
     assert summary.logs.loaded == summary.logs.files
-    with lake_views(open_lake(str(incident.lake)), ["requests", "rejects"]) as lake:
+    with lake_database(open_lake(str(incident.lake))) as lake:
         after = lake.query("select (select count(*) from requests), (select count(*) from rejects)")[1]
     assert after == before
 
@@ -131,5 +133,19 @@ def test_an_object_that_cannot_be_read_is_a_reject_and_the_rest_load(tmp_path):
     with Database.open(":memory:") as db:
         store = LogStore(db)
         unreadable = _load(store, [file_object(good[0]), bad, file_object(good[1])])
-        assert unreadable == [("s3://logs/b.log", "s3://logs/b.log: access denied reading the object (needs s3:GetObject).")]
+        assert unreadable == [
+            ("s3://logs/b.log", "s3://logs/b.log: access denied reading the object (needs s3:GetObject).")
+        ]
         assert db.query("select source_file from requests order by 1")[1] == [(str(good[0]),), (str(good[1]),)]
+
+
+def test_timeline_from_the_spark_lake_equals_the_database_timeline(incident, runner):
+    """The lake from `spark ingest` + `spark minutes` has no changes: they come from the database."""
+    since, until = incident.start + dt.timedelta(minutes=10), incident.start + dt.timedelta(minutes=40)
+    for window in ((), ("--since", since.isoformat(), "--until", until.isoformat())):
+        args = ("--db", incident.db_path, "timeline", "--lb", incident.subject, *window, "--format", "json")
+        from_db = invoke(runner, *args)
+        from_lake = invoke(runner, *args, "--lake", incident.lake)
+        assert from_lake.exit_code == from_db.exit_code == 0
+        assert from_lake.stdout == from_db.stdout
+        assert '"suspicion"' in from_db.stdout

@@ -21,6 +21,7 @@ import duckdb
 
 from correlate.lake.layout import BY_NAME, DDL_PATH, SOURCES, TABLES, LakeTable, athena_ddl, days
 from correlate.sources.lake import LakeFiles
+from correlate.store.cells import LakeCells
 from correlate.store.database import Database
 
 # Parquet as every reader of the lake takes it: snappy, and row groups Spark and Athena split well.
@@ -206,26 +207,41 @@ def read_sql(files: Sequence[Path | str]) -> str:
 
 
 @contextlib.contextmanager
-def lake_views(
+def lake_database(
     lake: LakeFiles,
-    tables: Sequence[str],
     lb: str | None = None,
     first_day: str | None = None,
     last_day: str | None = None,
+    fallback: str | None = None,
 ) -> Iterator[Database]:
-    """An in-memory database whose views `<table>` read the lake's partitions of `lb` (all when
-    None) between the days given; tables the lake lacks are left out."""
+    """An in-memory database with correlate's schema in which each table and view the lake holds
+    reads the lake's partitions of `lb` (all when None) between the days given, with the
+    database's columns (the partition key `day` is left out). Tables the lake lacks (the ledger
+    `ingested_files`, say, or `changes` when Spark wrote the lake) come from the database file
+    `fallback` when given, else are empty. The views over `requests` (lb_minute, ...) then read the lake's requests."""
     scratch = Path(tempfile.mkdtemp(prefix="correlate-lake-read-"))
-    con = duckdb.connect(":memory:")
+    db = Database.open(":memory:")
+    db.path = lake.root
     try:
-        for name in tables:
-            table = BY_NAME[name]
-            files = [f for f in lake.files(name) if _wanted(table, f, lb, first_day, last_day)]
+        if fallback is not None:
+            db.con.execute("attach ? as fallback (read_only)", [fallback])
+        kinds = dict(db.con.execute("select table_name, table_type from information_schema.tables").fetchall())
+        for name, kind in kinds.items():
+            table = BY_NAME.get(name)
+            files = [f for f in lake.files(name) if _wanted(table, f, lb, first_day, last_day)] if table else []
             if files:
-                con.execute(f"create view {name} as select * from {read_sql(lake.local(files, scratch))}")
-        yield Database(con, lake.root, read_only=True)
+                dropped = " exclude (day)" if "day" in table.partition_by else ""
+                source = f"select *{dropped} from {read_sql(lake.local(files, scratch))}"
+            elif fallback is not None and kind == "BASE TABLE" and name != "correlate_meta":
+                source = f"select * from fallback.{name}"
+            else:
+                continue
+            if kind == "BASE TABLE":
+                db.con.execute(f"drop table {name}")
+            db.con.execute(f"create or replace view {name} as {source}")
+        yield db
     finally:
-        con.close()
+        db.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -244,3 +260,19 @@ def write_ddl_for(lake: LakeFiles) -> None:
     """The lake's DDL, from the schema of a fresh database (for writers that have none open)."""
     with Database.open(":memory:") as db:
         write_ddl(db.con, lake)
+
+
+@contextlib.contextmanager
+def lake_cells(
+    lake: LakeFiles, lb: str, since: dt.datetime | None, until: dt.datetime | None, db_path: str | None = None
+) -> Iterator[LakeCells]:
+    """The timeline's inputs from the lake: its cells of `lb` on the days of the window (all days
+    when open), and its changes, or those of the database at `db_path` when the lake has none."""
+    lake.require(
+        "latency_cells",
+        f"compute the cells first (correlate spark minutes --lake {lake.root}, or correlate export {lake.root}).",
+    )
+    first, last = days(since, until)
+    fallback = db_path if db_path and db_path != ":memory:" and Path(db_path).exists() else None
+    with lake_database(lake, lb, first, last, fallback) as db:
+        yield LakeCells(db)
