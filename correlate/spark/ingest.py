@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 # into its in-memory database at a time, then hands the rows on.
 TASK_BYTES = 64 << 20
 GROUP_BYTES = 16 << 20
-BATCH_ROWS = 65_536
+BATCH_ROWS = 16_384
 LEDGER = "ingested_files"
 OUTPUTS = (*LOG_TABLES, LEDGER)
 OBJECT_SCHEMA = "uri string, size long, fingerprint string"
@@ -178,7 +178,8 @@ def spark_ingest(
     tasks = _tasks(objects, spark.sparkContext.defaultParallelism)
     described = spark.sparkContext.parallelize(tasks, len(tasks)).flatMap(lambda task: task)
     listing = spark.createDataFrame(described, OBJECT_SCHEMA)
-    parsed = listing.mapInArrow(parse_objects, from_arrow_schema(output_schema())).persist(StorageLevel.MEMORY_AND_DISK)
+    # parsed once, kept on the executors' disks (not their heaps) while each table is written from it
+    parsed = listing.mapInArrow(parse_objects, from_arrow_schema(output_schema())).persist(StorageLevel.DISK_ONLY)
     try:
         counts = parsed.select(*[F.count(name).alias(name) for name in OUTPUTS]).first()
         for row in parsed.where(F.col(LEDGER).isNotNull()).select(f"{LEDGER}.*").collect():

@@ -35,6 +35,7 @@ LOCAL_SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "16",
+    "spark.driver.memory": "2g",  # local[N] runs the executors in the driver's JVM
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseSerialGC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
