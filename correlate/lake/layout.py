@@ -38,8 +38,6 @@ class LakeTable:
     # SQL giving each partition key from the row's columns (the keys' values are not stored in the files)
     partition_sql: tuple[str, ...]
     replaces: str  # SOURCES or PARTITION
-    # the row's time (selects rows of a window); None for tables with no time of their own
-    time_sql: str | None
     view: bool = False  # a view of the database (computed), not a table
 
     def partition_path(self, values: Sequence[str]) -> str:
@@ -48,7 +46,7 @@ class LakeTable:
 
 
 def _by_lb_day(name: str, grain: str, time_sql: str, replaces: str, view: bool = False) -> LakeTable:
-    return LakeTable(name, grain, ("lb", "day"), ("lb", _day(time_sql)), replaces, time_sql, view)
+    return LakeTable(name, grain, ("lb", "day"), ("lb", _day(time_sql)), replaces, view)
 
 
 ARRIVAL = "coalesce(request_at, time)"
@@ -64,7 +62,6 @@ TABLES: tuple[LakeTable, ...] = (
         ("kind",),
         ("coalesce(kind, 'unknown')",),
         SOURCES,
-        None,
     ),
     LakeTable(
         "api_calls",
@@ -72,7 +69,6 @@ TABLES: tuple[LakeTable, ...] = (
         ("day",),
         (_day("event_time"),),
         PARTITION,
-        "event_time",
     ),
     _by_lb_day(
         "changes", "one row per (configuration-changing API call, load balancer it affects)", "event_time", PARTITION

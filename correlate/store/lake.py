@@ -81,7 +81,7 @@ def _where(table: LakeTable, params: dict[str, object]) -> list[str]:
     conditions = []
     if "lb" in table.partition_by:
         conditions.append("($lb is null or lb = $lb)")
-    if table.time_sql is not None:
+    if "day" in table.partition_by:
         day = table.partition_sql[table.partition_by.index("day")]
         conditions.append(f"($first_day is null or {day} >= $first_day)")
         conditions.append(f"($last_day is null or {day} <= $last_day)")
