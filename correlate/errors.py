@@ -19,6 +19,11 @@ class SourceAccessError(CorrelateError):
     """A file, bucket or object could not be read."""
 
 
+class AccessDenied(SourceAccessError):
+    """AWS refused one API call for lack of permission; a command reading several APIs may go on
+    with the others."""
+
+
 class DatabaseBusy(CorrelateError):
     """Another process holds the database's write lock."""
 
@@ -63,3 +68,7 @@ class StreamBroken(CorrelateError):
 
     The lines before the break are good; the break itself becomes one reject.
     """
+
+
+class LakeMissing(CorrelateError):
+    """--lake names no lake, or a lake without the table a command reads."""

@@ -14,8 +14,8 @@ from correlate.analysis.scoring import ScoredChange, describe_shift, score_chang
 from correlate.analysis.series import SeriesSet, build_series
 from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
 from correlate.errors import BadTimeExpression
+from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
-from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells
 
 SUSPECT = 0.5
 EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score for it reaches this
@@ -50,21 +50,23 @@ def explains(scored: ScoredChange, shift: Shift) -> bool:
 
 
 def build_timeline(
-    db: Database,
+    db: Database | CellSource,
     lb: str,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     parameters: DetectionParameters | None = None,
 ) -> Timeline:
-    """Changes and shifts of `lb` in [since, until]; without them, all of the load balancer's data."""
+    """Changes and shifts of `lb` in [since, until]; without them, all of the load balancer's data.
+    `db` is the database, or another source of its cells and changes (a lake's: store/cells.py)."""
     parameters = parameters or DetectionParameters()
-    first, last = data_span(db, lb)
+    source = DatabaseCells(db) if isinstance(db, Database) else db
+    first, last = source.data_span(lb)
     since = since or first
     until = until or last
     if since > until:
         raise BadTimeExpression(f"--since ({since:%Y-%m-%d %H:%M:%S}) is after --until ({until:%Y-%m-%d %H:%M:%S}).")
-    back = latency_cells(db, lb, since, until)
-    front = frontend_cells(db, lb, since, until)
+    back = source.latency_cells(lb, since, until)
+    front = source.frontend_cells(lb, since, until)
     series = build_series(
         lb,
         back,
@@ -81,7 +83,7 @@ def build_timeline(
         shifts.extend(detect(series, metric, parameters))
     shifts.sort(key=_shift_order)
     by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
-    changes = changes_between(db, lb, since, until)
+    changes = source.changes_between(lb, since, until)
     scored = score_changes(changes, shifts, series, by_key)
     timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), parameters, series)
     return Timeline(lb, since, until, tuple(scored), tuple(shifts), _notes(timeline), parameters, series)

@@ -60,9 +60,9 @@ def main(ctx: click.Context, db_path: str, quiet: bool) -> None:
 
 def _register() -> None:
     """Each command module lists its commands in COMMANDS."""
-    from correlate.cli import demo, ingest, query, report, timeline
+    from correlate.cli import demo, export, ingest, query, report, spark, timeline
 
-    for module in (ingest, query, timeline, report, demo):
+    for module in (ingest, query, timeline, report, demo, export, spark):
         for command in module.COMMANDS:
             main.add_command(command)
 
