@@ -293,6 +293,3 @@ def _progress(quiet: bool) -> Iterator:
             )
 
         yield update
-
-
-COMMANDS = (ingest,)

@@ -70,6 +70,3 @@ def report_command(ctx: click.Context, lb: str, since, until, output: Path, time
     if not ctx.obj.quiet:
         extra = f", {len(written.files)} files in {written.files[0].parent}" if written.files else ""
         click.echo(f"Wrote {output} ({written.figures} figures, {written.charts} charts{extra}).", err=True)
-
-
-COMMANDS = (report_command,)
