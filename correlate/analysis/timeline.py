@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from correlate.analysis.scoring import ScoredChange, describe_shift, score_changes
 from correlate.analysis.series import SeriesSet, build_series
 from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
-from correlate.errors import BadTimeExpression
+from correlate.errors import EmptyWindow
 from correlate.store.database import Database
-from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells
+from correlate.store.queries import resolve_lb
+from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells, require_http
+from correlate.timeparse import check_order, whole_minutes, window_around
 
 SUSPECT = 0.5
 EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score for it reaches this
@@ -56,13 +58,17 @@ def build_timeline(
     until: dt.datetime | None = None,
     parameters: DetectionParameters | None = None,
 ) -> Timeline:
-    """Changes and shifts of `lb` in [since, until]; without them, all of the load balancer's data."""
+    """Changes and shifts of `lb` in the whole minutes of [since, until); without them, the whole
+    minutes around all of the load balancer's data (request arrivals and changes)."""
     parameters = parameters or DetectionParameters()
+    check_order(since, until)
+    lb = resolve_lb(db, lb)
+    require_http(db, lb)
     first, last = data_span(db, lb)
-    since = since or first
-    until = until or last
-    if since > until:
-        raise BadTimeExpression(f"--since ({since:%Y-%m-%d %H:%M:%S}) is after --until ({until:%Y-%m-%d %H:%M:%S}).")
+    data_since, data_until = window_around(first, last)
+    since, until = whole_minutes(since or data_since, until or data_until)
+    if since >= until:
+        raise EmptyWindow(lb, since, until, first, last, "requests or changes")
     back = latency_cells(db, lb, since, until)
     front = frontend_cells(db, lb, since, until)
     series = build_series(
@@ -70,7 +76,7 @@ def build_timeline(
         back,
         front,
         since,
-        until,
+        until - dt.timedelta(minutes=1),
         parameters.bucket_minutes,
         min_bucket_requests=parameters.min_bucket_requests,
         max_buckets=parameters.max_buckets,
@@ -82,6 +88,8 @@ def build_timeline(
     shifts.sort(key=_shift_order)
     by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
     changes = changes_between(db, lb, since, until)
+    if not changes and series.traffic_from is None:
+        raise EmptyWindow(lb, since, until, first, last, "requests or changes")
     scored = score_changes(changes, shifts, series, by_key)
     timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), parameters, series)
     return Timeline(lb, since, until, tuple(scored), tuple(shifts), _notes(timeline), parameters, series)

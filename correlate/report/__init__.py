@@ -18,7 +18,8 @@ def build_report(db: Database, options: ReportOptions, timeline_file: Path | Non
     """The report's facts. The timeline comes from `timeline_file` when given; else it is built now
     over the report's window, so the command the appendix names reproduces it."""
     if timeline_file is not None:
-        return gather(db, options, load_timeline(timeline_file))
+        timeline = load_timeline(timeline_file)
+        return gather(db, report_window(db, options, timeline), timeline)
     options = report_window(db, options)
     return gather(db, options, current_timeline(db, options.lb, options.since, options.until))
 

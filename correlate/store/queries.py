@@ -48,6 +48,9 @@ def load_balancers(db: Database) -> Rows:
     return Rows(columns, rows, note)
 
 
+KNOWN_SHOWN = 5  # an unknown --lb lists the known names when there are no more than this
+
+
 def resolve_lb(db: Database, lb: str) -> str:
     """The load balancer `lb` names, as the database spells it: the exact name, else the one name that
     matches ignoring case. Otherwise `UnknownLoadBalancer`, with the closest names seen."""
@@ -78,11 +81,16 @@ def resolve_lb(db: Database, lb: str) -> str:
     if not names:
         raise UnknownLoadBalancer(f"No load balancer named {lb} in {db.path}: it holds none yet; {_LOAD_SOMETHING}.")
     by_folded = {name.lower(): name for name in names}
-    close = [by_folded[name] for name in difflib.get_close_matches(lb.lower(), list(by_folded), n=3, cutoff=0.6)]
-    close = folded or close
-    guess = f" Did you mean {' or '.join(close)}?" if close else ""
-    seen = f"the {len(names)} seen" if len(names) > 1 else "the one seen"
-    raise UnknownLoadBalancer(f"No load balancer named {lb} in {db.path}.{guess} `correlate lbs` lists {seen}.")
+    close = folded or [
+        by_folded[name] for name in difflib.get_close_matches(lb.lower(), list(by_folded), n=3, cutoff=0.6)
+    ]
+    if close:
+        hint = f"Did you mean {' or '.join(close)}?"
+    elif len(names) <= KNOWN_SHOWN:
+        hint = f"Known: {', '.join(names)}."
+    else:
+        hint = f"`correlate lbs` lists the {len(names):,} known."
+    raise UnknownLoadBalancer(f"No load balancer named {lb} in {db.path}. {hint}")
 
 
 def lb_changes(db: Database, lb: str | None, since: dt.datetime | None, until: dt.datetime | None) -> Rows:
