@@ -101,28 +101,42 @@ def test_window(incident, runner):
 def test_flat_formats(incident, runner):
     csv = invoke(runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "csv").stdout
     lines = csv.splitlines()
-    assert lines[0] == "time,kind,what,who,suspicion,evidence"
+    assert lines[0] == "time,kind,rank,what,who,suspicion,evidence"
     assert any(
-        line.startswith("2026-11-02T14:00:23Z,change,")
+        line.startswith("2026-11-02T14:00:23Z,change,1,")
         and "deregistered 4 targets (10.0.1.13:80" in line
         and "bob (cli),0.951," in line
         for line in lines
     )
     markdown = invoke(runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "markdown").stdout
-    assert markdown.startswith("| time | kind | what | who | suspicion | evidence |\n|---|---|---|---|---|---|\n")
+    assert markdown.startswith(
+        "| time | kind | rank | what | who | suspicion | evidence |\n|---|---|---|---|---|---|---|\n"
+    )
     rows = [
         json.loads(line)
         for line in invoke(
             runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "ndjson"
         ).stdout.splitlines()
     ]
-    assert rows[0].keys() == {"time", "kind", "what", "who", "suspicion", "evidence"}
+    assert rows[0].keys() == {"time", "kind", "rank", "what", "who", "suspicion", "evidence"}
 
 
 def test_table(incident, runner):
     result = invoke(runner, "--db", incident, "timeline", "--lb", "web-prod", "--format", "table")
     assert result.exit_code == 0
-    assert result.stdout.startswith("web-prod: 2026-11-02 13:30 to 14:20 UTC, 1-minute buckets\n")
+    assert result.stdout.startswith(
+        "web-prod: 2026-11-02 13:30 to 14:20 UTC, 1-minute buckets\nChanges, most suspect first\n"
+    )
+    lines = result.stdout.splitlines()
+    ranked = [line.split("│")[1:4] for line in lines[: lines.index("In time order")] if line.startswith("│ ")]
+    assert [[cell.strip() for cell in row] for row in ranked if row[0].strip()] == [
+        ["1", "0.95", "14:00:23"],
+        ["2", "0.40", "13:40:23"],
+        ["3", "0.40", "13:48:23"],
+        ["4", "0.02", "14:00:27"],
+        ["5", "0.00", "14:00:32"],
+    ]
+    assert "#1 above" in result.stdout.split("In time order")[1]
     assert "Most suspect: DeregisterTargets at 2026-11-02 14:00:23 by bob (cli), suspicion 0.95." in result.stdout
     assert "stopped receiving requests" in result.stdout
 
@@ -130,7 +144,7 @@ def test_table(incident, runner):
 def test_errors(incident, runner):
     unknown = invoke(runner, "--db", incident, "timeline", "--lb", "nope")
     assert (unknown.exit_code, unknown.stdout) == (1, "")
-    assert unknown.stderr == (f"Error: No load balancer named nope in {incident}. `correlate lbs` lists the 2 seen.\n")
+    assert unknown.stderr == (f"Error: No load balancer named nope in {incident}. Known: legacy-web, web-prod.\n")
     backwards = invoke(
         runner,
         "--db",
