@@ -243,7 +243,7 @@ def _command_line(pid: str) -> str | None:
         if Path(word).name == "correlate":  # the console script, or python -m correlate
             words = ["correlate", *words[index + 1 :]]
             break
-    text = " ".join(words)
+    text = " ".join(" ".join(words).split())
     return text if len(text) <= 80 else text[:79] + "…"
 
 
