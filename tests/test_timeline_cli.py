@@ -252,3 +252,47 @@ def test_a_network_load_balancer_is_named_as_such(runner, tmp_path):
         f"Error: {name} is a Network Load Balancer: its TLS access logs have no target latency or status codes, "
         "and the timeline does not read them. Use `correlate sql` on the tls_connections table.\n"
     )
+
+
+def test_demo_timeline_and_report_agree(runner, tmp_path, monkeypatch):
+    """One clock: the demo's timeline, the default timeline and the default report cover the same whole
+    minutes of arrivals, rank the same changes with the same evidence, and the report's last minute
+    is a full one."""
+    from timeline_support import TEST_RATES
+
+    from correlate.demo import run
+
+    generate = run.generate
+    monkeypatch.setattr(run, "generate", lambda kind, seed, root, rates=None: generate(kind, seed, root, TEST_RATES))
+    db = tmp_path / "c.duckdb"
+    demo = invoke(runner, "--db", db, "demo", "--out", tmp_path / "files", "--format", "json")
+    assert demo.exit_code == 0, demo.stderr
+    assert demo.stderr.splitlines()[-1] == (
+        "Explore: correlate timeline --lb web-prod --since 2026-11-02T13:30Z --until 2026-11-02T14:20Z"
+    )
+    timeline = invoke(runner, "--db", db, "timeline", "--lb", "web-prod", "--format", "json")
+    assert json.loads(timeline.stdout) == json.loads(demo.stdout)
+    assert (json.loads(demo.stdout)["since"], json.loads(demo.stdout)["until"]) == (
+        "2026-11-02T13:30:00Z",
+        "2026-11-02T14:20:00Z",
+    )
+    report = tmp_path / "review.md"
+    assert invoke(runner, "--db", db, "report", "--lb", "web-prod", "-o", report).exit_code == 0
+    text = report.read_text()
+    assert "· window 2026-11-02 13:30 – 14:20 UTC ·" in text
+    assert "`correlate timeline --lb web-prod --since 2026-11-02T13:30:00Z --until 2026-11-02T14:20:00Z" in text
+    minutes = (tmp_path / "review_files" / "F6-minutes.csv").read_text().splitlines()
+    assert (minutes[1][:20], minutes[-1][:20]) == ("2026-11-02T13:30:00Z", "2026-11-02T14:19:00Z")
+    with Database.open(str(db), read_only=True) as database:
+        ((last_minute, full_minute),) = database.query(
+            """
+            select
+                count(*) filter (where arrived_at >= '2026-11-02 14:19:00'),
+                count(*) filter (where arrived_at >= '2026-11-02 14:18:00' and arrived_at < '2026-11-02 14:19:00')
+            from request_facts
+            where lb = 'web-prod'
+            """
+        )[1]
+    header = minutes[0].split(",")
+    assert int(minutes[-1].split(",")[header.index("requests")]) == last_minute
+    assert last_minute > full_minute / 2  # arrivals fill the last minute; responses after 14:20 are not cut off
