@@ -18,7 +18,8 @@ def test_html_and_markdown_reports(runner, report_scenario, tmp_path):
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert result.stderr == f"Wrote {html} (11 figures, 4 charts).\n"
+    assert result.stderr == f"Wrote {html} (11 figures, 3 charts, 1 file in {tmp_path / 'review_files'}).\n"
+    assert (tmp_path / "review_files" / "F11-manifest.csv").read_text().startswith("source_file,kind,node_ip,")
     text = html.read_text()
     assert text.startswith("<!DOCTYPE html>") and "generated 20" in text
 
@@ -38,7 +39,7 @@ def test_html_and_markdown_reports(runner, report_scenario, tmp_path):
         markdown,
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == f"Wrote {markdown} (11 figures, 4 charts, 15 files in {tmp_path / 'review_files'}).\n"
+    assert result.stderr == f"Wrote {markdown} (11 figures, 3 charts, 14 files in {tmp_path / 'review_files'}).\n"
     assert "window 2026-11-20 14:00 – 14:35 UTC" in markdown.read_text()
 
 
