@@ -94,6 +94,10 @@ class Interrupted(CorrelateError):
 
     exit_code = ExitCode.INTERRUPTED
 
+    @classmethod
+    def before_writing(cls) -> Interrupted:
+        return cls("Interrupted; the database was not changed.")
+
 
 class ParseError(CorrelateError):
     """One input line or record could not be understood."""

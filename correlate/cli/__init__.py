@@ -75,7 +75,7 @@ class CorrelateGroup(click.Group):
             raise CommandFailed(error) from None
         except KeyboardInterrupt:
             # commands that write say what they committed (cli.options.open_db); this one did not write
-            raise CommandFailed(Interrupted("Interrupted; the database was not changed.")) from None
+            raise CommandFailed(Interrupted.before_writing()) from None
 
 
 # -- --db, --quiet and --wait: before the command, and after it too ----------------------------------

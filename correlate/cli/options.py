@@ -100,7 +100,7 @@ def open_db(ctx: click.Context, *, read_only: bool) -> Iterator[Database]:
             if not (noted.is_set() or isinstance(error, KeyboardInterrupt)):
                 raise
             if started is None:
-                raise Interrupted("Interrupted; the database was not changed.") from None
+                raise Interrupted.before_writing() from None
             files, rows = committed_since(db, started)
             done = (
                 f"{files:,} input file{'s' if files != 1 else ''} ({rows:,} rows) loaded and committed before it"

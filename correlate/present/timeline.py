@@ -113,7 +113,15 @@ def timeline_rows(timeline: Timeline) -> list[Row]:
     rows: list[Row] = []
     for rank, scored in enumerate(timeline.changes, start=1):
         rows.append(
-            (scored.change.event_time, "change", rank, _what(scored), _who(scored), scored.suspicion, scored.evidence)
+            (
+                scored.change.event_time,
+                "change",
+                rank,
+                _what(scored),
+                _who(scored),
+                scored.suspicion,
+                list(scored.evidence),
+            )
         )
     groups: dict[tuple, list[Shift]] = {}
     for shift in timeline.shifts:
