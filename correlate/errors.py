@@ -36,6 +36,11 @@ class SourceAccessError(CorrelateError):
     """A file, bucket or object could not be read."""
 
 
+class AccessDenied(SourceAccessError):
+    """AWS refused one API call for lack of permission; a command reading several APIs may go on
+    with the others."""
+
+
 class DatabaseBusy(CorrelateError):
     """Another process holds the database's lock; `holder` says which and what it does."""
 

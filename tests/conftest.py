@@ -43,6 +43,21 @@ def ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
 
 
+class FakeTime:
+    """sleep() advances the clock and records every sleep: pacing and backoff without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

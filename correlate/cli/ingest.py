@@ -293,3 +293,12 @@ def _progress(quiet: bool) -> Iterator:
             )
 
         yield update
+
+
+def _register_metrics() -> None:
+    from correlate.cli.metrics import metrics_command
+
+    ingest.add_command(metrics_command)
+
+
+_register_metrics()

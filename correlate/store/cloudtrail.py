@@ -182,13 +182,7 @@ class CloudTrailStore:
         self._run_with("batch_rejects", table, "load/cloudtrail_rejects.sql")
 
     def _run_with(self, name: str, table: pa.Table, sql_file: str) -> None:
-        self.db.con.register(name, table)
-        try:
-            for statement in statements(sql_file):
-                self.db.con.execute(statement)
-        finally:
-            with contextlib.suppress(duckdb.TransactionException):
-                self.db.con.unregister(name)
+        self.db.run_file_with(name, table, sql_file)
 
     # -- the change model's inputs and output ------------------------------------------------
 

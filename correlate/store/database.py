@@ -1,6 +1,7 @@
 """The DuckDB file: opening it (one writer at a time), its schema, and the SQL files under sql/.
 
-Only `store` code touches DuckDB. The views are plain SQL files (`sql/NN_name.sql`), one view per
+Only `store` code touches DuckDB. The tables come from `sql/00_tables.sql` and the other
+`sql/0N_*.sql` files; the views are plain SQL files (`sql/NN_name.sql`, NN from 10), one view per
 file, each with a header that states its contract; `apply_schema` runs them in order, checks each
 header against the view's real columns, and records the grain with COMMENT ON VIEW.
 """
@@ -14,11 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from correlate.errors import DatabaseBusy, DatabaseMissing, ViewError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = "2"
 WAIT_POLL = 0.2  # seconds between attempts while --wait waits for the lock
@@ -73,10 +77,15 @@ def read_view_file(path: Path) -> ViewFile:
     return ViewFile(path, header["view"], header["grain"], columns, text)
 
 
+def schema_files() -> list[str]:
+    """The schema files, 00_ to 09_, in order."""
+    return [path.name for path in sorted(sql_dir().glob("0[0-9]_*.sql"))]
+
+
 @cache
 def view_files() -> tuple[ViewFile, ...]:
     return tuple(
-        read_view_file(path) for path in sorted(sql_dir().glob("[0-9][0-9]_*.sql")) if not path.name.startswith("00_")
+        read_view_file(path) for path in sorted(sql_dir().glob("[0-9][0-9]_*.sql")) if not path.name.startswith("0")
     )
 
 
@@ -160,7 +169,8 @@ class Database:
     # -- schema ---------------------------------------------------------------------------------
 
     def apply_schema(self) -> None:
-        self.run_file("00_tables.sql")
+        for name in schema_files():
+            self.run_file(name)
         self.con.execute("insert or replace into correlate_meta values ('schema_version', ?)", [SCHEMA_VERSION])
         for view in view_files():
             self.create_view(view)
@@ -199,6 +209,15 @@ class Database:
             result = self.con.execute(statement, bound).fetchall() if bound else self.con.execute(statement).fetchall()
             counts.append(result[0][0] if result and len(result[0]) == 1 and isinstance(result[0][0], int) else None)
         return counts
+
+    def run_file_with(self, name: str, table: pa.Table, relative: str) -> list[int | None]:
+        """`run_file` with the Arrow `table` visible to its statements as `name`."""
+        self.con.register(name, table)
+        try:
+            return self.run_file(relative)
+        finally:
+            with contextlib.suppress(duckdb.TransactionException):
+                self.con.unregister(name)
 
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run one query; returns (column names, rows)."""
