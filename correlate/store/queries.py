@@ -54,26 +54,26 @@ KNOWN_SHOWN = 5  # an unknown --lb lists the known names when there are no more 
 def resolve_lb(db: Database, lb: str) -> str:
     """The load balancer `lb` names, as the database spells it: the exact name, else the one name that
     matches ignoring case. Otherwise `UnknownLoadBalancer`, with the closest names seen."""
-    exact = db.con.execute(
+    ((exact,),) = db.query(
         """
         select exists (select 1 from requests where lb = $lb)
             or exists (select 1 from tls_connections where lb = $lb)
             or exists (select 1 from changes where lb = $lb)
         """,
         {"lb": lb},
-    ).fetchone()
-    if exact is not None and exact[0]:
+    )[1]
+    if exact:
         return lb
     names = [
         row[0]
-        for row in db.con.execute(
+        for row in db.query(
             """
             select distinct lb from requests where lb is not null
             union select distinct lb from tls_connections where lb is not null
             union select distinct lb from changes where lb is not null
             order by 1
             """
-        ).fetchall()
+        )[1]
     ]
     folded = [name for name in names if name.lower() == lb.lower()]
     if len(folded) == 1:
@@ -135,13 +135,13 @@ def _no_changes(db: Database, lb: str | None, since: dt.datetime | None, until: 
 
 def database_clock(db: Database) -> dt.datetime:
     """The database's own clock (UTC), the one the ledger's `loaded_at` is written with."""
-    (now,) = db.con.execute("select now() at time zone 'UTC'").fetchone()
+    ((now,),) = db.query("select now() at time zone 'UTC'")[1]
     return now
 
 
 def committed_since(db: Database, started: dt.datetime) -> tuple[int, int]:
     """Input objects (and their rows) whose load committed at or after `started`."""
-    (files, rows) = db.con.execute(
+    ((files, rows),) = db.query(
         "select count(*), coalesce(sum(rows), 0) from ingested_files where loaded_at >= ?", [started]
-    ).fetchone()
+    )[1]
     return files, rows
