@@ -120,3 +120,7 @@ class StreamBroken(CorrelateError):
 
     The lines before the break are good; the break itself becomes one reject.
     """
+
+
+class LakeMissing(CorrelateError):
+    """--lake names no lake, or a lake without the table a command reads."""

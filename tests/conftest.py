@@ -172,3 +172,26 @@ def report_scenario(tmp_path_factory) -> ReportScenario:
     timeline_file = root / "timeline.json"
     timeline_file.write_bytes(orjson.dumps(timeline(changes), option=orjson.OPT_INDENT_2))
     return ReportScenario(db_path, logs, timeline_file)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] SparkSession for the whole run (starting one costs 10-15 s); the Spark tests
+    skip where pyspark or Java is missing (CI has both)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    from correlate.spark.session import SparkUnavailable, check_spark, spark_session
+
+    try:
+        check_spark()
+    except SparkUnavailable as missing:
+        pytest.skip(str(missing))
+    session = spark_session(
+        "local[2]",
+        {
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+        },
+    )
+    yield session
+    session.stop()

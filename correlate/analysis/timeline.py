@@ -14,9 +14,8 @@ from correlate.analysis.scoring import ScoredChange, describe_shift, score_chang
 from correlate.analysis.series import SeriesSet, build_series
 from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
 from correlate.errors import EmptyWindow
+from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
-from correlate.store.queries import resolve_lb
-from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells, require_http
 from correlate.timeparse import check_order, whole_minutes, window_around
 
 SUSPECT = 0.5
@@ -52,25 +51,26 @@ def explains(scored: ScoredChange, shift: Shift) -> bool:
 
 
 def build_timeline(
-    db: Database,
+    db: Database | CellSource,
     lb: str,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     parameters: DetectionParameters | None = None,
 ) -> Timeline:
     """Changes and shifts of `lb` in the whole minutes of [since, until); without them, the whole
-    minutes around all of the load balancer's data (request arrivals and changes)."""
+    minutes around all of the load balancer's data (request arrivals and changes). `db` is the
+    database, or another source of its cells and changes (a lake's: store/cells.py)."""
     parameters = parameters or DetectionParameters()
     check_order(since, until)
-    lb = resolve_lb(db, lb)
-    require_http(db, lb)
-    first, last = data_span(db, lb)
+    source = DatabaseCells(db) if isinstance(db, Database) else db
+    lb = source.resolve(lb)
+    first, last = source.data_span(lb)
     data_since, data_until = window_around(first, last)
     since, until = whole_minutes(since or data_since, until or data_until)
     if since >= until:
         raise EmptyWindow(lb, since, until, first, last, "requests or changes")
-    back = latency_cells(db, lb, since, until)
-    front = frontend_cells(db, lb, since, until)
+    back = source.latency_cells(lb, since, until)
+    front = source.frontend_cells(lb, since, until)
     series = build_series(
         lb,
         back,
@@ -87,7 +87,7 @@ def build_timeline(
         shifts.extend(detect(series, metric, parameters))
     shifts.sort(key=_shift_order)
     by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
-    changes = changes_between(db, lb, since, until)
+    changes = source.changes_between(lb, since, until)
     if not changes and series.traffic_from is None:
         raise EmptyWindow(lb, since, until, first, last, "requests or changes")
     scored = score_changes(changes, shifts, series, by_key)

@@ -29,6 +29,8 @@ COMMANDS = {
     "timeline": "correlate.cli.timeline:timeline_command",
     "report": "correlate.cli.report:report_command",
     "demo": "correlate.cli.demo:demo_command",
+    "export": "correlate.cli.export:export_command",
+    "spark": "correlate.cli.spark:spark_group",
 }
 
 

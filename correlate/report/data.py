@@ -18,10 +18,10 @@ from typing import Any
 from correlate.errors import CorrelateError, EmptyWindow
 from correlate.report.analysis import ChangeRow, Incident, Rollback, find_incident, find_rollback
 from correlate.report.timeline import BadTimeline, Timeline
+from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
 from correlate.store.queries import resolve_lb
 from correlate.store.report import report_query, run_report_query, with_literals
-from correlate.store.timeline import data_span
 from correlate.timeparse import check_order, whole_minutes, window_around
 
 
@@ -162,13 +162,16 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     )
 
 
-def report_window(db: Database, options: ReportOptions, timeline: Timeline | None = None) -> ReportOptions:
+def report_window(
+    db: Database, options: ReportOptions, timeline: Timeline | None = None, cells: CellSource | None = None
+) -> ReportOptions:
     """`options` with the load balancer as the database names it and the window filled in, in whole
     minutes: --since/--until as given, else the window of a saved timeline, else the whole minutes
-    around all of the load balancer's data (what `correlate timeline` uses without them)."""
+    around all of the load balancer's data (what `correlate timeline` uses without them; from
+    `cells`, a lake's, when given)."""
     check_order(options.since, options.until)
     lb = resolve_lb(db, options.lb)
-    first, last = data_span(db, lb)
+    first, last = (cells or DatabaseCells(db)).data_span(lb)
     data_since, data_until = window_around(first, last)
     since = options.since or (timeline.since if timeline else None) or data_since
     until = options.until or (timeline.until if timeline else None) or data_until

@@ -18,6 +18,7 @@ from typing import Any
 from correlate.analysis.timeline import build_timeline
 from correlate.errors import CorrelateError
 from correlate.present.timeline import timeline_document
+from correlate.store.cells import CellSource
 from correlate.store.database import Database
 from correlate.timeparse import iso
 
@@ -232,6 +233,8 @@ def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "text", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
-def current_timeline(db: Database, lb: str, since: dt.datetime | None, until: dt.datetime | None) -> Timeline:
+def current_timeline(
+    db: Database | CellSource, lb: str, since: dt.datetime | None, until: dt.datetime | None
+) -> Timeline:
     """The timeline of `lb` computed now: what `correlate timeline --format json` prints."""
     return Timeline.from_dict(timeline_document(build_timeline(db, lb, since, until)), "correlate timeline")
