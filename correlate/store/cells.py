@@ -62,6 +62,11 @@ class LakeCells(DatabaseCells):
     `latency_cells`, `frontend_cells` and `request_spans` are the lake's: the span comes from
     `request_spans` instead of a scan of `requests`."""
 
+    def resolve(self, lb: str) -> str:
+        """The lake database holds this load balancer's partitions only, so the name is taken as it is:
+        `data_span` says when the lake has nothing of it."""
+        return lb
+
     def data_span(self, lb: str) -> tuple[dt.datetime, dt.datetime]:
         (row,) = self.db.query(
             """
