@@ -154,7 +154,7 @@ def test_missing_path_and_empty_directory_are_clear_errors(runner, tmp_path):
     )
 
 
-def test_strict_turns_rejects_into_exit_1(runner, tmp_path):
+def test_strict_turns_rejects_into_exit_4(runner, tmp_path):
     path = tmp_path / "some.log"
     path.write_bytes(ALB_LINES[0] + b"\n")
     db_path = tmp_path / "c.duckdb"
@@ -163,7 +163,7 @@ def test_strict_turns_rejects_into_exit_1(runner, tmp_path):
     assert lenient.stderr.endswith("1 files: 1 loaded, 0 skipped; 1 rows, 1 rejected\n")
     path.write_bytes(ALB_LINES[0] + b"\n\n")
     strict = invoke(runner, "--db", db_path, "ingest", "logs", path, "--strict")
-    assert strict.exit_code == 1
+    assert strict.exit_code == 4
     assert strict.stderr.splitlines()[-1] == (
         'Error: 2 lines were rejected and --strict was given. See them with: correlate sql "select * from rejects"'
     )

@@ -40,6 +40,3 @@ def export_command(ctx: click.Context, dest: str, lb: str | None, since, until, 
         summary = export_lake(db, lake, LakeFilter(lb=lb, since=since, until=until))
     if not ctx.obj.quiet:
         click.echo(summary.line(), err=True)
-
-
-COMMANDS = (export_command,)

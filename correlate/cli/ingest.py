@@ -66,7 +66,7 @@ def ingest() -> None:
     show_default=True,
     help="Objects downloaded and decompressed at once.",
 )
-@click.option("--strict", is_flag=True, help="Exit with status 1 when any line was rejected.")
+@click.option("--strict", is_flag=True, help="Exit with status 4 when any line was rejected (the rest is loaded).")
 @click.pass_context
 def logs_command(
     ctx: click.Context, sources: tuple[str, ...], since, until, lb, profile, region, workers: int, strict: bool
@@ -118,7 +118,7 @@ def _say(text: str) -> None:
     help="Named AWS profile for s3:// sources and --lookup (default: AWS_PROFILE, or boto3's default chain).",
 )
 @window_options
-@click.option("--strict", is_flag=True, help="Exit with status 1 when any record was rejected.")
+@click.option("--strict", is_flag=True, help="Exit with status 4 when any record was rejected (the rest is loaded).")
 @click.pass_context
 def cloudtrail_command(
     ctx: click.Context,
@@ -279,9 +279,6 @@ def _progress(quiet: bool) -> Iterator:
             )
 
         yield update
-
-
-COMMANDS = (ingest,)
 
 
 def _register_metrics() -> None:

@@ -87,8 +87,6 @@ def report_command(
             report = build_report(db, ReportOptions(lb, since, until), timeline_file)
     written = write_report(report, output, generated_at=utcnow().replace(microsecond=0))
     if not ctx.obj.quiet:
-        extra = f", {len(written.files)} files in {written.files[0].parent}" if written.files else ""
+        count = len(written.files)
+        extra = f", {count} file{'s' if count != 1 else ''} in {written.files[0].parent}" if count else ""
         click.echo(f"Wrote {output} ({written.figures} figures, {written.charts} charts{extra}).", err=True)
-
-
-COMMANDS = (report_command,)

@@ -88,6 +88,3 @@ def spark_minutes_command(ctx: click.Context, lake_root: str, lb, since, until, 
     summary = spark_minutes(spark, lake.root, lb, since, until)
     if not ctx.obj.quiet:
         click.echo(summary.line(), err=True)
-
-
-COMMANDS = (spark_group,)

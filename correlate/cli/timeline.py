@@ -54,6 +54,3 @@ def timeline_command(ctx: click.Context, lb: str, since, until, lake_root: str |
         with open_db(ctx, read_only=True) as db:
             timeline = build_timeline(db, lb, since, until)
     render_timeline(timeline, resolve_format(fmt), sys.stdout)
-
-
-COMMANDS = (timeline_command,)

@@ -28,7 +28,7 @@ from correlate.parse.cloudtrail import (
 )
 from correlate.parse.layout import trail_outside_window, trail_pruning
 from correlate.parse.sniff import ACCESS_LOGS, OtherKindFiles, access_log_by_name
-from correlate.pipeline.cloudtrail_read import parse_bytes, read_object
+from correlate.pipeline.cloudtrail_read import ignore_interrupts, parse_bytes, read_object
 from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
 from correlate.sources.streams import InputObject
@@ -204,7 +204,8 @@ def _parsed(objects: list[InputObject], window: Window, workers: int) -> Iterato
                 yield _settled(*pending.popleft(), window)
             return
         # spawn, not fork: the parent holds DuckDB's threads
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=ignore_interrupts) as pool:
             pending = deque()
             for obj in objects:
                 if obj.size > POOL_MAX_BYTES:

@@ -8,6 +8,7 @@ kept records and the rejects.
 from __future__ import annotations
 
 import io
+import signal
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -29,6 +30,13 @@ from correlate.timeparse import Window
 
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
+
+
+def ignore_interrupts() -> None:
+    """A worker process's initializer: Ctrl-C reaches every process of the terminal's group, and a
+    worker killed by it in the middle of the pool's queue leaves the pool hanging. The parent alone
+    handles it; its pool then stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def parse_bytes(uri: str, name: str, data: bytes, window: Window) -> Parsed:

@@ -22,8 +22,9 @@ def build_report(
     over the report's window (from `cells` when given: a lake's), so the command the appendix names
     reproduces it."""
     if timeline_file is not None:
-        return gather(db, options, load_timeline(timeline_file))
-    options = report_window(db, options)
+        timeline = load_timeline(timeline_file)
+        return gather(db, report_window(db, options, timeline), timeline)
+    options = report_window(db, options, cells=cells)
     return gather(db, options, current_timeline(cells or db, options.lb, options.since, options.until))
 
 

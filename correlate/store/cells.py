@@ -1,6 +1,6 @@
 """Where the timeline's inputs come from: the database's views, or a lake's cells.
 
-The timeline reads four things (`CellSource`): the load balancer's data span, its two kinds of
+The timeline reads five things (`CellSource`): which load balancer --lb names, its data span, its two kinds of
 per-minute cells, and its changes. `DatabaseCells` reads them from the database (the views scan
 `requests`); `LakeCells` reads the cells `correlate spark minutes` or `correlate export` wrote to a
 lake, and the span from the lake's `request_spans`, so `requests` is never scanned.
@@ -16,9 +16,12 @@ import pyarrow as pa
 from correlate.errors import UnknownLoadBalancer
 from correlate.store import timeline
 from correlate.store.database import Database
+from correlate.store.queries import resolve_lb
 
 
 class CellSource(Protocol):
+    def resolve(self, lb: str) -> str: ...
+
     def data_span(self, lb: str) -> tuple[dt.datetime, dt.datetime]: ...
 
     def latency_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table: ...
@@ -33,6 +36,13 @@ class DatabaseCells:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def resolve(self, lb: str) -> str:
+        """The load balancer as the data spells it (a --lb in any case); an error naming the closest
+        names when it is unknown, or when it logs TLS connections only (an NLB)."""
+        lb = resolve_lb(self.db, lb)
+        timeline.require_http(self.db, lb)
+        return lb
 
     def data_span(self, lb: str) -> tuple[dt.datetime, dt.datetime]:
         return timeline.data_span(self.db, lb)
@@ -51,6 +61,11 @@ class LakeCells(DatabaseCells):
     """The timeline's inputs from a lake database (`store.lake.lake_database`), whose
     `latency_cells`, `frontend_cells` and `request_spans` are the lake's: the span comes from
     `request_spans` instead of a scan of `requests`."""
+
+    def resolve(self, lb: str) -> str:
+        """The lake database holds this load balancer's partitions only, so the name is taken as it is:
+        `data_span` says when the lake has nothing of it."""
+        return lb
 
     def data_span(self, lb: str) -> tuple[dt.datetime, dt.datetime]:
         (row,) = self.db.query(
