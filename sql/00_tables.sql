@@ -144,10 +144,12 @@ create table if not exists rejects (
 );
 
 -- table: ingested_files
--- grain: one row per input object loaded; the ledger that makes re-runs load nothing twice
+-- grain: one row per input object loaded by each ingest command; the ledgers that make re-runs load
+-- nothing twice (`ingest logs` reads the rows of the log kinds, `ingest cloudtrail` those of kind
+-- 'cloudtrail', so one command's rows never block the other)
 create table if not exists ingested_files (
-    source_file varchar primary key,
-    kind varchar,
+    source_file varchar,
+    kind varchar,                      -- alb, clb, nlb, connection, health_check, unknown, or cloudtrail
     fingerprint varchar,               -- size:mtime for a file, the ETag for an S3 object
     filter varchar,                    -- the --since/--until/--lb the rows were kept by, '' for none
     size_bytes bigint,
@@ -161,7 +163,8 @@ create table if not exists ingested_files (
     node_ip varchar,
     interval_end timestamp,
     loaded_at timestamp,
-    duplicates bigint                  -- CloudTrail: records whose event was already loaded
+    duplicates bigint,                 -- CloudTrail: records whose event was already loaded
+    primary key (source_file, kind)
 );
 
 -- table: api_calls

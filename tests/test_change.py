@@ -4,6 +4,7 @@ the scoring (categories, target groups, Classic, health-check timing, attribute 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from conftest import ts
 
@@ -57,7 +58,9 @@ def test_a_change_stored_and_read_back_is_the_same_change(db):
         ]
     )
     CloudTrailStore(db).replace_changes([forward])
-    assert changes_between(db, "web-prod", forward.event_time, forward.event_time) == [forward]
+    assert changes_between(db, "web-prod", forward.event_time, forward.event_time + dt.timedelta(seconds=1)) == [
+        forward
+    ]
 
 
 def test_a_forward_to_two_target_groups_concerns_both():

@@ -269,6 +269,16 @@ TF_AGENT = (
             {"userAgent": "AWS Internal", "sessionCredentialFromConsole": "true"},
             ("arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com", "carol@example.com", "console"),
         ),
+        (  # exporters that normalise CloudTrail write the flag as a JSON boolean
+            {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com"},
+            {"userAgent": "AWS Internal", "sessionCredentialFromConsole": True},
+            ("arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com", "carol@example.com", "console"),
+        ),
+        (
+            {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com"},
+            {"userAgent": "AWS Internal", "sessionCredentialFromConsole": False},
+            ("arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com", "carol@example.com", "unknown"),
+        ),
         (
             {"type": "IAMUser", "arn": "arn:aws:iam::1:user/dan", "userName": "dan"},
             {"userAgent": "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux"},

@@ -104,7 +104,7 @@ def test_a_malformed_timeline_names_the_field(scenario_timeline, change, message
     with pytest.raises(BadTimeline) as error:
         timeline_from_document(data, "t.json")
     assert str(error.value) == (
-        message + ". A timeline is the output of correlate timeline --format json (see CONTRACT.md)."
+        message + ". A timeline is the output of correlate timeline --format json (see docs/scoring.md)."
     )
 
 

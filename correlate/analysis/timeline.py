@@ -15,9 +15,10 @@ from correlate.analysis.evidence import NoChanges, NoneSuspect, NoRequests, NoSh
 from correlate.analysis.scoring import ScoredChange, score_changes
 from correlate.analysis.series import SeriesSet, build_series
 from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
-from correlate.errors import BadTimeExpression
+from correlate.errors import EmptyWindow
+from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
-from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells
+from correlate.timeparse import check_order, whole_minutes, window_around
 
 SUSPECT = 0.5
 EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score for it reaches this
@@ -61,27 +62,32 @@ def explains(scored: ScoredChange, shift: Shift) -> bool:
 
 
 def build_timeline(
-    db: Database,
+    db: Database | CellSource,
     lb: str,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     parameters: DetectionParameters | None = None,
 ) -> Timeline:
-    """Changes and shifts of `lb` in [since, until]; without them, all of the load balancer's data."""
+    """Changes and shifts of `lb` in the whole minutes of [since, until); without them, the whole
+    minutes around all of the load balancer's data (request arrivals and changes). `db` is the
+    database, or another source of its cells and changes (a lake's: store/cells.py)."""
     parameters = parameters or DetectionParameters()
-    first, last = data_span(db, lb)
-    since = since or first
-    until = until or last
-    if since > until:
-        raise BadTimeExpression(f"--since ({since:%Y-%m-%d %H:%M:%S}) is after --until ({until:%Y-%m-%d %H:%M:%S}).")
-    back = latency_cells(db, lb, since, until)
-    front = frontend_cells(db, lb, since, until)
+    check_order(since, until)
+    source = DatabaseCells(db) if isinstance(db, Database) else db
+    lb = source.resolve(lb)
+    first, last = source.data_span(lb)
+    data_since, data_until = window_around(first, last)
+    since, until = whole_minutes(since or data_since, until or data_until)
+    if since >= until:
+        raise EmptyWindow(lb, since, until, first, last, "requests or changes")
+    back = source.latency_cells(lb, since, until)
+    front = source.frontend_cells(lb, since, until)
     series = build_series(
         lb,
         back,
         front,
         since,
-        until,
+        until - dt.timedelta(minutes=1),
         parameters.bucket_minutes,
         min_bucket_requests=parameters.min_bucket_requests,
         max_buckets=parameters.max_buckets,
@@ -92,7 +98,9 @@ def build_timeline(
         shifts.extend(detect(series, metric, parameters))
     shifts.sort(key=_shift_order)
     by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
-    changes = changes_between(db, lb, since, until)
+    changes = source.changes_between(lb, since, until)
+    if not changes and series.traffic_from is None:
+        raise EmptyWindow(lb, since, until, first, last, "requests or changes")
     scored = score_changes(changes, shifts, series, by_key)
     timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series)
     return dataclasses.replace(timeline, notes=_notes(timeline, series))

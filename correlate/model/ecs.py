@@ -1,4 +1,4 @@
-"""ECS CreateService / UpdateService / DeleteService → effects (formats.md §6.6).
+"""ECS CreateService / UpdateService / DeleteService → effects (docs/cloudtrail.md, "What is kept").
 
 A service registers its tasks with target groups (`loadBalancers[].targetGroupArn`, or a Classic
 `loadBalancerName`). Creating it, deploying a new task definition, changing its desired count and

@@ -1,13 +1,13 @@
 """CloudTrail containers → records → `ApiCall`s, with no I/O.
 
-The containers correlate reads (formats.md §5): trail files (`{"Records": [...]}`), bare arrays of
+The containers correlate reads (docs/formats.md, "CloudTrail"): trail files (`{"Records": [...]}`), bare arrays of
 records, EventBridge envelopes (`{"detail-type": ..., "detail": {record}}`), saved
 `aws cloudtrail lookup-events` output (`{"Events": [{"CloudTrailEvent": "<record as a string>"}]}`),
 and JSON lines holding any of these. Digest and Insight objects are recognised by name and skipped.
 
 Only records that can change a load balancer's behaviour are kept, as the `KeptCalls` handed in
 says: every Elastic Load Balancing event (both APIs share one eventSource) and the related-service
-events the change model handles (formats.md §6.6). Everything else is counted, not stored. A busy
+events the change model handles (docs/cloudtrail.md, "What is kept"). Everything else is counted, not stored. A busy
 account writes mostly unrelated records, so a one-document file is parsed lazily with simdjson: a
 skipped record costs two look-ups and never becomes Python objects (ten times cheaper than a full
 parse, measured); a kept record is then decoded with orjson. Invalid JSON goes through orjson too,
@@ -100,6 +100,7 @@ class Parsed:
     unrelated: int = 0  # records skipped as unrelated to load balancers
     outside: int = 0  # kept records outside --since/--until
     digests: int = 0  # digest documents recognised by content
+    access_log: bool = False  # not JSON but ELB access-log lines: the object belongs to `ingest logs`
 
     def extend(self, other: Parsed) -> None:
         self.calls += other.calls
@@ -387,7 +388,7 @@ def actor_of(record: dict[str, Any], identity: dict[str, Any]) -> tuple[str | No
     elif "terraform" in agent or "hashicorp" in agent:
         kind = "terraform"
     elif (
-        _str(record.get("sessionCredentialFromConsole")) == "true"
+        record.get("sessionCredentialFromConsole") in ("true", True)  # a string in CloudTrail; normalised exports
         or agent.startswith("console.")
         or "console.amazonaws.com" in agent
         or agent.startswith("signin.amazonaws.com")

@@ -8,6 +8,7 @@ model it imports for the keep-list is pure Python): the ingest hands each object
 from __future__ import annotations
 
 import io
+import signal
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -24,12 +25,20 @@ from correlate.parse.cloudtrail import (
     parse_document,
     parse_line,
 )
+from correlate.parse.sniff import HEAD_BYTES, access_log_by_content
 from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
 from correlate.timeparse import Window
 
 KEPT = kept_calls()  # the records kept: the calls the change model handles
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
+
+
+def ignore_interrupts() -> None:
+    """A worker process's initializer: Ctrl-C reaches every process of the terminal's group, and a
+    worker killed by it in the middle of the pool's queue leaves the pool hanging. The parent alone
+    handles it; its pool then stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def parse_bytes(uri: str, name: str, data: bytes, window: Window) -> Parsed:
@@ -172,6 +181,9 @@ def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> Non
                 error = second
         if _mostly_lines(data):
             _lines_of(parsed, iter([data]), uri, window)
+            return
+        if access_log_by_content(data[:HEAD_BYTES]):
+            parsed.access_log = True
             return
         parsed.records += 1
         parsed.rejects.append(

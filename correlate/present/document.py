@@ -30,7 +30,7 @@ from correlate.timeparse import iso
 
 
 def timeline_document(timeline: Timeline) -> dict[str, Any]:
-    """The `correlate timeline --format json` object (CONTRACT.md), with extra detail."""
+    """The `correlate timeline --format json` object (docs/scoring.md, "The JSON output"), with extra detail."""
     explained: dict[Shift, list[str]] = {}
     for scored in timeline.changes:
         for a in scored.explains:
@@ -233,7 +233,7 @@ class _Reader:
     def fail(self, where: str, message: str) -> BadTimeline:
         return BadTimeline(
             f"{self.origin}: {where}: {message}. "
-            "A timeline is the output of correlate timeline --format json (see CONTRACT.md)."
+            "A timeline is the output of correlate timeline --format json (see docs/scoring.md)."
         )
 
     def mapping(self, value: Any, where: str) -> Mapping[str, Any]:

@@ -97,13 +97,23 @@ def window_text(since: dt.datetime, until: dt.datetime) -> str:
     return f"{since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC"
 
 
+ROLE_SHOWN = 24  # longer role names are cut in an actor's short name (the full ARN is on hover / in the appendix)
+
+
 def short_actor(actor: str | None) -> str:
-    """`user/bob` for arn:aws:iam::123456789012:user/bob; the text as it is when it is not an ARN."""
+    """An ARN's resource part: `user/bob` for arn:aws:iam::123456789012:user/bob; for an assumed role,
+    ROLE/SESSION with a long role name cut (`AWSReservedSSO_Admini…/alice@example.com`). Text that is
+    not an ARN stays as it is."""
     if not actor:
         return "an unknown actor"
-    if actor.startswith("arn:") and actor.count(":") >= 5:
-        return actor.split(":", 5)[5]
-    return actor
+    if not (actor.startswith("arn:") and actor.count(":") >= 5):
+        return actor
+    resource = actor.split(":", 5)[5]
+    kind, _, rest = resource.partition("/")
+    role, _, session = rest.partition("/")
+    if kind != "assumed-role" or not session:
+        return resource
+    return f"{role if len(role) <= ROLE_SHOWN else role[: ROLE_SHOWN - 3] + '…'}/{session}"
 
 
 def scope_text(scope: Scope) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from correlate.analysis.timeline import Timeline, build_timeline
 from correlate.errors import BadTimeline
 from correlate.present.document import timeline_from_document
+from correlate.store.cells import CellSource
 from correlate.store.database import Database
 
 __all__ = ["BadTimeline", "Timeline", "current_timeline", "load_timeline"]
@@ -31,6 +32,8 @@ def load_timeline(path: Path) -> Timeline:
     return timeline_from_document(data, str(path))
 
 
-def current_timeline(db: Database, lb: str, since: dt.datetime | None, until: dt.datetime | None) -> Timeline:
+def current_timeline(
+    db: Database | CellSource, lb: str, since: dt.datetime | None, until: dt.datetime | None
+) -> Timeline:
     """The timeline of `lb` computed now: what `correlate timeline` prints."""
     return build_timeline(db, lb, since, until)

@@ -1,4 +1,4 @@
-"""CloudTrail's LookupEvents API: pages of events, paced and retried (formats.md §5.4).
+"""CloudTrail's LookupEvents API: pages of events, paced and retried (docs/formats.md, "CloudTrail").
 
 LookupEvents takes one lookup attribute per call, answers for one region and the last 90 days,
 and allows two requests per second per account and region. Pages come through boto3's paginator;

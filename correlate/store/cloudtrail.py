@@ -20,6 +20,7 @@ import pyarrow as pa
 from correlate.model.changes import CallRow, Change, InventoryItem, LogLink
 from correlate.parse.cloudtrail import ApiCall, RecordReject
 from correlate.store.database import Database, statements
+from correlate.store.ledger import EarlierLoad, earlier_loads
 
 KIND = "cloudtrail"
 
@@ -78,12 +79,9 @@ class CloudTrailStore:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    def loaded_objects(self) -> dict[str, tuple[str, str]]:
-        """source_file → (fingerprint, filter) of every CloudTrail object loaded so far."""
-        rows = self.db.con.execute(
-            "select source_file, fingerprint, filter from ingested_files where kind = ?", [KIND]
-        ).fetchall()
-        return {source_file: (fingerprint, filter_) for source_file, fingerprint, filter_ in rows}
+    def loaded_objects(self) -> dict[str, EarlierLoad]:
+        """source_file → its earlier load, for every object `ingest cloudtrail` loaded so far."""
+        return earlier_loads(self.db.con, (KIND,))
 
     def load_objects(
         self, entries: list[ObjectEntry], calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]
@@ -91,10 +89,7 @@ class CloudTrailStore:
         """A batch of objects: their calls, rejects and ledger rows in one transaction, so a process
         killed mid-batch leaves none of them behind. Returns the duplicates of each object."""
         with self.db.transaction():
-            for entry in entries:
-                if entry.reload:
-                    for table in ("api_calls", "rejects", "ingested_files"):
-                        self.db.con.execute(f"delete from {table} where source_file = ?", [entry.source_file])
+            self._remove([entry.source_file for entry in entries if entry.reload])
             order = {entry.source_file: index for index, entry in enumerate(entries)}
             duplicates = self._insert(calls, order)
             self._rejects(rejects)
@@ -115,6 +110,19 @@ class CloudTrailStore:
             )
             self._run_with("ledger", ledger, "load/cloudtrail_ledger.sql")
         return duplicates
+
+    def forget(self, source_files: list[str]) -> None:
+        """Remove what earlier loads of these objects stored: files an older correlate recorded as
+        CloudTrail (every line rejected) that are access logs."""
+        if source_files:
+            with self.db.transaction():
+                self._remove(source_files)
+
+    def _remove(self, source_files: list[str]) -> None:
+        for source_file in source_files:
+            self.db.con.execute("delete from api_calls where source_file = ?", [source_file])
+            for table in ("rejects", "ingested_files"):  # this command's rows only: access logs' stay
+                self.db.con.execute(f"delete from {table} where source_file = ? and kind = ?", [source_file, KIND])
 
     def load_calls(self, calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]) -> int:
         """Calls with no ledger object behind them (LookupEvents pages): event_id alone dedupes.
