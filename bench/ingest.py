@@ -12,7 +12,7 @@ Each contender runs in its own process (so its peak memory is its own) on the sa
   python       a straightforward Python parser: one regex per line, columns into Arrow, into DuckDB
 
 Ratios are read_csv time / contender time: 1.0 means as fast as DuckDB's raw reader.
-The ALB lines come from ../shared/tools/gen_elb_logs.py (deterministic for a seed).
+The ALB lines come from bench/gen_elb_logs.py (deterministic for a seed).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATOR = ROOT.parent / "shared" / "tools" / "gen_elb_logs.py"
+GENERATOR = ROOT / "bench" / "gen_elb_logs.py"
 
 READ_CSV = """
 import sys, duckdb

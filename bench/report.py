@@ -4,10 +4,10 @@
     python bench/report.py                    # 1,000,000 ALB lines over ~2.8 hours
     python bench/report.py --lines 200000     # a quicker run
 
-The ALB lines come from the shared generator (../shared/tools/gen_elb_logs.py, deterministic for a
-seed), with an incident a third of the way in; they are loaded once into bench/out/report.duckdb
-(kept between runs). The timeline is made by hand from the generator's incident (one p99 shift up,
-one back), so this measures the report alone, not the shift detection.
+The ALB lines come from bench/gen_elb_logs.py (deterministic for a seed), with an incident a third of
+the way in; they are loaded once into bench/out/report.duckdb (kept between runs). The timeline is
+made by hand from the generator's incident (one p99 shift up, one back), so this measures the report
+alone, not the shift detection.
 """
 
 from __future__ import annotations
@@ -22,19 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from correlate.pipeline.logs import LOG_SUFFIXES, ingest_logs  # noqa: E402
+from correlate.pipeline.logs import LogsOptions, load_logs  # noqa: E402
+from correlate.present.document import timeline_from_document  # noqa: E402
 from correlate.report import charts, data, render  # noqa: E402
-from correlate.report.timeline import Timeline  # noqa: E402
-from correlate.sources import expand_sources  # noqa: E402
 from correlate.store import report as report_store  # noqa: E402
 from correlate.store.database import Database  # noqa: E402
-from correlate.store.logs import LogStore  # noqa: E402
 
-# /work/shared beside the main checkout (../shared) or beside a worktree folder (../../shared)
-_SHARED = [ROOT.parent / "shared", ROOT.parent.parent / "shared"]
-GENERATOR = (
-    next((p for p in _SHARED if (p / "tools" / "gen_elb_logs.py").exists()), _SHARED[0]) / "tools" / "gen_elb_logs.py"
-)
+GENERATOR = ROOT / "bench" / "gen_elb_logs.py"
 START = dt.datetime(2026, 11, 20, 14, 0)
 
 
@@ -58,10 +52,10 @@ def main() -> None:
             )  # fmt: skip
         with Database.open(str(db_path)) as db:
             began = time.perf_counter()
-            summary = ingest_logs(LogStore(db), expand_sources([str(logs)], LOG_SUFFIXES))
+            summary = load_logs(db, LogsOptions((str(logs),)))
             print(f"ingest: {summary.line()} in {time.perf_counter() - began:.1f} s")
     onset = incident.replace(second=0) + dt.timedelta(minutes=1)
-    timeline = Timeline.from_dict(
+    timeline = timeline_from_document(
         {
             "lb": "web-prod",
             "since": None,

@@ -6,7 +6,7 @@
     python bench/s3.py --objects 200 --lines 500 --repeat 3
 
 It starts moto's S3 server on 127.0.0.1 (a free port), uploads an AWS-layout tree of gzipped ALB
-access logs (lines from ../shared/tools/gen_elb_logs.py, deterministic for a seed; one 5-minute
+access logs (lines from bench/gen_elb_logs.py, deterministic for a seed; one 5-minute
 file per load balancer node), then runs the real CLI in its own process with AWS_ENDPOINT_URL for
 each worker count, into a new database each time. It reports objects/s, MB/s (compressed bytes
 downloaded) and rows/s, and the ratio of the default to one worker. With --repeat, runs alternate
@@ -30,11 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# ../shared/tools beside the checkout (or beside the worktrees' folder)
-GENERATOR = next(
-    (path for path in (folder / "shared" / "tools" / "gen_elb_logs.py" for folder in ROOT.parents) if path.exists()),
-    ROOT.parent / "shared" / "tools" / "gen_elb_logs.py",
-)
+GENERATOR = ROOT / "bench" / "gen_elb_logs.py"
 sys.path.insert(0, str(ROOT))
 
 from correlate.pipeline.logs import DEFAULT_WORKERS  # noqa: E402

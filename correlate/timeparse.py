@@ -1,6 +1,7 @@
-"""Time expressions users type: ISO 8601 instants and offsets back from now.
+"""Time expressions users type: ISO 8601 instants, `now`, and offsets back from now; windows.
 
-Every value becomes a naive `datetime` in UTC, the convention of every table in the database.
+Every value becomes a naive `datetime` in UTC, the convention of every table in the database; an ISO
+8601 time without a zone is read as UTC.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from dataclasses import dataclass
 
 from correlate.errors import BadTimeExpression
 
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_RELATIVE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)(?:\s+ago)?\s*$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}  # by the unit's first letter
+_MINUTE = dt.timedelta(minutes=1)
+HELP = "ISO 8601 (a time without a zone is UTC), now, or an offset back from now (90m, 6h, 2d, 2h ago)"
 
 
 def utcnow() -> dt.datetime:
@@ -20,10 +26,13 @@ def utcnow() -> dt.datetime:
 
 
 def parse_time(text: str, *, now: dt.datetime | None = None) -> dt.datetime:
-    """Parse `2026-11-20T14:05:00Z`, `2026-11-20 14:05`, `2026-11-20`, or `90m` / `6h` / `2d` ago."""
+    """Parse `2026-11-20T14:05:00Z`, `2026-11-20 14:05` (UTC), `2026-11-20`, `now`, or an offset back
+    from now: `90m`, `6h`, `2d`, `2h ago`, `30 minutes ago`."""
+    if text.strip().lower() == "now":
+        return now or utcnow()
     relative = _RELATIVE.match(text)
     if relative:
-        amount, unit = float(relative.group(1)), relative.group(2).lower()
+        amount, unit = float(relative.group(1)), relative.group(2)[0].lower()
         return (now or utcnow()) - dt.timedelta(seconds=amount * _UNIT_SECONDS[unit])
     value = text.strip()
     if value.endswith(("Z", "z")):
@@ -32,12 +41,40 @@ def parse_time(text: str, *, now: dt.datetime | None = None) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise BadTimeExpression(
-            f"Cannot read {text!r} as a time. Use ISO 8601 (2026-11-20T14:05:00Z, 2026-11-20 14:05) "
-            "or an offset back from now (90m, 6h, 2d)."
+            f"Cannot read {text!r} as a time. Use ISO 8601 (2026-11-20T14:05:00Z, 2026-11-20 14:05 in UTC), "
+            "now, or an offset back from now (90m, 6h, 2d, 2h ago)."
         ) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
+
+
+def check_order(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """--since must come before --until: the one message every command gives."""
+    if since is not None and until is not None and since >= until:
+        raise BadTimeExpression(
+            f"--since ({iso(since)}) is not before --until ({iso(until)}): give the earlier time to --since."
+        )
+
+
+def floor_minute(value: dt.datetime) -> dt.datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+def ceil_minute(value: dt.datetime) -> dt.datetime:
+    floor = floor_minute(value)
+    return floor if floor == value else floor + _MINUTE
+
+
+def whole_minutes(since: dt.datetime, until: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """A window [since, until) widened to whole minutes, the grain of every per-minute figure: the
+    timeline, the report and `changes` read the same minutes for the same --since/--until."""
+    return floor_minute(since), ceil_minute(until)
+
+
+def window_around(first: dt.datetime, last: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The whole-minute window [since, until) that holds every instant from `first` to `last`."""
+    return floor_minute(first), floor_minute(last) + _MINUTE
 
 
 def iso(value: dt.datetime | None) -> str | None:

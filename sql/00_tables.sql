@@ -144,10 +144,12 @@ create table if not exists rejects (
 );
 
 -- table: ingested_files
--- grain: one row per input object loaded; the ledger that makes re-runs load nothing twice
+-- grain: one row per input object loaded by each ingest command; the ledgers that make re-runs load
+-- nothing twice (`ingest logs` reads the rows of the log kinds, `ingest cloudtrail` those of kind
+-- 'cloudtrail', so one command's rows never block the other)
 create table if not exists ingested_files (
-    source_file varchar primary key,
-    kind varchar,
+    source_file varchar,
+    kind varchar,                      -- alb, clb, nlb, connection, health_check, unknown, or cloudtrail
     fingerprint varchar,               -- size:mtime for a file, the ETag for an S3 object
     filter varchar,                    -- the --since/--until/--lb the rows were kept by, '' for none
     size_bytes bigint,
@@ -161,7 +163,8 @@ create table if not exists ingested_files (
     node_ip varchar,
     interval_end timestamp,
     loaded_at timestamp,
-    duplicates bigint                  -- CloudTrail: records whose event was already loaded
+    duplicates bigint,                 -- CloudTrail: records whose event was already loaded
+    primary key (source_file, kind)
 );
 
 -- table: api_calls
@@ -195,6 +198,7 @@ create table if not exists api_calls (
 
 -- table: changes
 -- grain: one row per (configuration-changing API call, load balancer it affects)
+-- The columns are the fields of `Change` (correlate/model/change.py), in the same order.
 create table if not exists changes (
     event_id varchar,
     event_time timestamp,
@@ -220,7 +224,10 @@ create table if not exists changes (
     actor_name varchar,                -- short name: IAM user, role session, or AWS service
     applied boolean,                   -- false when the call failed (error_code set)
     error_message varchar,
-    attributed_by varchar              -- how lb was found: request, arn, cloudtrail, inventory, access_logs
+    attributed_by varchar,             -- how lb was found: request, arn, cloudtrail, inventory, access_logs
+    categories varchar[],              -- every category the change falls in, `category` first
+    target_groups varchar[],           -- names of the target groups it concerns (forwards to, changes)
+    classic boolean                    -- a change of a Classic Load Balancer
 );
 
 -- table: inventory
@@ -250,3 +257,6 @@ alter table changes add column if not exists actor_name varchar;
 alter table changes add column if not exists applied boolean;
 alter table changes add column if not exists error_message varchar;
 alter table changes add column if not exists attributed_by varchar;
+alter table changes add column if not exists categories varchar[];
+alter table changes add column if not exists target_groups varchar[];
+alter table changes add column if not exists classic boolean;

@@ -1,14 +1,16 @@
 -- view: request_facts
 -- grain: one row per request (ALB or Classic ELB), with the derived fields every series is built from
 -- sources: requests
--- columns: lb, lb_type, arrived_at, minute, listener_port, domain_name, target_group_arn, target_group,
+-- columns: lb, lb_type, lb_id, arrived_at, logged_at, minute, listener_port, domain_name, target_group_arn, target_group,
 --   target_ip, target_port, target, ssl_protocol, ssl_cipher, elb_status_code, target_status_code,
 --   status_class, is_lb_generated, is_elb_5xx, is_target_5xx, is_4xx, is_incomplete, is_error, target_ms,
---   latency_bin
+--   latency_bin, source_file
 --
 -- Bucketing: every series counts a request in the minute it ARRIVED (ALB request_creation_time, Classic
 -- timestamp; ALB `time` only when the arrival time is missing), so a slow request is counted when it was
--- sent, not when it finished.
+-- sent, not when it finished. `arrived_at` is the one definition of that time: every view and query
+-- that asks when requests arrived reads it here. `logged_at` is the entry's own `time` (ALB: response
+-- sent; Classic: request received).
 -- Latency (`target_ms`) is the target processing time of requests that reached a target; rows whose
 -- timings were -1 (NULL) have none and count as errors (`is_incomplete`), except the answers the load
 -- balancer gives on purpose (redirects, fixed responses: actions_executed, or a code below 400 it
@@ -20,7 +22,9 @@ with base as (
     select
         lb,
         lb_type,
+        lb_id,
         coalesce(request_at, time) as arrived_at,
+        time as logged_at,
         url,
         domain_name,
         target_group_arn,
@@ -42,7 +46,8 @@ with base as (
             or target_processing_time is null
             or response_processing_time is null
         ) as has_missing_timing,
-        actions_executed
+        actions_executed,
+        source_file
     from requests
 ),
 judged as (
@@ -59,7 +64,9 @@ judged as (
 select
     lb,
     lb_type,
+    lb_id,
     arrived_at,
+    logged_at,
     date_trunc('minute', arrived_at) as minute,
     try_cast(nullif(regexp_extract(url, ':([0-9]+)/', 1), '') as integer) as listener_port,
     domain_name,
@@ -84,5 +91,6 @@ select
         when not has_target then null
         when target_processing_time < 0.016 then floor(target_processing_time * 1000 + 1e-6)::integer
         else 16 + floor(ln(target_processing_time * 62.5) * 20)::integer
-    end as latency_bin
+    end as latency_bin,
+    source_file
 from judged;

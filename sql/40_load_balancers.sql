@@ -1,7 +1,9 @@
 -- view: load_balancers
 -- grain: one row per load balancer seen in any log or configuration change
--- sources: requests, tls_connections, changes
+-- sources: request_facts, tls_connections, changes
 -- columns: lb, lb_type, lb_id, requests, tls_connections, first_seen, last_seen, changes
+-- first_seen / last_seen: the first and last request arrival (ALB request_creation_time, Classic
+-- timestamp) or NLB connection, the clock every window is drawn on.
 create or replace view load_balancers as
 with traffic as (
     select
@@ -10,9 +12,9 @@ with traffic as (
         any_value(lb_id) as lb_id,
         count(*) as requests,
         0 as tls_connections,
-        min(coalesce(request_at, time)) as first_seen,
-        max(time) as last_seen
-    from requests
+        min(arrived_at) as first_seen,
+        max(arrived_at) as last_seen
+    from request_facts
     group by lb, lb_type
     union all
     select
@@ -22,7 +24,7 @@ with traffic as (
         0 as requests,
         count(*) as tls_connections,
         min(coalesce(connection_at, time)) as first_seen,
-        max(time) as last_seen
+        max(coalesce(connection_at, time)) as last_seen
     from tls_connections
     group by lb
 ),

@@ -1,5 +1,5 @@
 """AWS-layout log trees for the S3 tests: objects named and foldered as ELB delivers them
-(formats.md §4), holding ALB and Classic ELB lines whose times fall inside each file's interval.
+(docs/formats.md, "Object names"), holding ALB and Classic ELB lines whose times fall inside each file's interval.
 
 The lines follow the AWS documentation examples (fixtures/alb/doc_examples.log,
 fixtures/clb/listeners.log) with the time, load balancer and path filled in.

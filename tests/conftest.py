@@ -10,14 +10,19 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from correlate.cli import main
-from correlate.pipeline.logs import IngestSummary, ingest_logs
-from correlate.sources import expand_sources
+from correlate.pipeline.logs import IngestSummary, LogsOptions, load_logs
 from correlate.store.database import Database
-from correlate.store.logs import LogStore, RowFilter
+from correlate.store.logs import RowFilter
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# Property tests: 20 examples by default (10-20 s in CI); `pytest --hypothesis-profile=long` runs 3,000.
+_PROPERTY = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+settings.register_profile("default", max_examples=20, **_PROPERTY)
+settings.register_profile("long", max_examples=3000, **_PROPERTY)
 
 
 @pytest.fixture
@@ -28,9 +33,8 @@ def db() -> Iterator[Database]:
 
 
 def load(db: Database, *sources: str | Path, row_filter: RowFilter | None = None) -> IngestSummary:
-    """Ingest log sources through the library, as `correlate ingest logs` does."""
-    objects = expand_sources([str(source) for source in sources], (".log", ".log.gz"))
-    return ingest_logs(LogStore(db), objects, row_filter)
+    """Ingest log sources through the library call of `correlate ingest logs`."""
+    return load_logs(db, LogsOptions(tuple(str(source) for source in sources), row_filter or RowFilter()))
 
 
 def records(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -41,6 +45,21 @@ def records(db: Database, sql: str, params: list[Any] | None = None) -> list[dic
 def ts(text: str) -> dt.datetime:
     """A naive UTC datetime from ISO 8601 text, as DuckDB returns TIMESTAMP values."""
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+class FakeTime:
+    """sleep() advances the clock and records every sleep: pacing and backoff without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -157,3 +176,26 @@ def report_scenario(tmp_path_factory) -> ReportScenario:
     timeline_file = root / "timeline.json"
     timeline_file.write_bytes(orjson.dumps(timeline(changes), option=orjson.OPT_INDENT_2))
     return ReportScenario(db_path, logs, timeline_file)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] SparkSession for the whole run (starting one costs 10-15 s); the Spark tests
+    skip where pyspark or Java is missing (CI has both)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    from correlate.spark.session import SparkUnavailable, check_spark, spark_session
+
+    try:
+        check_spark()
+    except SparkUnavailable as missing:
+        pytest.skip(str(missing))
+    session = spark_session(
+        "local[2]",
+        {
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+        },
+    )
+    yield session
+    session.stop()

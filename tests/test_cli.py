@@ -16,7 +16,9 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         found.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
             found += all_commands(command, f"{prefix}{name} ")
@@ -90,7 +92,7 @@ def test_lbs(runner, loaded):
             "requests": 14,
             "tls_connections": 0,
             "first_seen": "2015-05-13T23:39:43.945958Z",
-            "last_seen": "2018-11-30T22:23:00.186641Z",
+            "last_seen": "2018-11-30T22:22:48.364000Z",
             "changes": 0,
         },
         {
@@ -100,7 +102,7 @@ def test_lbs(runner, loaded):
             "requests": 19,
             "tls_connections": 0,
             "first_seen": "2017-03-01T10:00:00.000001Z",
-            "last_seen": "2027-01-05T10:00:00.000011Z",
+            "last_seen": "2027-01-05T09:59:59.890000Z",
             "changes": 0,
         },
     ]

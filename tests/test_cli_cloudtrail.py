@@ -75,16 +75,13 @@ def test_changes_for_an_unknown_load_balancer(runner, tmp_path):
     invoke(runner, "--db", db, "ingest", "cloudtrail", CT / "trail_v2_story.json")
     result = invoke(runner, "--db", db, "changes", "--lb", "nope")
     assert result.exit_code == 1
-    assert result.stderr == (
-        f"Error: No load balancer named nope in {db}. See the names with: correlate lbs "
-        "(changes come from correlate ingest cloudtrail).\n"
-    )
+    assert result.stderr == f"Error: No load balancer named nope in {db}. Known: web-prod.\n"
 
 
 def test_strict_fails_on_rejects(runner, tmp_path):
     db = tmp_path / "c.duckdb"
     result = invoke(runner, "--db", db, "ingest", "cloudtrail", CT / "bad", "--strict")
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert result.stderr.splitlines() == [
         "Rejected records are in the rejects table: "
         "correlate sql \"select source_file, source_line, reason from rejects where kind = 'cloudtrail'\"",

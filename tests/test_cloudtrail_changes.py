@@ -46,6 +46,10 @@ def base(event_id: int, time: str, name: str, **fields) -> dict:
         "attributed_by": "arn",
     }
     row.update(fields)
+    # the scoring's facts: by default the category alone, the target group named, an ELBv2 change
+    row.setdefault("categories", [row.get("category")])
+    row.setdefault("target_groups", [row["target_group"]] if row["target_group"] else [])
+    row.setdefault("classic", False)
     return row
 
 
@@ -107,6 +111,7 @@ def test_failed_modify_listener_is_kept_as_not_applied(db):
         error_message="Certificates are not supported with protocol HTTP",
         applied=False,
         category="listener_tls",
+        categories=["listener_tls", "routing"],  # a protocol change; a ModifyListener without TLS settings
         listener_port=443,
         summary="not applied (ValidationError): listener 443: protocol HTTPS → HTTP",
         details={"applied": False, "fields": [{"after": "HTTP", "before": "HTTPS", "field": "protocol"}]},

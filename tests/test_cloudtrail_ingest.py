@@ -10,6 +10,7 @@ import pytest
 from conftest import FIXTURES, load_cloudtrail, records, ts
 
 from correlate.parse.cloudtrail import actor_of, parse_document
+from correlate.pipeline.cloudtrail_read import KEPT
 from correlate.timeparse import Window
 
 CT = FIXTURES / "cloudtrail"
@@ -236,7 +237,7 @@ def test_unknown_fields_and_newer_event_versions_are_accepted(db):
 
 
 def test_lookup_event_with_bad_cloudtrail_event_string():
-    parsed = parse_document(json.dumps({"Events": [{"EventId": "x", "CloudTrailEvent": "{nope"}]}), "f.json")
+    parsed = parse_document(json.dumps({"Events": [{"EventId": "x", "CloudTrailEvent": "{nope"}]}), "f.json", KEPT)
     assert [(r.line, r.reason) for r in parsed.rejects] == [
         (1, "CloudTrailEvent is not valid JSON: unexpected character, expected a string key (line 1, column 2)")
     ]
@@ -267,6 +268,16 @@ TF_AGENT = (
             {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com"},
             {"userAgent": "AWS Internal", "sessionCredentialFromConsole": "true"},
             ("arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com", "carol@example.com", "console"),
+        ),
+        (  # exporters that normalise CloudTrail write the flag as a JSON boolean
+            {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com"},
+            {"userAgent": "AWS Internal", "sessionCredentialFromConsole": True},
+            ("arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com", "carol@example.com", "console"),
+        ),
+        (
+            {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com"},
+            {"userAgent": "AWS Internal", "sessionCredentialFromConsole": False},
+            ("arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/carol@example.com", "carol@example.com", "unknown"),
         ),
         (
             {"type": "IAMUser", "arn": "arn:aws:iam::1:user/dan", "userName": "dan"},
@@ -349,9 +360,9 @@ def test_lazy_and_full_parsing_agree(fixture, monkeypatch):
     import correlate.parse.cloudtrail as cloudtrail
 
     data = (CT / fixture).read_bytes()
-    lazy = parse_document(data, fixture)
+    lazy = parse_document(data, fixture, KEPT)
     monkeypatch.setattr(cloudtrail, "simdjson", None)
-    full = parse_document(data, fixture)
+    full = parse_document(data, fixture, KEPT)
     assert lazy == full
     assert lazy.records == len(lazy.calls) + len(lazy.rejects) + lazy.unrelated + lazy.outside
 

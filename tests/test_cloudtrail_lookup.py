@@ -8,7 +8,7 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
-from conftest import FIXTURES, records
+from conftest import FIXTURES, FakeTime, records
 
 from correlate.errors import SourceAccessError
 from correlate.pipeline.cloudtrail import ingest_lookup, lookup_attributes
@@ -18,21 +18,6 @@ from correlate.store.cloudtrail import CloudTrailStore
 STORY = json.loads((FIXTURES / "cloudtrail" / "trail_v2_story.json").read_text())["Records"]
 SINCE = dt.datetime(2026, 11, 20, 13, 0)
 UNTIL = dt.datetime(2026, 11, 20, 15, 0)
-
-
-class FakeTime:
-    """sleep() advances the clock; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 def event(record: dict) -> dict:

@@ -10,12 +10,10 @@ import re
 
 import orjson
 import pytest
+from conftest import load
 from timeline_support import TEST_RATES
 
 from correlate.demo import KINDS, generate, scenario
-from correlate.pipeline.logs import ingest_logs
-from correlate.sources import expand_sources
-from correlate.store.logs import LogStore
 
 ALB_LOG = re.compile(
     r"^AWSLogs/123456789012/elasticloadbalancing/us-east-1/\d{4}/\d{2}/\d{2}/123456789012_elasticloadbalancing_"
@@ -113,8 +111,7 @@ def test_trail_files_hold_records_shaped_as_cloudtrail_writes_them(deregistered)
 
 
 def test_access_logs_load_without_a_reject(db, deregistered):
-    objects = expand_sources([str(deregistered.root / "AWSLogs")], (".log", ".log.gz"))
-    summary = ingest_logs(LogStore(db), objects)
+    summary = load(db, deregistered.root / "AWSLogs")
     lines = sum(len(_text(p).splitlines()) for p in deregistered.log_files)
     assert (summary.loaded, summary.rows, summary.rejected) == (31, lines, 0)
     by_type = dict(db.query("select lb_type, count(*) from requests group by lb_type")[1])

@@ -149,6 +149,23 @@ def test_hex_escapes_are_decoded(db):
     assert (rows[2]["target_ip"], rows[2]["target_port_list"]) == ("10.0.1.12", None)
 
 
+def test_domain_name_padded_with_spaces_is_stripped(db, tmp_path):
+    """Real lines hold `" some-subdomain.domain.com"`: a server name has no spaces, and the space
+    would split the per-domain views in two."""
+    line = (FIXTURES / "alb" / "doc_examples.log").read_bytes().splitlines()[1]
+    path = tmp_path / "padded.log"
+    path.write_bytes(
+        line.replace(b'"www.example.com"', b'" www.example.com "')
+        + b"\n"
+        + line.replace(b'"www.example.com"', b'" - "')
+    )
+    load(db, path)
+    assert records(db, "select source_line, domain_name from requests order by 1") == [
+        {"source_line": 1, "domain_name": "www.example.com"},
+        {"source_line": 2, "domain_name": None},
+    ]
+
+
 @pytest.mark.parametrize(
     ("line", "method", "url", "version"),
     [
@@ -223,4 +240,5 @@ def test_summary_counts_every_line(db):
         "invalid_utf8_lines": 0,
         "bytes_read": sum(path.stat().st_size for path in (FIXTURES / "alb").iterdir()),
         "by_kind": None,
+        "other_kind": [],
     }

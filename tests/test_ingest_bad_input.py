@@ -102,7 +102,7 @@ def test_empty_file_loads_nothing_without_error(db, tmp_path):
         (b"\n", "blank line"),
         (
             b"http 2018-07-02T22:23:00Z app/x/1 1.2.3.4:5 - 0 0 0\n",
-            "8 fields; a alb log line has at least 18 (type time elb client target request_processing_time "
+            "8 fields; an ALB log line has at least 18 (type time elb client target request_processing_time "
             "target_processing_time response_processing_time elb_status_code target_status_code received_bytes "
             "sent_bytes request user_agent ssl_cipher ssl_protocol target_group_arn trace_id)",
         ),
@@ -154,7 +154,7 @@ def test_missing_path_and_empty_directory_are_clear_errors(runner, tmp_path):
     )
 
 
-def test_strict_turns_rejects_into_exit_1(runner, tmp_path):
+def test_strict_turns_rejects_into_exit_4(runner, tmp_path):
     path = tmp_path / "some.log"
     path.write_bytes(ALB_LINES[0] + b"\n")
     db_path = tmp_path / "c.duckdb"
@@ -163,7 +163,7 @@ def test_strict_turns_rejects_into_exit_1(runner, tmp_path):
     assert lenient.stderr.endswith("1 files: 1 loaded, 0 skipped; 1 rows, 1 rejected\n")
     path.write_bytes(ALB_LINES[0] + b"\n\n")
     strict = invoke(runner, "--db", db_path, "ingest", "logs", path, "--strict")
-    assert strict.exit_code == 1
+    assert strict.exit_code == 4
     assert strict.stderr.splitlines()[-1] == (
         'Error: 2 lines were rejected and --strict was given. See them with: correlate sql "select * from rejects"'
     )

@@ -116,10 +116,12 @@ def test_second_writer_gets_a_one_line_busy_message(tmp_path):
         )
     finally:
         holder.close()
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert result.stdout == ""
-    assert result.stderr.startswith(f"Error: The database {db_path} is busy: another correlate process (process ")
-    assert result.stderr.endswith(") is writing to it. Wait for it to finish, or use another --db.\n")
+    assert result.stderr.startswith(f"Error: The database {db_path} is busy: process {os.getpid()} (")
+    assert result.stderr.endswith(
+        ") is writing to it. Wait for it to finish, pass --wait SECONDS, or use another --db.\n"
+    )
     assert len(result.stderr.splitlines()) == 1
 
 

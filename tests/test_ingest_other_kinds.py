@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import FIXTURES, load, records, ts
 
 CLB_HTTP = {
@@ -210,6 +211,86 @@ def test_connection_logs(db, tmp_path):
         "3.34.116.99",
         "x25519",
     )
+
+
+@pytest.mark.parametrize("separator", ["_", "."])
+def test_connection_logs_written_before_the_trace_id_and_dotted_names(db, tmp_path, separator):
+    """Lines from late 2023 end at tls_verify_status; AWS's documentation also names the objects
+    `conn_log.…`. Both load, and the name still gives the load balancer."""
+    named = tmp_path / (
+        f"conn_log{separator}123456789012_elasticloadbalancing_us-east-1_app.web-prod.50dc6c495c0c9188_"
+        "20231201T0805Z_10.0.0.5_abcd1234.log"
+    )
+    named.write_bytes((FIXTURES / "connection" / "without_trace_id.log").read_bytes())
+    summary = load(db, named)
+    assert (summary.rows, summary.rejected, summary.by_kind) == (2, 0, {"connection": 1})
+    rows = records(db, "select * exclude (source_file) from connections order by source_line")
+    assert rows == [
+        {
+            "lb": "web-prod",
+            "lb_id": "app/web-prod/50dc6c495c0c9188",
+            "time": ts("2023-12-01T08:00:01.1"),
+            "client_ip": "203.0.113.9",
+            "client_port": 40100,
+            "listener_port": 443,
+            "tls_protocol": "TLSv1.2",
+            "tls_cipher": "ECDHE-RSA-AES128-GCM-SHA256",
+            "tls_handshake_ms": 12.0,
+            "leaf_client_cert_subject": None,
+            "leaf_client_cert_validity": None,
+            "leaf_client_cert_serial_number": None,
+            "tls_verify_status": "Success",
+            "conn_trace_id": None,
+            "tls_keyexchange": None,
+            "ip_address": None,
+            "extra_fields": [],
+            "source_line": 1,
+        },
+        {
+            "lb": "web-prod",
+            "lb_id": "app/web-prod/50dc6c495c0c9188",
+            "time": ts("2023-12-01T08:00:02.2"),
+            "client_ip": "198.51.100.4",
+            "client_port": 40101,
+            "listener_port": 80,
+            "tls_protocol": None,
+            "tls_cipher": None,
+            "tls_handshake_ms": None,
+            "leaf_client_cert_subject": None,
+            "leaf_client_cert_validity": None,
+            "leaf_client_cert_serial_number": None,
+            "tls_verify_status": None,
+            "conn_trace_id": None,
+            "tls_keyexchange": None,
+            "ip_address": None,
+            "extra_fields": [],
+            "source_line": 2,
+        },
+    ]
+    assert records(db, "select kind, lb, lb_id, interval_end from ingested_files") == [
+        {
+            "kind": "connection",
+            "lb": "web-prod",
+            "lb_id": "app/web-prod/50dc6c495c0c9188",
+            "interval_end": ts("2023-12-01T08:05"),
+        }
+    ]
+
+
+def test_a_connection_line_of_ten_fields_is_rejected(db, tmp_path):
+    named = tmp_path / (
+        "conn_log_123456789012_elasticloadbalancing_us-east-1_app.web-prod.50dc6c495c0c9188_20231201T0805Z_x.log"
+    )
+    named.write_bytes(b'2023-12-01T08:00:02.200000Z 198.51.100.4 40101 80 - - - "-" - -\n')
+    load(db, named)
+    assert records(db, "select source_line, reason from rejects") == [
+        {
+            "source_line": 1,
+            "reason": "10 fields; an ALB connection log line has at least 11 (timestamp client_ip client_port "
+            "listener_port tls_protocol tls_cipher tls_handshake_latency leaf_client_cert_subject "
+            "leaf_client_cert_validity leaf_client_cert_serial_number tls_verify_status)",
+        }
+    ]
 
 
 def test_health_check_logs(db, tmp_path):

@@ -66,6 +66,19 @@ from correlate.parse.kinds import ALB, CLB, CONNECTION, HEALTH_CHECK, NLB, NameF
                 "2001:db8::1",
             ),
         ),
+        (  # the form AWS's connection-log documentation writes
+            "conn_log.123456789012_elasticloadbalancing_eu-west-1_app.web.aaaabbbbccccdddd_20250101T0005Z_"
+            "10.0.0.9_x1y2z3.log.gz",
+            NameFacts(
+                CONNECTION,
+                "123456789012",
+                "eu-west-1",
+                "app/web/aaaabbbbccccdddd",
+                "web",
+                dt.datetime(2025, 1, 1, 0, 5),
+                "10.0.0.9",
+            ),
+        ),
         (
             "health_check_log_123456789012_elasticloadbalancing_eu-west-1_app.web.aaaabbbbccccdddd_"
             "20250101T0005Z_10.0.0.9_x1y2z3.log.gz",

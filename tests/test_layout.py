@@ -80,6 +80,7 @@ def test_elb_name_prefixes():
         "123456789012_elasticloadbalancing_eu-west-1_net.web-prod.",
         "123456789012_elasticloadbalancing_eu-west-1_web-prod_",
         "conn_log_123456789012_elasticloadbalancing_eu-west-1_app.web-prod.",
+        "conn_log.123456789012_elasticloadbalancing_eu-west-1_app.web-prod.",
         "health_check_log_123456789012_elasticloadbalancing_eu-west-1_app.web-prod.",
     )
 

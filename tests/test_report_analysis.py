@@ -8,8 +8,15 @@ import json
 import pytest
 from conftest import ts
 
-from correlate.report.analysis import ChangeRow, Incident, MetricRecovery, Rollback, find_incident, find_rollback
-from correlate.report.timeline import BadTimeline, Shift, Timeline, TimelineChange, load_timeline
+from correlate.analysis.evidence import Stated
+from correlate.analysis.scoring import ScoredChange
+from correlate.analysis.series import Scope
+from correlate.analysis.shifts import Shift
+from correlate.errors import BadTimeline
+from correlate.model.change import Change
+from correlate.present.document import timeline_document, timeline_from_document
+from correlate.report.analysis import Incident, MetricRecovery, Rollback, find_incident, find_rollback
+from correlate.report.timeline import load_timeline
 
 
 @pytest.fixture
@@ -19,39 +26,45 @@ def scenario_timeline(report_scenario):
 
 
 def shift(metric: str, at: str, before: float, after: float, scope: str = "lb", **extra) -> Shift:
-    return Shift(metric, ts(at), before, after, scope, **extra)
+    kind, _, value = scope.partition(":")
+    return Shift(metric, Scope(kind, value or None), ts(at), before, after, **extra)
 
 
 def test_the_contract_shape_reads_into_records(scenario_timeline):
-    timeline = Timeline.from_dict(scenario_timeline())
+    timeline = timeline_from_document(scenario_timeline())
     assert timeline.lb == "shop-alb"
     assert (timeline.since, timeline.until) == (ts("2026-11-20T13:40:00Z"), ts("2026-11-20T14:40:00Z"))
     assert [c.suspicion for c in timeline.changes] == [0.91, 0.34, 0.02, 0.0]
-    assert timeline.changes[0] == TimelineChange(
-        event_id="1f0c9a4e-0002-4c3b-9d1e-7a1b2c3d4e02",
-        event_time=ts("2026-11-20T14:05:12Z"),
-        event_name="RegisterTargets",
-        actor="arn:aws:iam::123456789012:user/bob",
-        actor_kind="terraform",
-        summary="registered 1 target (10.0.20.23:9000) in api",
-        error_code=None,
+    assert timeline.changes[0] == ScoredChange(
+        change=Change(
+            event_id="1f0c9a4e-0002-4c3b-9d1e-7a1b2c3d4e02",
+            event_time=ts("2026-11-20T14:05:12Z"),
+            event_name="RegisterTargets",
+            lb="shop-alb",
+            actor="arn:aws:iam::123456789012:user/bob",
+            actor_kind="terraform",
+            summary="registered 1 target (10.0.20.23:9000) in api",
+            error_code=None,
+        ),
         suspicion=0.91,
         evidence=(
-            "p99 target latency 110 ms -> 3,600 ms (x33) from 14:06, 1 min after",
-            "5xx rate 0.3% -> 6.9% from 14:06, 1 min after",
-            "the 502s come from 10.0.20.23:9000, the target it registered",
+            Stated("p99 target latency 110 ms -> 3,600 ms (x33) from 14:06, 1 min after"),
+            Stated("5xx rate 0.3% -> 6.9% from 14:06, 1 min after"),
+            Stated("the 502s come from 10.0.20.23:9000, the target it registered"),
         ),
+        applied=1.0,  # not stated: taken as applied
+        plausibility=1.0,
     )
     assert timeline.suspect == timeline.changes[0]
-    assert timeline.shifts[0] == shift("p99_target_ms", "2026-11-20T14:06:00Z", 110.0, 3600.0)
-    assert Timeline.from_dict(timeline.to_dict()) == timeline
+    assert timeline.shifts[0] == shift("p99_target_ms", "2026-11-20T14:06:00Z", 110.0, 3600.0, family="latency")
+    assert timeline_from_document(timeline_document(timeline)) == timeline
 
 
 def test_extra_fields_are_read_where_known_and_ignored_otherwise(scenario_timeline):
     data = scenario_timeline() | {"notes": ["x"], "bucket_minutes": 1}
     data["changes"][0] |= {"suspicion": 0.4, "explains": []}
     data["shifts"][0] |= {"worse": True, "unit": "ms", "p_value": 0.0001}
-    timeline = Timeline.from_dict(data)
+    timeline = timeline_from_document(data)
     assert timeline.suspect is None  # nothing reaches 0.5
     assert (timeline.shifts[0].worse, timeline.shifts[0].unit) == (True, "ms")
 
@@ -89,9 +102,9 @@ def test_a_malformed_timeline_names_the_field(scenario_timeline, change, message
     data = scenario_timeline()
     change(data)
     with pytest.raises(BadTimeline) as error:
-        Timeline.from_dict(data, "t.json")
+        timeline_from_document(data, "t.json")
     assert str(error.value) == (
-        message + ". A timeline is the output of correlate timeline --format json (see CONTRACT.md)."
+        message + ". A timeline is the output of correlate timeline --format json (see docs/scoring.md)."
     )
 
 
@@ -156,26 +169,20 @@ def test_the_timelines_own_verdict_wins_and_the_whole_load_balancer_comes_first(
 # -- the rollback ---------------------------------------------------------------------------------
 
 
-def change_row(event_id: str, at: str, event_name: str, **fields) -> ChangeRow:
+def change_row(event_id: str, at: str, event_name: str, **fields) -> Change:
     base = {
         "event_id": event_id,
         "event_time": ts(at),
         "event_name": event_name,
-        "category": None,
-        "listener_port": None,
-        "target_group": None,
-        "targets": (),
-        "details": {},
+        "lb": "shop-alb",
         "actor": "arn:aws:iam::123456789012:user/alice",
         "actor_kind": "console",
-        "error_code": None,
-        "summary": None,
     }
-    return ChangeRow(**(base | fields))
+    return Change(**(base | fields))
 
 
-def suspect_of(row: ChangeRow) -> TimelineChange:
-    return TimelineChange(row.event_id, row.event_time, row.event_name, row.actor, "console", None, None, 0.9, ())
+def suspect_of(row: Change) -> ScoredChange:
+    return ScoredChange(row, 0.9, (), 1.0, 1.0)
 
 
 def test_deregistering_the_registered_target_is_a_rollback():
@@ -194,7 +201,7 @@ def test_deregistering_the_registered_target_is_a_rollback():
 
 
 def test_setting_the_same_fields_back_is_a_rollback():
-    def modify(event_id: str, at: str, before: str, after: str, port: int = 443) -> ChangeRow:
+    def modify(event_id: str, at: str, before: str, after: str, port: int = 443) -> Change:
         return change_row(
             event_id,
             at,

@@ -18,7 +18,8 @@ def test_html_and_markdown_reports(runner, report_scenario, tmp_path):
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert result.stderr == f"Wrote {html} (11 figures, 4 charts).\n"
+    assert result.stderr == f"Wrote {html} (11 figures, 3 charts, 1 file in {tmp_path / 'review_files'}).\n"
+    assert (tmp_path / "review_files" / "F11-manifest.csv").read_text().startswith("source_file,kind,node_ip,")
     text = html.read_text()
     assert text.startswith("<!DOCTYPE html>") and "generated 20" in text
 
@@ -38,7 +39,7 @@ def test_html_and_markdown_reports(runner, report_scenario, tmp_path):
         markdown,
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == f"Wrote {markdown} (11 figures, 4 charts, 15 files in {tmp_path / 'review_files'}).\n"
+    assert result.stderr == f"Wrote {markdown} (11 figures, 3 charts, 14 files in {tmp_path / 'review_files'}).\n"
     assert "window 2026-11-20 14:00 – 14:35 UTC" in markdown.read_text()
 
 
@@ -63,9 +64,7 @@ def test_errors(runner, report_scenario, tmp_path):
     timeline = report_scenario.timeline_file
     unknown = report(runner, report_scenario, "--lb", "nope", "--timeline", timeline, "-o", tmp_path / "r.html")
     assert unknown.exit_code == 1
-    assert unknown.stderr == (
-        "Error: No load balancer named nope in the database (known: shop-alb). List them with: correlate lbs\n"
-    )
+    assert unknown.stderr == f"Error: No load balancer named nope in {report_scenario.db_path}. Known: shop-alb.\n"
 
     other = tmp_path / "other.json"
     other.write_text(json.dumps(json.loads(timeline.read_text()) | {"lb": "web-prod"}))
@@ -80,9 +79,10 @@ def test_errors(runner, report_scenario, tmp_path):
         runner, report_scenario, "--lb", "shop-alb", "--timeline", timeline, "--since", "2026-11-20T15:00Z",
         "--until", "2026-11-20T14:00Z", "-o", tmp_path / "r.html",
     )  # fmt: skip
-    assert (backwards.exit_code, backwards.stderr) == (
-        1,
-        "Error: --since (2026-11-20T15:00:00Z) must be before --until (2026-11-20T14:00:00Z).\n",
+    assert (backwards.exit_code, backwards.stderr.splitlines()[-1]) == (
+        2,
+        "Error: --since (2026-11-20T15:00:00Z) is not before --until (2026-11-20T14:00:00Z): "
+        "give the earlier time to --since.",
     )
 
     empty = report(
@@ -91,8 +91,9 @@ def test_errors(runner, report_scenario, tmp_path):
     )  # fmt: skip
     assert (empty.exit_code, empty.stderr) == (
         1,
-        "Error: shop-alb has no log rows between 2026-11-21T00:00:00Z and 2026-11-21T01:00:00Z; its logs cover "
-        "2026-11-20T13:40:02.710000Z to 2026-11-20T14:39:58.861000Z. Widen --since/--until.\n",
+        "Error: shop-alb has no log rows between 2026-11-21T00:00:00Z and 2026-11-21T01:00:00Z; its data covers "
+        "2026-11-20T13:40:02Z to 2026-11-20T14:39:58Z. Pass --since/--until inside that span, or leave them out "
+        "to use all of it.\n",
     )
 
     suffix = report(runner, report_scenario, "--lb", "shop-alb", "--timeline", timeline, "-o", tmp_path / "r.pdf")
@@ -129,5 +130,5 @@ def test_without_a_saved_timeline_the_report_builds_one(runner, report_scenario,
     unknown = report(runner, report_scenario, "--lb", "nope", "-o", output)
     assert (unknown.exit_code, unknown.stderr) == (
         1,
-        "Error: No load balancer named nope in the database (known: shop-alb). List them with: correlate lbs\n",
+        f"Error: No load balancer named nope in {report_scenario.db_path}. Known: shop-alb.\n",
     )

@@ -267,6 +267,7 @@ def test_carriers_group_each_way(db):
         ],
     )
     rows = run(db, "carriers", lb="a", period_start=ts("2026-11-20T10:00:00Z"), period_end=ts("2026-11-20T11:00:00Z"))
+    assert not any(r["is_rest"] for r in rows) and {r["values_in_row"] for r in rows} == {1}
     assert [(r["dimension"], r["value"], r["requests"], r["errors"], r["share_of_errors"]) for r in rows] == [
         ("target_group", "api", 2, 1, 1.0),
         ("target_group", None, 1, 0, 0.0),
@@ -301,8 +302,43 @@ def test_carriers_keep_the_top_eight_of_each_dimension(db):
         ],
     )
     rows = run(db, "carriers", lb="a", period_start=ts("2026-11-20T10:00:00Z"), period_end=ts("2026-11-20T11:00:00Z"))
-    paths = [r["value"] for r in rows if r["dimension"] == "path"]
-    assert paths == ["/p0", "/p1", "/p10", "/p11", "/p2", "/p3", "/p4", "/p5"]
+    paths = [(r["value"], r["is_rest"], r["values_in_row"], r["requests"]) for r in rows if r["dimension"] == "path"]
+    assert paths == [
+        ("/p0", False, 1, 1),
+        ("/p1", False, 1, 1),
+        ("/p10", False, 1, 1),
+        ("/p11", False, 1, 1),
+        ("/p2", False, 1, 1),
+        ("/p3", False, 1, 1),
+        ("/p4", False, 1, 1),
+        ("/p5", False, 1, 1),
+        (None, True, 4, 4),
+    ]
+
+
+def test_carriers_fold_values_below_one_percent_into_one_row(db):
+    """200 requests: /a carries 150 (no 5xx), /b 48 and all but one 5xx, /c and /d one request each
+    (0.5% of the requests), /d with the last 5xx (2% of them): /c goes to the rest row."""
+    given(
+        db,
+        "requests",
+        [request("2026-11-20T10:01:00Z", url="https://h:443/a", elb_status_code=200) for _ in range(150)]
+        + [request("2026-11-20T10:01:00Z", url="https://h:443/b", elb_status_code=502) for _ in range(48)]
+        + [request("2026-11-20T10:01:00Z", url="https://h:443/c", elb_status_code=200)]
+        + [request("2026-11-20T10:01:00Z", url="https://h:443/d", elb_status_code=503)],
+    )
+    rows = run(db, "carriers", lb="a", period_start=ts("2026-11-20T10:00:00Z"), period_end=ts("2026-11-20T11:00:00Z"))
+    paths = [
+        (r["value"], r["is_rest"], r["values_in_row"], r["requests"], r["errors"], r["share_of_errors"])
+        for r in rows
+        if r["dimension"] == "path"
+    ]
+    assert paths == [
+        ("/b", False, 1, 48, 48, 48 / 49),
+        ("/d", False, 1, 1, 1, 1 / 49),
+        ("/a", False, 1, 150, 0, 0.0),
+        (None, True, 1, 1, 0, 0.0),
+    ]
 
 
 def test_log_intervals_per_node(db):

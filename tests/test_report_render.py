@@ -19,6 +19,7 @@ import pytest
 from conftest import FIXTURES, load
 from report_scenario import FORMULA_UA, MARKUP_DOMAIN, MARKUP_PATH, SCRIPT_UA
 
+from correlate.present.document import timeline_from_document
 from correlate.present.render import csv_safe, to_text
 from correlate.report import narrative
 from correlate.report.charts import CHANGE, FAILED, ROLLBACK, SUSPECT, markers, render_charts
@@ -31,7 +32,7 @@ from correlate.report.render import (
     render_markdown,
     write_report,
 )
-from correlate.report.timeline import Timeline, load_timeline
+from correlate.report.timeline import load_timeline
 from correlate.store.database import Database
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "report" / "shop-alb.md"
@@ -46,7 +47,9 @@ def report(report_scenario) -> ReportData:
 
 @pytest.fixture(scope="module")
 def html(report) -> str:
-    return render_html(report, generated_at=GENERATED_AT)
+    text, files = render_html(report, "shop-alb_files", generated_at=GENERATED_AT)
+    assert list(files) == ["F11-manifest.csv"]
+    return text
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +138,7 @@ def test_a_window_without_a_shift_or_a_suspect(report_scenario):
     for change in quiet["changes"]:
         change["suspicion"] = min(change["suspicion"], 0.2)
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        report = gather(db, ReportOptions("shop-alb"), Timeline.from_dict(quiet))
+        report = gather(db, ReportOptions("shop-alb"), timeline_from_document(quiet))
     assert report.incident is None and report.rollback is None
     assert report.figure("error_span") is None and report.figure("impact") is None
     assert narrative.summary(report) == [
@@ -145,7 +148,7 @@ def test_a_window_without_a_shift_or_a_suspect(report_scenario):
     ]
     text, _ = render_markdown(report, "r_files")
     assert "No shift in latency or errors was detected in the window" in text
-    assert "No shift in latency or errors was detected in the window" in render_html(report)
+    assert "No shift in latency or errors was detected in the window" in render_html(report, "r_files")[0]
     assert "| whole window | 13:40:00 – 14:40:00 | 1,144 |" in text
 
 
@@ -155,7 +158,7 @@ def test_the_summary_leaves_out_p99_when_no_latency_shift_was_found(report_scena
     errors_only = json.loads(report_scenario.timeline_file.read_text())
     errors_only["shifts"] = [shift for shift in errors_only["shifts"] if shift["metric"] == "error_rate"]
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        report = gather(db, ReportOptions("shop-alb"), Timeline.from_dict(errors_only))
+        report = gather(db, ReportOptions("shop-alb"), timeline_from_document(errors_only))
     sentences = narrative.summary(report)
     assert sentences[:3] == [
         "At 14:06:00 UTC on 2026-11-20, shop-alb's 5xx rate rose from 0.30% to 6.90% (×23).",
@@ -174,12 +177,7 @@ def test_markdown_snapshot(markdown, report_scenario):
     assert text == SNAPSHOT.read_text()
     linked = set(re.findall(r"\]\((shop-alb_files/[^)]+)\)", text))
     assert linked == {f"shop-alb_files/{name}" for name in files}
-    assert sorted(name for name in files if name.endswith(".png")) == [
-        "errors.png",
-        "latency.png",
-        "requests.png",
-        "tls.png",
-    ]
+    assert sorted(name for name in files if name.endswith(".png")) == ["errors.png", "latency.png", "requests.png"]
 
 
 def test_markdown_keeps_log_text_inert(markdown):
@@ -244,7 +242,7 @@ def test_html_is_self_contained_and_has_no_script(html):
     assert "script-src" not in csp
     # URLs appear only as escaped text taken from the logs
     assert {m for m in re.findall(r"https?://[^\s<\"')]+", html)} == {"http://www.google.com/bot.html"}
-    assert parsed.tags.count("svg") == 4
+    assert parsed.tags.count("svg") == 3
 
 
 def test_html_escapes_every_value_from_the_logs(html):
@@ -258,7 +256,7 @@ def test_html_escapes_every_value_from_the_logs(html):
 def test_charts_are_deterministic(report, html, markdown):
     """Drawn again, every chart has the same bytes as in the rendered reports."""
     svgs = render_charts(report, "svg")
-    assert [c.name for c in svgs] == ["latency", "errors", "requests", "tls"]
+    assert [c.name for c in svgs] == ["latency", "errors", "requests"]
     for chart in svgs:
         svg = chart.data.decode()
         assert svg in html
@@ -301,7 +299,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
 
 def test_the_figure_csvs_beside_a_markdown_report_are_safe(report, tmp_path):
     written = write_report(report, tmp_path / "review.md", generated_at=GENERATED_AT)
-    assert written.path == tmp_path / "review.md" and (written.figures, written.charts) == (11, 4)
+    assert written.path == tmp_path / "review.md" and (written.figures, written.charts) == (11, 3)
     folder = tmp_path / "review_files"
     assert {path.name for path in written.files} == {path.name for path in folder.iterdir()}
     rows = list(csv.DictReader((folder / "F4-carriers.csv").open()))
@@ -329,14 +327,63 @@ def test_write_report_errors(report, tmp_path):
 
 def test_a_network_load_balancer_report_has_no_http_figures(db, tmp_path):
     load(db, FIXTURES / "nlb")
-    timeline = Timeline.from_dict({"lb": "my-network-loadbalancer", "changes": [], "shifts": []})
+    timeline = timeline_from_document({"lb": "my-network-loadbalancer", "changes": [], "shifts": []})
     report = gather(db, ReportOptions("my-network-loadbalancer"), timeline)
     assert report.lb_type == "nlb"
     assert [chart.name for chart in render_charts(report, "svg")] == ["tls"]
     text, _ = render_markdown(report, "nlb_files")
-    assert "a Network Load Balancer logs TLS connections only (4 loaded)" in render_html(report)
+    assert "a Network Load Balancer logs TLS connections only (4 loaded)" in render_html(report, "nlb_files")[0]
     assert "a Network Load Balancer logs TLS connections only (4 loaded)" in text
     assert "| Target groups |" not in text and "No HTTP requests in the logs." in text
     assert "- NLB access logs are best-effort and exist only for TLS listeners" in text
     assert "- 1 log file does not carry an AWS object name, so its node and interval are unknown" in text
     assert "Requests are placed in time by arrival" not in text
+
+
+def test_the_tls_chart_only_when_the_tls_mix_moved(report_scenario):
+    """A shift in the share of a TLS protocol or cipher brings the TLS mix chart; without one, the
+    report says the mix did not move and where its minutes are."""
+    document = json.loads(report_scenario.timeline_file.read_text())
+    moved = document | {
+        "shifts": [
+            *document["shifts"],
+            {
+                "metric": "tls_share",
+                "at": "2026-11-20T14:10:00Z",
+                "before": 0.2,
+                "after": 0.0,
+                "scope": "ssl_protocol:TLSv1.1",
+                "worse": True,
+                "unit": "share",
+            },
+        ]
+    }
+    with Database.open(str(report_scenario.db_path), read_only=True) as db:
+        still = gather(db, ReportOptions("shop-alb"), timeline_from_document(document))
+        changed = gather(db, ReportOptions("shop-alb"), timeline_from_document(moved))
+    assert [chart.name for chart in render_charts(still, "png")] == ["latency", "errors", "requests"]
+    assert [chart.name for chart in render_charts(changed, "png")] == ["latency", "errors", "requests", "tls"]
+    text, _ = render_markdown(still, "r_files")
+    assert "The TLS protocol mix did not move in the window, so it is not charted; its minutes are in F7." in text
+    assert "did not move" not in render_markdown(changed, "r_files")[0]
+
+
+def test_the_manifest_per_prefix_and_day(report):
+    from correlate.report.render import _manifest_summary
+
+    manifest = report.figure("manifest").records()
+    summary = _manifest_summary(manifest)
+    assert [(group["label"], group["prefix"].rsplit("/AWSLogs/", 1)[-1]) for group in summary] == [
+        ("Access logs", "123456789012/elasticloadbalancing/us-east-1/"),
+        ("CloudTrail", "123456789012/CloudTrail/us-east-1/"),
+    ]
+    assert [group["days"] for group in summary] == [
+        [
+            {"day": dt.date(2026, 11, 20), "kinds": "alb", "files": 23, "lines": 1144, "rows": 1144}
+            | {"rejected": 0, "rows_in_window": 1144}
+        ],
+        [
+            {"day": dt.date(2026, 11, 20), "kinds": "cloudtrail", "files": 13, "lines": 20, "rows": 20}
+            | {"rejected": 0, "rows_in_window": 19}
+        ],
+    ]

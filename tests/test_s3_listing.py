@@ -149,6 +149,7 @@ def test_lb_lists_only_its_own_files_inside_day_folders(bucket):
         day + f"{base}net.web-prod.",
         day + f"{base}web-prod_",
         day + f"conn_log_{base}app.web-prod.",
+        day + f"conn_log.{base}app.web-prod.",
         day + f"health_check_log_{base}app.web-prod.",
     ]
 

@@ -12,7 +12,8 @@ from timeline_support import API, START, WEB, cells
 from correlate.analysis.scoring import FAILED_CALL, score_changes
 from correlate.analysis.series import build_series
 from correlate.analysis.shifts import DetectionParameters, detect, metric_series
-from correlate.store.timeline import ChangeRecord
+from correlate.model.change import Change
+from correlate.present.evidence import evidence_lines
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def incident():
     return series, shifts, {(m.scope.key, m.metric): m for m in metrics}
 
 
-def change(name: str, seconds: float, **values) -> ChangeRecord:
+def change(name: str, seconds: float, **values) -> Change:
     row = dict(
         event_id=f"{name}-{seconds}",
         event_time=START + dt.timedelta(seconds=seconds),
@@ -39,7 +40,7 @@ def change(name: str, seconds: float, **values) -> ChangeRecord:
         summary=name,
     )
     row.update(values)
-    return ChangeRecord(**row)
+    return Change(**row)
 
 
 DEREGISTER_WEB = change(
@@ -57,7 +58,7 @@ def scored(incident, *changes):
 def test_the_change_on_the_slice_that_moved_is_suspect(incident):
     (result,) = scored(incident, DEREGISTER_WEB).values()
     assert result.suspicion == 0.758
-    assert result.evidence == (
+    assert evidence_lines(result) == (
         f"{WEB_P99} from 13:30, 1 min after (Mann-Whitney p<1e-6; 95% CI x2.9-x3.2)",
         f"{WEB_P50} from 13:30, 1 min after (Mann-Whitney p<1e-6; 95% CI x3-x3)",
         "p50 target latency 30 ms -> 90 ms (x3) (target 10.0.1.11:80) from 13:30, 1 min after "
@@ -79,37 +80,37 @@ def test_a_failed_call_changed_nothing(incident):
     failed = dataclasses.replace(DEREGISTER_WEB, event_id="failed", error_code="AccessDenied")
     result = scored(incident, failed)["failed"]
     assert result.suspicion == round(FAILED_CALL * 0.758, 3)
-    assert result.evidence == ("the call failed (AccessDenied): nothing was changed",)
+    assert evidence_lines(result) == ("the call failed (AccessDenied): nothing was changed",)
 
 
 def test_tags_cannot_break_traffic(incident):
     result = scored(incident, change("AddTags", 1797, category="tags"))["AddTags-1797"]
     assert result.suspicion < 0.05
-    assert result.evidence == ("tag changes do not change how traffic is served",)
+    assert evidence_lines(result) == ("tag changes do not change how traffic is served",)
 
 
 def test_logging_only_attributes_are_implausible(incident):
-    attributes = {"attributes": [{"key": "access_logs.s3.enabled", "value": "true"}]}
+    attributes = {"attribute_keys": ["access_logs.s3.enabled"]}
     result = scored(
-        incident, change("ModifyLoadBalancerAttributes", 1799, category="lb_attributes", request_parameters=attributes)
+        incident, change("ModifyLoadBalancerAttributes", 1799, category="lb_attributes", details=attributes)
     )["ModifyLoadBalancerAttributes-1799"]
     assert result.plausibility == 0.05 and result.suspicion < 0.05
-    assert result.evidence == ("only logging or protection settings changed (access_logs.s3.enabled)",)
+    assert evidence_lines(result) == ("only logging or protection settings changed (access_logs.s3.enabled)",)
 
 
 def test_a_change_on_the_sibling_target_group_is_not_suspect(incident):
     api = change("DeregisterTargets", 1798, category="targets", target_group="api", target_group_arn=API)
     result = scored(incident, api)["DeregisterTargets-1798"]
     assert result.suspicion < 0.5
-    assert "target group api did not move with the load balancer" in result.evidence
-    assert "the change concerns target group api, not web" in result.evidence
+    assert "target group api did not move with the load balancer" in evidence_lines(result)
+    assert "the change concerns target group api, not web" in evidence_lines(result)
 
 
 def test_a_shift_that_began_before_the_change_is_counter_evidence(incident):
     late = change("DeregisterTargets", 2400, category="targets", target_group="web", target_group_arn=WEB)
     result = scored(incident, late)["DeregisterTargets-2400"]
     assert result.suspicion == 0.0
-    assert result.evidence == (
+    assert evidence_lines(result) == (
         f"counter-evidence: {WEB_P99} began at 13:30, 10 min before the change",
         "no metric of web-prod moved within 3 min after it",
     )
@@ -123,7 +124,7 @@ def test_health_check_changes_may_act_minutes_later(incident):
         1500,
         category="health_check",
         target_group="web",
-        request_parameters={"targetGroupArn": WEB, "healthCheckIntervalSeconds": 30, "unhealthyThresholdCount": 5},
+        details={"health_check": {"interval": 30.0, "unhealthy_threshold": 5.0}},
     )
     early = dataclasses.replace(DEREGISTER_WEB, event_id="early", event_time=START + dt.timedelta(seconds=1501))
     results = scored(incident, check, early)
@@ -148,7 +149,7 @@ def test_ranking_puts_the_culprit_first(incident):
     assert [r.change.event_id for r in ranked] == [DEREGISTER_WEB.event_id, "failed", "AddTags-1797"]
 
 
-def ecs(seconds: float, action: str | None, **request) -> ChangeRecord:
+def ecs(seconds: float, action: str) -> Change:
     return change(
         "UpdateService",
         seconds,
@@ -156,8 +157,7 @@ def ecs(seconds: float, action: str | None, **request) -> ChangeRecord:
         category="targets",
         target_group="web",
         target_group_arn=WEB,
-        details={"service": "web", "cluster": "prod", "ecs_action": action} if action else None,
-        request_parameters={"cluster": "prod", "service": "web", **request},
+        details={"service": "web", "cluster": "prod", "ecs_action": action},
     )
 
 
@@ -165,7 +165,7 @@ def test_an_ecs_deployment_explains_a_shift_minutes_later(incident):
     """A new task definition reaches the targets as ECS starts tasks, registers them and their health
     checks pass: 8 minutes later still fits in full, as new code that slows or breaks requests. The
     service role's RegisterTargets at the same moment fits less (5 minutes, and a registration)."""
-    deploy = ecs(1320, "deployment", taskDefinition="web:42")
+    deploy = ecs(1320, "deployment")
     register = change(
         "RegisterTargets", 1321, category="targets", target_group="web", target_group_arn=WEB, targets=("10.0.1.17",)
     )
@@ -174,24 +174,21 @@ def test_an_ecs_deployment_explains_a_shift_minutes_later(incident):
     assert (best.shift.scope.key, best.timing, best.scope, best.affinity) == ("target_group:web", 1.0, 1.0, 0.9)
     assert results[deploy.event_id].suspicion == 0.758
     assert results[register.event_id].suspicion < 0.5
-    # no details (a row from elsewhere): the request says it is a deployment
-    forced = dataclasses.replace(ecs(1320, None, forceNewDeployment=True), event_id="forced")
-    assert scored(incident, forced)["forced"].suspicion == 0.758
 
 
 def test_ecs_scaling_reads_as_targets_leaving_or_joining(incident):
-    scale_in = dataclasses.replace(ecs(1795, "scale_in", desiredCount=3), event_id="in")
-    scale_out = dataclasses.replace(ecs(1795, "scale_out", desiredCount=9), event_id="out")
-    unknown = dataclasses.replace(ecs(1795, "scale", desiredCount=6), event_id="unknown")
+    scale_in = dataclasses.replace(ecs(1795, "scale_in"), event_id="in")
+    scale_out = dataclasses.replace(ecs(1795, "scale_out"), event_id="out")
+    unknown = dataclasses.replace(ecs(1795, "scale"), event_id="unknown")
     results = scored(incident, scale_in, scale_out, unknown)
     assert [results[key].explains[0].affinity for key in ("in", "out", "unknown")] == [0.9, 0.5, 0.9]
     # a deployment is given longer than a scale-in to show its effect
-    late = dataclasses.replace(ecs(1320, "scale_in", desiredCount=3), event_id="late")
+    late = dataclasses.replace(ecs(1320, "scale_in"), event_id="late")
     assert scored(incident, late)["late"].suspicion < 0.5
 
 
 def test_an_ecs_update_that_starts_nothing_is_barely_plausible(incident):
-    idle = ecs(1795, "none", deploymentConfiguration={"maximumPercent": 200})
+    idle = ecs(1795, "none")
     result = scored(incident, idle)[idle.event_id]
     assert result.plausibility == 0.3 and result.suspicion < 0.5
-    assert result.evidence[0] == "the call started no deployment and kept the desired count"
+    assert evidence_lines(result)[0] == "the call started no deployment and kept the desired count"

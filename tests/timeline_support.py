@@ -15,12 +15,11 @@ import orjson
 import pyarrow as pa
 
 from correlate.demo import DemoFiles, Rates, generate, scenario
+from correlate.demo.cloudtrail import CLASSIC_API
 from correlate.demo.fleet import ACCOUNT, REGION
 from correlate.demo.run import load_trail
-from correlate.pipeline.logs import ingest_logs
-from correlate.sources import expand_sources
+from correlate.pipeline.logs import LogsOptions, load_logs
 from correlate.store.database import Database
-from correlate.store.logs import LogStore
 
 TEST_RATES = Rates(alb=4.0, clb=2.5)
 
@@ -54,7 +53,11 @@ def oracle_rows(files: DemoFiles) -> tuple[list[dict[str, Any]], list[dict[str, 
                 "target_group": group.name if group else None,
                 "target_group_arn": group.arn if group else None,
                 "targets": list(expected.targets),
-                "details": None,
+                "details": orjson.dumps(expected.details).decode() if expected.details else None,
+                "applied": call.error_code is None,
+                "categories": [expected.category, *expected.also],
+                "target_groups": [group.name] if group else [],
+                "classic": call.api_version == CLASSIC_API,
             }
         )
         calls.append(
@@ -111,7 +114,7 @@ def load_scenario(
     (Without the other load balancer's logs, its target-group changes cannot be linked to it.)"""
     only = scenario(kind, seed).subject if subject_only else None
     files = generate(kind, seed, root, rates, file_minutes=1440, only=only)
-    ingest_logs(LogStore(db), expand_sources([str(root / "AWSLogs")], (".log", ".log.gz")))
+    load_logs(db, LogsOptions((str(root / "AWSLogs"),)))
     if oracle:
         changes, calls = oracle_rows(files)
         insert(db, "changes", changes)

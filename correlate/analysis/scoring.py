@@ -34,11 +34,25 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from correlate.analysis.evidence import (
+    AlreadyMoved,
+    BeganBefore,
+    Caveat,
+    Evidence,
+    Failed,
+    Implausible,
+    Moved,
+    NoLogs,
+    NothingMoved,
+    OtherKinds,
+    OtherPart,
+    QuietPart,
+    Spread,
+)
 from correlate.analysis.series import SeriesSet
-from correlate.analysis.shifts import METRICS, MetricSeries, Shift, value_between
-from correlate.store.timeline import ChangeRecord
+from correlate.analysis.shifts import MetricSeries, Shift, value_between
+from correlate.model.change import Change
 
 FAILED_CALL = 0.02
 RECOVERY_CAP = 0.4
@@ -48,88 +62,102 @@ REGISTRATION_LAG = 300.0  # a registered target waits for its health checks
 DEPLOYMENT_LAG = 480.0  # an ECS deployment starts tasks, which then register and pass their health checks
 OTHER_LAG = 600.0
 
-# category -> affinity for (family, direction) keys below
-_KEYS = (
-    "latency_up",
-    "latency_down",
-    "errors_up",
-    "errors_down",
-    "client_errors_up",
-    "client_errors_down",
-    "traffic_down",
-    "traffic_up",
-    "tls_mix",
-    "distribution",
-)
-_TABLE = {
-    "targets_out": (0.9, 0.3, 0.9, 0.2, 0.2, 0.1, 0.1, 0.05, 0.0, 1.0),
-    "targets_in": (0.5, 0.6, 0.6, 0.5, 0.3, 0.1, 0.1, 0.05, 0.0, 1.0),
-    "deployment": (0.9, 0.6, 0.9, 0.5, 0.6, 0.3, 0.2, 0.1, 0.0, 1.0),
-    "routing": (0.7, 0.5, 0.95, 0.6, 0.8, 0.4, 0.6, 0.5, 0.05, 1.0),
-    "listener_tls": (0.1, 0.1, 0.3, 0.1, 0.3, 0.1, 0.9, 0.3, 1.0, 0.2),
-    "certificate": (0.1, 0.1, 0.3, 0.1, 0.3, 0.1, 0.8, 0.2, 0.8, 0.1),
-    "health_check": (0.9, 0.4, 0.9, 0.5, 0.1, 0.1, 0.1, 0.05, 0.0, 1.0),
-    "lb_attributes": (0.7, 0.7, 0.85, 0.4, 0.6, 0.3, 0.4, 0.2, 0.2, 0.3),
-    "target_group_attributes": (0.7, 0.4, 0.7, 0.4, 0.2, 0.1, 0.1, 0.05, 0.0, 0.8),
-    "security": (0.4, 0.1, 0.9, 0.3, 0.3, 0.1, 0.9, 0.1, 0.3, 0.3),
-    "waf": (0.2, 0.1, 0.3, 0.1, 0.95, 0.4, 0.6, 0.2, 0.0, 0.2),
-    "lifecycle": (0.6, 0.4, 0.9, 0.4, 0.6, 0.4, 0.9, 0.9, 0.5, 1.0),
-    "tags": (0.05,) * 10,
-    "other": (0.4,) * 10,
+# How plausibly each kind of change moves each metric family: {family: {kind: (rise, fall)}}, and one
+# value for the families whose direction tells nothing apart (the share of TLS clients; how requests
+# spread over target groups and targets, whatever the metric: a distribution shift). A new metric
+# family is one entry here. The kinds are the change categories, with targets split into leaving,
+# joining and an ECS deployment (new code).
+AFFINITY: dict[str, dict[str, tuple[float, float] | float]] = {
+    "latency": {
+        "targets_out": (0.9, 0.3),
+        "targets_in": (0.5, 0.6),
+        "deployment": (0.9, 0.6),
+        "routing": (0.7, 0.5),
+        "listener_tls": (0.1, 0.1),
+        "certificate": (0.1, 0.1),
+        "health_check": (0.9, 0.4),
+        "lb_attributes": (0.7, 0.7),
+        "target_group_attributes": (0.7, 0.4),
+        "security": (0.4, 0.1),
+        "waf": (0.2, 0.1),
+        "lifecycle": (0.6, 0.4),
+    },
+    "errors": {
+        "targets_out": (0.9, 0.2),
+        "targets_in": (0.6, 0.5),
+        "deployment": (0.9, 0.5),
+        "routing": (0.95, 0.6),
+        "listener_tls": (0.3, 0.1),
+        "certificate": (0.3, 0.1),
+        "health_check": (0.9, 0.5),
+        "lb_attributes": (0.85, 0.4),
+        "target_group_attributes": (0.7, 0.4),
+        "security": (0.9, 0.3),
+        "waf": (0.3, 0.1),
+        "lifecycle": (0.9, 0.4),
+    },
+    "client_errors": {
+        "targets_out": (0.2, 0.1),
+        "targets_in": (0.3, 0.1),
+        "deployment": (0.6, 0.3),
+        "routing": (0.8, 0.4),
+        "listener_tls": (0.3, 0.1),
+        "certificate": (0.3, 0.1),
+        "health_check": (0.1, 0.1),
+        "lb_attributes": (0.6, 0.3),
+        "target_group_attributes": (0.2, 0.1),
+        "security": (0.3, 0.1),
+        "waf": (0.95, 0.4),
+        "lifecycle": (0.6, 0.4),
+    },
+    "traffic": {
+        "targets_out": (0.05, 0.1),
+        "targets_in": (0.05, 0.1),
+        "deployment": (0.1, 0.2),
+        "routing": (0.5, 0.6),
+        "listener_tls": (0.3, 0.9),
+        "certificate": (0.2, 0.8),
+        "health_check": (0.05, 0.1),
+        "lb_attributes": (0.2, 0.4),
+        "target_group_attributes": (0.05, 0.1),
+        "security": (0.1, 0.9),
+        "waf": (0.2, 0.6),
+        "lifecycle": (0.9, 0.9),
+    },
+    "tls_mix": {
+        "targets_out": 0.0,
+        "targets_in": 0.0,
+        "deployment": 0.0,
+        "routing": 0.05,
+        "listener_tls": 1.0,
+        "certificate": 0.8,
+        "health_check": 0.0,
+        "lb_attributes": 0.2,
+        "target_group_attributes": 0.0,
+        "security": 0.3,
+        "waf": 0.0,
+        "lifecycle": 0.5,
+    },
+    "distribution": {
+        "targets_out": 1.0,
+        "targets_in": 1.0,
+        "deployment": 1.0,
+        "routing": 1.0,
+        "listener_tls": 0.2,
+        "certificate": 0.1,
+        "health_check": 1.0,
+        "lb_attributes": 0.3,
+        "target_group_attributes": 0.8,
+        "security": 0.3,
+        "waf": 0.2,
+        "lifecycle": 1.0,
+    },
 }
-AFFINITY = {category: dict(zip(_KEYS, values, strict=True)) for category, values in _TABLE.items()}
-
-# Event names -> category, for rows whose category is not set.
-_CATEGORY_OF = {
-    "RegisterTargets": "targets",
-    "DeregisterTargets": "targets",
-    "RegisterInstancesWithLoadBalancer": "targets",
-    "DeregisterInstancesFromLoadBalancer": "targets",
-    "ModifyListener": "routing",
-    "CreateRule": "routing",
-    "ModifyRule": "routing",
-    "DeleteRule": "routing",
-    "SetRulePriorities": "routing",
-    "SetLoadBalancerPoliciesOfListener": "listener_tls",
-    "CreateLoadBalancerPolicy": "listener_tls",
-    "SetLoadBalancerListenerSSLCertificate": "certificate",
-    "AddListenerCertificates": "certificate",
-    "RemoveListenerCertificates": "certificate",
-    "ModifyTargetGroup": "health_check",
-    "ConfigureHealthCheck": "health_check",
-    "ModifyLoadBalancerAttributes": "lb_attributes",
-    "ModifyTargetGroupAttributes": "target_group_attributes",
-    "SetSecurityGroups": "security",
-    "ApplySecurityGroupsToLoadBalancer": "security",
-    "AssociateWebACL": "waf",
-    "DisassociateWebACL": "waf",
-    "AddTags": "tags",
-    "RemoveTags": "tags",
-    "CreateService": "targets",
-    "UpdateService": "targets",
-    "DeleteService": "targets",
-}
-# ECS service calls (kept only from ecs.amazonaws.com): what they set going, when the changes row's
-# details do not say (`details.ecs_action`, written by the change model)
-_ECS_EVENTS = frozenset({"CreateService", "UpdateService", "DeleteService"})
-_ECS_DEPLOYING = frozenset({"taskdefinition", "loadbalancers", "networkconfiguration", "platformversion"})
+# Kinds of change that move no family in particular, and the kind an unknown category counts as.
+UNIFORM_AFFINITY = {"tags": 0.05, "other": 0.4}
 _LB_WIDE = {"lb_attributes", "security", "waf", "lifecycle"}
 _INERT_ATTRIBUTES = ("access_logs.", "deletion_protection.", "connection_logs.", "health_check_logs.", "accesslog")
-
-
-@dataclass(frozen=True, slots=True)
-class Resources:
-    """What a change touches, from its `changes` row and its CloudTrail request parameters."""
-
-    categories: tuple[str, ...]
-    target_groups: frozenset[str]
-    targets: frozenset[str]
-    listener_port: int | None
-    classic: bool
-
-    @property
-    def lb_wide(self) -> bool:
-        return bool(_LB_WIDE & set(self.categories))
+HEALTH_CHECK_DEFAULTS = {"interval": 30.0, "unhealthy_threshold": 2.0, "healthy_threshold": 5.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,22 +171,21 @@ class Attribution:
     affinity: float
     quality: float
     lag_seconds: float
-    notes: tuple[str, ...] = ()
+    notes: tuple[Caveat, ...] = ()  # what lowered the score
 
 
 @dataclass(frozen=True, slots=True)
 class ScoredChange:
-    change: ChangeRecord
+    change: Change
     suspicion: float
-    evidence: tuple[str, ...]
+    evidence: tuple[Evidence, ...]  # present/evidence.py writes the words
     applied: float
     plausibility: float
-    categories: tuple[str, ...]
     explains: tuple[Attribution, ...] = field(default=())  # best first, score >= 0.05
 
 
 def score_changes(
-    changes: Sequence[ChangeRecord],
+    changes: Sequence[Change],
     shifts: Sequence[Shift],
     series: SeriesSet,
     metrics: dict[tuple[str, str], MetricSeries],
@@ -169,27 +196,24 @@ def score_changes(
 
 
 def score_change(
-    change: ChangeRecord, shifts: Sequence[Shift], series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
+    change: Change, shifts: Sequence[Shift], series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
 ) -> ScoredChange:
-    resources = resources_of(change, series)
     applied = FAILED_CALL if change.error_code else 1.0
-    plausibility, plausibility_note = plausibility_of(change, resources)
-    lag = lag_allowed(change, resources)
+    plausibility, implausible = plausibility_of(change)
+    lag = lag_allowed(change)
     attributions = []
     for shift in shifts:
-        attribution = attribute(change, resources, shift, shifts, series, metrics, lag)
+        attribution = attribute(change, shift, shifts, series, metrics, lag)
         if attribution is not None:
             attributions.append(attribution)
     attributions.sort(key=lambda a: (-a.score, a.shift.at, a.shift.scope.key, a.shift.metric))
     explanation = combine(attributions)
     suspicion = round(applied * plausibility * explanation, 3)
-    preceding = _preceding(change, resources, shifts, series, lag)
+    preceding = _preceding(change, shifts, series, lag)
     covered = _logs_cover(change, series)
-    evidence = _evidence(
-        change, applied, plausibility, plausibility_note, attributions, preceding, shifts, lag, covered
-    )
+    evidence = _evidence(change, applied, plausibility, implausible, attributions, preceding, shifts, lag, covered)
     kept = tuple(a for a in attributions if a.score >= 0.05)
-    return ScoredChange(change, suspicion, evidence, applied, plausibility, resources.categories, kept)
+    return ScoredChange(change, suspicion, evidence, applied, plausibility, kept)
 
 
 def combine(attributions: Iterable[Attribution]) -> float:
@@ -214,185 +238,96 @@ def combine(attributions: Iterable[Attribution]) -> float:
 # -- what a change is -----------------------------------------------------------------------------
 
 
-def resources_of(change: ChangeRecord, series: SeriesSet) -> Resources:
-    params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
-    categories = []
-    if change.category:
-        categories.append(change.category)
-    inferred = _CATEGORY_OF.get(change.event_name)
-    if change.event_name == "ModifyListener" and any(k in params for k in ("sslPolicy", "certificates")):
-        categories.append("listener_tls")
-        if "defaultActions" in params:
-            categories.append("routing")
-    elif inferred:
-        categories.append(inferred)
-    if change.event_name.startswith(("Create", "Delete")) and change.event_name.endswith(
-        ("LoadBalancer", "Listener", "TargetGroup", "LoadBalancerListeners")
-    ):
-        categories.append("lifecycle")
-    if not categories:
-        categories.append("other")
-    groups: set[str] = set()
-    if change.target_group:
-        groups.add(change.target_group)
-    for arn in (change.target_group_arn, *_find(params, "targetGroupArn")):
-        if isinstance(arn, str) and ":targetgroup/" in arn:
-            groups.add(arn.split(":targetgroup/", 1)[1].split("/", 1)[0])
-    targets = set(change.targets or ())
-    for item in _find(params, "targets"):
-        for target in item if isinstance(item, list) else []:
-            if isinstance(target, dict) and target.get("id"):
-                port = target.get("port")
-                targets.add(f"{target['id']}:{port}" if port else str(target["id"]))
-    for item in _find(params, "instances"):
-        for instance in item if isinstance(item, list) else []:
-            if isinstance(instance, dict) and instance.get("instanceId"):
-                targets.add(str(instance["instanceId"]))
-    port = change.listener_port
-    if port is None:
-        found = [p for p in _find(params, "loadBalancerPort") if isinstance(p, int)]
-        port = found[0] if found else None
-    classic = change.api_version == "2012-06-01" or "loadBalancerName" in params or "loadBalancerNames" in params
-    return Resources(tuple(dict.fromkeys(categories)), frozenset(groups), frozenset(targets), port, classic)
+def lb_wide(change: Change) -> bool:
+    """Does the change concern the whole load balancer (attributes, security, WAF, create/delete)?"""
+    return bool(_LB_WIDE & set(change.categories))
 
 
-def _find(value: Any, key: str) -> list[Any]:
-    """Every value under `key` anywhere in a JSON structure (keys compared case-insensitively)."""
-    found = []
-    wanted = key.lower()
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for k, v in item.items():
-                if k.lower() == wanted:
-                    found.append(v)
-                stack.append(v)
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
-
-
-def plausibility_of(change: ChangeRecord, resources: Resources) -> tuple[float, str | None]:
+def plausibility_of(change: Change) -> tuple[float, Implausible | None]:
     """How able this change is to move traffic at all, and why not where it is not."""
     name = change.event_name
     if name.startswith(("Describe", "Get", "List")):
-        return 0.0, "a read-only call changes nothing"
-    if "tags" in resources.categories:
-        return 0.03, "tag changes do not change how traffic is served"
+        return 0.0, Implausible("read_only")
+    if "tags" in change.categories:
+        return 0.03, Implausible("tags")
     if name == "CreateLoadBalancerPolicy":
-        return 0.3, "a new policy changes nothing until a listener uses it (SetLoadBalancerPoliciesOfListener)"
+        return 0.3, Implausible("unused_policy")
     if name == "CreateTargetGroup":
-        return 0.2, "a new target group gets no traffic until a listener or rule forwards to it"
+        return 0.2, Implausible("unrouted_target_group")
     if ecs_action(change) == "none":
-        return 0.3, "the call started no deployment and kept the desired count"
+        return 0.3, Implausible("ecs_idle")
     if name in ("ModifyLoadBalancerAttributes", "ModifyTargetGroupAttributes"):
-        keys = _attribute_keys(change)
+        keys = change.detail("attribute_keys") or []
         if keys and all(key.lower().startswith(_INERT_ATTRIBUTES) for key in keys):
-            return 0.05, f"only logging or protection settings changed ({', '.join(sorted(keys))})"
-    if resources.categories == ("other",):
+            return 0.05, Implausible("inert_attributes", tuple(sorted(keys)))
+    if change.categories == ("other",):
         return 0.6, None
     return 1.0, None
 
 
-def _attribute_keys(change: ChangeRecord) -> set[str]:
-    params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
-    keys = set()
-    for attributes in _find(params, "attributes"):
-        for pair in attributes if isinstance(attributes, list) else []:
-            if isinstance(pair, dict) and "key" in pair:
-                keys.add(str(pair["key"]))
-    for attributes in _find(params, "loadBalancerAttributes"):
-        if isinstance(attributes, dict):
-            keys.update(str(k) for k in attributes)
-    return keys
-
-
-def lag_allowed(change: ChangeRecord, resources: Resources) -> float:
+def lag_allowed(change: Change) -> float:
     """Seconds after the call within which its effect is expected in the logs."""
-    if "health_check" in resources.categories:
-        params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
-        interval = _first_number(params, ("healthCheckIntervalSeconds", "interval")) or 30.0
-        thresholds = [
-            _first_number(params, (key,)) or default
-            for key, default in (
-                ("unhealthyThresholdCount", 2.0),
-                ("unhealthyThreshold", 2.0),
-                ("healthyThresholdCount", 5.0),
-                ("healthyThreshold", 5.0),
-            )
-        ]
-        return max(IMMEDIATE_LAG, 1.5 * interval * max(thresholds) + 60.0)
+    if "health_check" in change.categories:
+        timing = {**HEALTH_CHECK_DEFAULTS, **(change.detail("health_check") or {})}
+        # a target is taken out after `threshold` failed checks; the larger threshold, never below
+        # AWS's default healthy threshold, bounds how long that takes
+        checks = max(
+            timing["unhealthy_threshold"], timing["healthy_threshold"], HEALTH_CHECK_DEFAULTS["healthy_threshold"]
+        )
+        return max(IMMEDIATE_LAG, 1.5 * timing["interval"] * checks + 60.0)
     if ecs_action(change) == "deployment":
         return DEPLOYMENT_LAG
-    if "targets" in resources.categories and "Deregister" not in change.event_name:
+    if "targets" in change.categories and "Deregister" not in change.event_name:
         return REGISTRATION_LAG
-    if resources.categories == ("other",):
+    if change.categories == ("other",):
         return OTHER_LAG
     return IMMEDIATE_LAG
 
 
-def _first_number(params: Any, keys: Sequence[str]) -> float | None:
-    for key in keys:
-        for value in _find(params, key):
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return float(value)
-            if isinstance(value, str) and value.isdigit():
-                return float(value)
-    return None
+def ecs_action(change: Change) -> str | None:
+    """What an ECS service call set going (the change model's `details.ecs_action`): deployment,
+    scale_out, scale_in, scale, delete or none; None for other calls."""
+    action = change.detail("ecs_action")
+    return action if isinstance(action, str) else None
 
 
-def _affinity_row(change: ChangeRecord, category: str) -> dict[str, float]:
-    if category == "targets":
-        action = ecs_action(change)
-        if action == "deployment":
-            return AFFINITY["deployment"]
-        if action == "scale":  # tasks started or stopped, not known which
-            return _SCALE
-        if action in ("scale_in", "delete") or "Deregister" in change.event_name:
-            return AFFINITY["targets_out"]
-        return AFFINITY["targets_in"]
-    return AFFINITY.get(category, AFFINITY["other"])
-
-
-_SCALE = {key: max(AFFINITY["targets_in"][key], AFFINITY["targets_out"][key]) for key in _KEYS}
-
-
-def ecs_action(change: ChangeRecord) -> str | None:
-    """What an ECS service call set going: deployment, scale_out, scale_in, scale, delete or none;
-    None for other calls."""
-    if change.event_name not in _ECS_EVENTS or change.event_source not in (None, "ecs.amazonaws.com"):
-        return None
-    details = change.details if isinstance(change.details, dict) else {}
-    if isinstance(details.get("ecs_action"), str):
-        return details["ecs_action"]
-    if change.event_name == "CreateService":
+def _kind(change: Change, category: str) -> str:
+    """The row of AFFINITY for one category of the change: targets leaving, joining or new code."""
+    if category != "targets":
+        return category
+    action = ecs_action(change)
+    if action == "deployment":
         return "deployment"
-    if change.event_name == "DeleteService":
-        return "delete"
-    params = change.request_parameters if isinstance(change.request_parameters, dict) else {}
-    keys = {str(key).lower() for key in params}
-    if keys & _ECS_DEPLOYING or params.get("forceNewDeployment") in (True, "true"):
-        return "deployment"
-    return "scale" if "desiredcount" in keys else "none"
+    if action == "scale":  # tasks started or stopped, not known which: the likelier of both
+        return "scale"
+    if action in ("scale_in", "delete") or "Deregister" in change.event_name:
+        return "targets_out"
+    return "targets_in"
 
 
-def affinity(change: ChangeRecord, resources: Resources, shift: Shift) -> float:
-    if shift.kind == "distribution":
-        key = "distribution"
-    elif shift.family == "tls_mix":
-        key = "tls_mix"
-    else:
-        key = f"{shift.family}_{shift.direction}"
-    return max(_affinity_row(change, category)[key] for category in resources.categories)
+def affinity_of(kind: str, family: str, rising: bool) -> float:
+    """AFFINITY's value for a kind of change and a family (and direction, where the family has one)."""
+    if kind == "scale":
+        return max(affinity_of("targets_in", family, rising), affinity_of("targets_out", family, rising))
+    value = AFFINITY[family].get(kind)
+    if value is None:
+        return UNIFORM_AFFINITY.get(kind, UNIFORM_AFFINITY["other"])
+    if isinstance(value, tuple):
+        return value[0] if rising else value[1]
+    return value
+
+
+def affinity(change: Change, shift: Shift) -> float:
+    family = "distribution" if shift.kind == "distribution" else shift.family
+    rising = shift.direction == "up"
+    return max(affinity_of(_kind(change, category), family, rising) for category in change.categories)
 
 
 # -- one change against one shift -----------------------------------------------------------------
 
 
 def attribute(
-    change: ChangeRecord,
-    resources: Resources,
+    change: Change,
     shift: Shift,
     shifts: Sequence[Shift],
     series: SeriesSet,
@@ -409,72 +344,72 @@ def attribute(
         timing = max(0.0, 1.0 - (lag_seconds - lag - bucket) / lag)
     if timing <= 0:
         return None
-    notes: list[str] = []
-    scope, scope_note = scope_fit(resources, shift, shifts, series)
+    notes: list[Caveat] = []
+    scope, scope_note = scope_fit(change, shift, shifts, series)
     if scope_note:
         notes.append(scope_note)
-    fit = affinity(change, resources, shift)
+    fit = affinity(change, shift)
     quality = 0.7 + 0.3 * shift.strength
     pre = _already_moved(change, shift, series, metrics)
     if pre is not None:
-        fraction, text = pre
-        timing *= max(0.0, 1.0 - fraction)
-        notes.append(text)
+        timing *= max(0.0, 1.0 - pre.fraction)
+        notes.append(pre)
     score = round(timing * scope * fit * quality, 4)
     return Attribution(shift, score, round(timing, 3), scope, fit, round(quality, 3), lag_seconds, tuple(notes))
 
 
 def scope_fit(
-    resources: Resources, shift: Shift, shifts: Sequence[Shift], series: SeriesSet
-) -> tuple[float, str | None]:
+    change: Change, shift: Shift, shifts: Sequence[Shift], series: SeriesSet
+) -> tuple[float, QuietPart | OtherPart | None]:
     """How well the slice that moved matches what the change touches."""
     kind, value = shift.scope.kind, shift.scope.value
-    routing = "routing" in resources.categories
-    tls = bool({"listener_tls", "certificate"} & set(resources.categories))
+    routing = "routing" in change.categories
+    tls = bool({"listener_tls", "certificate"} & set(change.categories))
+    wide = lb_wide(change)
     if kind == "lb":
-        if resources.lb_wide or resources.classic or tls:
+        if wide or change.classic or tls:
             return 1.0, None
-        if routing or (resources.listener_port is not None and not resources.target_groups):
+        if routing or (change.listener_port is not None and not change.target_groups):
             return 0.9, None
-        seen = [g for g in resources.target_groups if g in series.target_groups]
+        seen = [g for g in change.target_groups if g in series.target_groups]
         if not seen:
             return 0.7, None
         if any(_moved_too(shift, g, shifts, series) for g in seen):
             return 0.85, None
-        return 0.3, f"target group {', '.join(sorted(seen))} did not move with the load balancer"
+        return 0.3, QuietPart(tuple(sorted(seen)))
     if kind == "target_group":
-        if value in resources.target_groups:
+        if value in change.target_groups:
             return 1.0, None
-        if routing or resources.lb_wide:
+        if routing or wide:
             return 0.8, None
-        if resources.target_groups:
-            return 0.1, f"the change concerns target group {', '.join(sorted(resources.target_groups))}, not {value}"
+        if change.target_groups:
+            return 0.1, OtherPart(tuple(sorted(change.target_groups)), str(value))
         return 0.5, None
     if kind == "target":
         ip = (value or "").rpartition(":")[0]
-        if value in resources.targets or ip in resources.targets:
+        if value in change.targets or ip in change.targets:
             return 1.0, None
         parent = series.get(shift.scope)
         owner = parent.parent.value if parent is not None and parent.parent is not None else None
-        if owner is not None and owner in resources.target_groups:
+        if owner is not None and owner in change.target_groups:
             return 0.9, None
-        if resources.classic and resources.targets:
+        if change.classic and change.targets:
             return 0.6, None
-        if resources.lb_wide or routing:
+        if wide or routing:
             return 0.6, None
-        if resources.target_groups:
+        if change.target_groups:
             return 0.1, None
         return 0.4, None
     if kind == "listener":
-        if resources.listener_port is not None:
-            return (1.0, None) if str(resources.listener_port) == value else (0.1, None)
-        return (0.9, None) if resources.lb_wide or routing or tls else (0.6, None)
+        if change.listener_port is not None:
+            return (1.0, None) if str(change.listener_port) == value else (0.1, None)
+        return (0.9, None) if wide or routing or tls else (0.6, None)
     if kind == "domain":
-        return (0.9, None) if resources.lb_wide or routing or tls else (0.6, None)
+        return (0.9, None) if wide or routing or tls else (0.6, None)
     # ssl_protocol, ssl_cipher
     if tls:
         return 1.0, None
-    return (0.8, None) if resources.lb_wide else (0.5, None)
+    return (0.8, None) if wide else (0.5, None)
 
 
 def _moved_too(shift: Shift, group: str, shifts: Sequence[Shift], series: SeriesSet) -> bool:
@@ -496,8 +431,8 @@ def _moved_too(shift: Shift, group: str, shifts: Sequence[Shift], series: Series
 
 
 def _already_moved(
-    change: ChangeRecord, shift: Shift, series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
-) -> tuple[float, str] | None:
+    change: Change, shift: Shift, series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
+) -> AlreadyMoved | None:
     """Counter-evidence: the metric had already moved most of the way in the buckets before the
     change's own bucket."""
     metric = metrics.get((shift.scope.key, shift.metric))
@@ -520,10 +455,7 @@ def _already_moved(
         return None
     fraction = min(1.0, fraction)
     minutes = int((change_bucket - since).total_seconds() // 60)
-    return fraction, (
-        f"counter-evidence: {_metric_name(shift)} was already {_value(shift, level)} in the {minutes} min before "
-        f"the change ({fraction:.0%} of the move)"
-    )
+    return AlreadyMoved(shift, level, minutes, fraction)
 
 
 def _scale(unit: str):
@@ -532,12 +464,10 @@ def _scale(unit: str):
     return lambda v: math.asin(math.sqrt(min(1.0, max(0.0, v))))
 
 
-# -- evidence text --------------------------------------------------------------------------------
+# -- evidence -------------------------------------------------------------------------------------
 
 
-def _preceding(
-    change: ChangeRecord, resources: Resources, shifts: Sequence[Shift], series: SeriesSet, lag: float
-) -> list[Shift]:
+def _preceding(change: Change, shifts: Sequence[Shift], series: SeriesSet, lag: float) -> list[Shift]:
     """Shifts for the worse that this change would fit, but that began before it (up to 15 minutes, or
     its allowed lag, before)."""
     bucket = series.bucket_minutes * 60.0
@@ -546,157 +476,49 @@ def _preceding(
         lag_seconds = (shift.at - change.event_time).total_seconds()
         if shift.kind != "health" or not shift.worse or not -max(lag + bucket, 900.0) <= lag_seconds < -bucket:
             continue
-        scope, _ = scope_fit(resources, shift, shifts, series)
-        if scope * affinity(change, resources, shift) >= 0.3:
+        scope, _ = scope_fit(change, shift, shifts, series)
+        if scope * affinity(change, shift) >= 0.3:
             found.append(shift)
     return found
 
 
 def _evidence(
-    change: ChangeRecord,
+    change: Change,
     applied: float,
     plausibility: float,
-    plausibility_note: str | None,
+    implausible: Implausible | None,
     attributions: list[Attribution],
     preceding: list[Shift],
     shifts: Sequence[Shift],
     lag: float,
     covered: bool,
-) -> tuple[str, ...]:
+) -> tuple[Evidence, ...]:
     if applied < 1:
-        return (f"the call failed ({change.error_code}): nothing was changed",)
-    lines: list[str] = []
-    if plausibility_note:
-        lines.append(plausibility_note)
+        return (Failed(str(change.error_code)),)
+    found: list[Evidence] = []
+    if implausible:
+        found.append(implausible)
     if plausibility < 0.1:
-        return tuple(lines)
+        return tuple(found)
     strong = [a for a in attributions if a.score >= 0.05]
     distribution = [a for a in strong if a.shift.kind == "distribution"]
-    for a in [a for a in strong if a.shift.kind != "distribution"][:4]:
-        lines.append(describe_attribution(change, a))
+    found += [Moved(a.shift) for a in strong if a.shift.kind != "distribution"][:4]
     if distribution:
-        lines.append(_describe_distribution(change, distribution))
-    lines.extend(dict.fromkeys(note for a in strong[:4] for note in a.notes))
+        found.append(Spread(tuple(a.shift for a in distribution)))
+    found.extend(dict.fromkeys(note for a in strong[:4] for note in a.notes))
     if preceding:
-        first = min(preceding, key=lambda s: (s.at, -s.strength))
-        lines.append(
-            f"counter-evidence: {describe_shift(first)} began at {first.at:%H:%M}, "
-            f"{-_minutes(change, first)} min before the change"
-        )
+        found.append(BeganBefore(min(preceding, key=lambda s: (s.at, -s.strength))))
     if not strong and not covered:
-        lines.append(f"the access logs of {change.lb} do not cover the minutes around it, so its effect is unknown")
+        found.append(NoLogs(change.lb))
     elif not strong:
         window = dt.timedelta(seconds=lag)
         after = [s for s in shifts if s.kind == "health" and dt.timedelta(0) <= s.at - change.event_time <= window]
-        if after:
-            lines.append(f"the shifts after it ({_families(after)}) are not what this kind of change moves")
-        else:
-            lines.append(f"no metric of {change.lb} moved within {int(lag // 60)} min after it")
-    return tuple(lines)
+        found.append(OtherKinds(tuple(after)) if after else NothingMoved(change.lb, lag))
+    return tuple(found)
 
 
-def _logs_cover(change: ChangeRecord, series: SeriesSet) -> bool:
+def _logs_cover(change: Change, series: SeriesSet) -> bool:
     """Do the logs have traffic on both sides of the change?"""
     if series.traffic_from is None or series.traffic_until is None:
         return False
     return series.traffic_from < change.event_time < series.traffic_until + dt.timedelta(minutes=1)
-
-
-def _families(shifts: Sequence[Shift]) -> str:
-    names = {"latency": "latency", "errors": "5xx", "client_errors": "4xx", "traffic": "traffic", "tls_mix": "TLS mix"}
-    return ", ".join(dict.fromkeys(names.get(s.family, s.family) for s in shifts))
-
-
-def _minutes(change: ChangeRecord, shift: Shift) -> int:
-    """Whole minutes from the change's minute to the shift's start."""
-    change_minute = change.event_time.replace(second=0, microsecond=0)
-    return int((shift.at - change_minute).total_seconds() // 60)
-
-
-def _when(change: ChangeRecord, shift: Shift) -> str:
-    minutes = _minutes(change, shift)
-    if minutes == 0:
-        return f"from {shift.at:%H:%M}, the minute of the change"
-    if minutes > 0:
-        return f"from {shift.at:%H:%M}, {minutes} min after"
-    return f"from {shift.at:%H:%M}, {-minutes} min before"
-
-
-def _metric_name(shift: Shift) -> str:
-    name = METRICS[shift.metric][2]
-    if shift.metric == "tls_share":
-        what = f"{shift.scope.value} clients" if shift.scope.kind == "ssl_protocol" else f"cipher {shift.scope.value}"
-        return f"share of {what}"
-    return name
-
-
-def format_value(unit: str, value: float) -> str:
-    if unit == "ms":
-        if value >= 10000:
-            return f"{value / 1000:.1f} s"
-        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
-    if unit in ("rate", "share"):
-        percent = value * 100
-        return f"{percent:.2f}%" if 0 < percent < 0.1 else f"{percent:.1f}%"
-    return f"{value:.0f}/min" if value >= 10 else f"{value:.1f}/min"
-
-
-def _value(shift: Shift, value: float) -> str:
-    return format_value(shift.unit, value)
-
-
-def format_change(shift: Shift) -> str:
-    """`41 ms -> 880 ms (x21)` / `0.1% -> 24.0% (+23.9 pp)`."""
-    text = f"{format_value(shift.unit, shift.before)} -> {format_value(shift.unit, shift.after)}"
-    if shift.unit in ("rate", "share"):
-        return f"{text} ({(shift.after - shift.before) * 100:+.1f} pp)"
-    r = shift.ratio
-    if math.isinf(r):
-        return f"{text} (from nothing)"
-    return f"{text} (x{r:.0f})" if r >= 10 else f"{text} (x{r:.2g})"
-
-
-def format_p(p: float) -> str:
-    return "p<1e-6" if p < 1e-6 else f"p={p:.2g}"
-
-
-def describe_shift(shift: Shift) -> str:
-    """`p99 target latency 41 ms -> 880 ms (x21) in target group web`."""
-    where = "" if shift.scope.kind == "lb" else f" ({shift.scope.label})"
-    if shift.metric == "tls_share":
-        return f"{_metric_name(shift)} {format_change(shift)}"
-    return f"{_metric_name(shift)} {format_change(shift)}{where}"
-
-
-def describe_attribution(change: ChangeRecord, a: Attribution) -> str:
-    shift = a.shift
-    test = "Mann-Whitney" if shift.test.startswith("Mann") else "chi-square"
-    detail = f"{test} {format_p(shift.p_value)}"
-    if shift.ci_low is not None and shift.ci_high is not None:
-        detail += f"; 95% CI x{shift.ci_low:.2g}-x{shift.ci_high:.2g}"
-    prefix = "recovery: " if shift.worse is False else ""
-    return f"{prefix}{describe_shift(shift)} {_when(change, shift)} ({detail})"
-
-
-def _describe_distribution(change: ChangeRecord, attributions: list[Attribution]) -> str:
-    stopped = sorted({a.shift.scope for a in attributions if a.shift.after < 0.5}, key=lambda s: s.key)
-    started = sorted({a.shift.scope for a in attributions if a.shift.before < 0.5}, key=lambda s: s.key)
-    first = min(attributions, key=lambda a: a.shift.at)
-    parts = []
-    if stopped:
-        parts.append(f"{_names(stopped)} stopped receiving requests")
-    if started:
-        parts.append(f"{_names(started)} started receiving requests")
-    if not parts:
-        moved = sorted({a.shift.scope for a in attributions}, key=lambda s: s.key)
-        parts.append(f"requests shifted across {_names(moved)}")
-    return f"{'; '.join(parts)} {_when(change, first.shift)}"
-
-
-def _names(scopes: list) -> str:
-    kinds = {s.kind for s in scopes}
-    values = [s.value for s in scopes[:6]]
-    more = f" and {len(scopes) - 6} more" if len(scopes) > 6 else ""
-    noun = "target" if kinds == {"target"} else ("target group" if kinds == {"target_group"} else "slice")
-    plural = "s" if len(scopes) > 1 else ""
-    return f"{noun}{plural} {', '.join(str(v) for v in values)}{more}"

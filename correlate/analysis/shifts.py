@@ -85,23 +85,26 @@ class DetectionParameters:
 
 @dataclass(frozen=True, slots=True)
 class Shift:
-    """A metric of one slice moved to a new level at `at` (start of the first bucket after)."""
+    """A metric of one slice moved to a new level at `at` (start of the first bucket after).
+
+    The detection sets every field; a shift read back from a saved timeline that does not state the
+    test's details (a hand-made one) has None there."""
 
     metric: str
     scope: Scope
     at: dt.datetime
     before: float
     after: float
-    before_from: dt.datetime
-    after_until: dt.datetime  # end (exclusive) of the after window
-    family: str
-    unit: str
-    direction: str  # up, down
-    kind: str  # health, distribution
-    worse: bool | None  # True: for the worse; False: a recovery; None: neither (traffic up, distribution)
-    strength: float  # 0..1, size of the move
-    p_value: float
-    test: str
+    before_from: dt.datetime | None = None
+    after_until: dt.datetime | None = None  # end (exclusive) of the after window
+    family: str | None = None
+    unit: str | None = None
+    direction: str | None = None  # up, down
+    kind: str | None = None  # health, distribution
+    worse: bool | None = None  # True: for the worse; False: a recovery; None: neither (traffic up, distribution)
+    strength: float | None = None  # 0..1, size of the move
+    p_value: float | None = None
+    test: str | None = None
     ci_low: float | None = None  # 95 % bootstrap interval of after/before (latency)
     ci_high: float | None = None
 

@@ -7,15 +7,18 @@ series, detects the shifts and scores every change. The result is plain data; re
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from correlate.analysis.scoring import ScoredChange, describe_shift, score_changes
+from correlate.analysis.evidence import NoChanges, NoneSuspect, NoRequests, NoShifts, Note, Unexplained
+from correlate.analysis.scoring import ScoredChange, score_changes
 from correlate.analysis.series import SeriesSet, build_series
 from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
-from correlate.errors import BadTimeExpression
+from correlate.errors import EmptyWindow
+from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
-from correlate.store.timeline import changes_between, data_span, frontend_cells, latency_cells
+from correlate.timeparse import check_order, whole_minutes, window_around
 
 SUSPECT = 0.5
 EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score for it reaches this
@@ -23,18 +26,27 @@ EXPLAINS = 0.35  # a shift counts as explained by a suspect change whose score f
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
+    """One load balancer's window: its changes ranked, its shifts, notes on what the data cannot say.
+
+    `build_timeline` makes it; present/timeline.py writes it as the JSON document (and reads a saved
+    one back into it: then `series`, and whatever the file does not state, is None)."""
+
     lb: str
-    since: dt.datetime
-    until: dt.datetime
+    since: dt.datetime | None
+    until: dt.datetime | None
     changes: tuple[ScoredChange, ...]  # most suspect first
     shifts: tuple[Shift, ...]  # in time order
-    notes: tuple[str, ...]
-    parameters: DetectionParameters
-    series: SeriesSet
+    notes: tuple[Note, ...] = ()  # present/evidence.py writes the words
+    bucket_minutes: int | None = None
+    parameters: DetectionParameters | None = None
+    series: SeriesSet | None = None  # the per-bucket series the shifts were found in
 
     @property
-    def bucket_minutes(self) -> int:
-        return self.series.bucket_minutes
+    def suspect(self) -> ScoredChange | None:
+        """The change the evidence points at: the most suspect one, when it reaches SUSPECT."""
+        if self.changes and self.changes[0].suspicion >= SUSPECT:
+            return self.changes[0]
+        return None
 
     def explained_by(self, shift: Shift) -> list[ScoredChange]:
         """The suspect changes (suspicion >= 0.5) this shift counts for: its explanation score, times
@@ -50,27 +62,32 @@ def explains(scored: ScoredChange, shift: Shift) -> bool:
 
 
 def build_timeline(
-    db: Database,
+    db: Database | CellSource,
     lb: str,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     parameters: DetectionParameters | None = None,
 ) -> Timeline:
-    """Changes and shifts of `lb` in [since, until]; without them, all of the load balancer's data."""
+    """Changes and shifts of `lb` in the whole minutes of [since, until); without them, the whole
+    minutes around all of the load balancer's data (request arrivals and changes). `db` is the
+    database, or another source of its cells and changes (a lake's: store/cells.py)."""
     parameters = parameters or DetectionParameters()
-    first, last = data_span(db, lb)
-    since = since or first
-    until = until or last
-    if since > until:
-        raise BadTimeExpression(f"--since ({since:%Y-%m-%d %H:%M:%S}) is after --until ({until:%Y-%m-%d %H:%M:%S}).")
-    back = latency_cells(db, lb, since, until)
-    front = frontend_cells(db, lb, since, until)
+    check_order(since, until)
+    source = DatabaseCells(db) if isinstance(db, Database) else db
+    lb = source.resolve(lb)
+    first, last = source.data_span(lb)
+    data_since, data_until = window_around(first, last)
+    since, until = whole_minutes(since or data_since, until or data_until)
+    if since >= until:
+        raise EmptyWindow(lb, since, until, first, last, "requests or changes")
+    back = source.latency_cells(lb, since, until)
+    front = source.frontend_cells(lb, since, until)
     series = build_series(
         lb,
         back,
         front,
         since,
-        until,
+        until - dt.timedelta(minutes=1),
         parameters.bucket_minutes,
         min_bucket_requests=parameters.min_bucket_requests,
         max_buckets=parameters.max_buckets,
@@ -81,10 +98,12 @@ def build_timeline(
         shifts.extend(detect(series, metric, parameters))
     shifts.sort(key=_shift_order)
     by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
-    changes = changes_between(db, lb, since, until)
+    changes = source.changes_between(lb, since, until)
+    if not changes and series.traffic_from is None:
+        raise EmptyWindow(lb, since, until, first, last, "requests or changes")
     scored = score_changes(changes, shifts, series, by_key)
-    timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), parameters, series)
-    return Timeline(lb, since, until, tuple(scored), tuple(shifts), _notes(timeline), parameters, series)
+    timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series)
+    return dataclasses.replace(timeline, notes=_notes(timeline, series))
 
 
 def _covered(shift: Shift, explained: list[Shift], series: SeriesSet) -> bool:
@@ -111,20 +130,17 @@ def _shift_order(shift: Shift) -> tuple:
     return (shift.at, _SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
 
 
-def _notes(timeline: Timeline) -> tuple[str, ...]:
-    notes: list[str] = []
+def _notes(timeline: Timeline, series: SeriesSet) -> tuple[Note, ...]:
+    notes: list[Note] = []
     lb = timeline.lb
     top = timeline.changes[0].suspicion if timeline.changes else 0.0
     if not timeline.changes:
-        notes.append(
-            f"No configuration changes recorded for {lb} in this window. Load CloudTrail with "
-            "`correlate ingest cloudtrail` to rank changes."
-        )
-    if timeline.series.traffic_from is None:
-        notes.append(f"No requests of {lb} in this window: load its access logs with `correlate ingest logs`.")
+        notes.append(NoChanges(lb))
+    if series.traffic_from is None:
+        notes.append(NoRequests(lb))
         return tuple(notes)
     if not timeline.shifts:
-        notes.append(f"No metric of {lb} shifted in this window.")
+        notes.append(NoShifts(lb))
         return tuple(notes)
     explained = [s for s in timeline.shifts if timeline.explained_by(s)]
     unexplained = [
@@ -133,16 +149,14 @@ def _notes(timeline: Timeline) -> tuple[str, ...]:
         if shift.kind == "health"
         and shift.worse is not False
         and shift not in explained
-        and not _covered(shift, explained, timeline.series)
+        and not _covered(shift, explained, series)
     ]
     if timeline.changes and top < SUSPECT:
-        notes.append(f"No change reaches suspicion {SUSPECT}: nothing recorded for {lb} explains its shifts.")
+        notes.append(NoneSuspect(lb, SUSPECT))
     clusters: dict[dt.datetime, list[Shift]] = {}
     for shift in unexplained:
         clusters.setdefault(shift.at, []).append(shift)
     for at, group in sorted(clusters.items()):
         group.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), -s.strength))
-        shown = "; ".join(describe_shift(s) for s in group[:3])
-        more = f" (and {len(group) - 3} more)" if len(group) > 3 else ""
-        notes.append(f"Unexplained at {at:%H:%M}: {shown}{more}. No change in the window explains it.")
+        notes.append(Unexplained(at, tuple(group)))
     return tuple(notes)

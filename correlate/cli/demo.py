@@ -77,6 +77,3 @@ def demo_command(ctx: click.Context, kind: str, seed: int, out: Path, list_kinds
             f"--until {story.end:%Y-%m-%dT%H:%MZ}",
             err=True,
         )
-
-
-COMMANDS = (demo_command,)

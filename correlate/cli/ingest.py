@@ -21,24 +21,22 @@ from rich.progress import (
 )
 
 from correlate.cli.options import TIME, aws_options, lb_option, open_db, window_options
-from correlate.errors import StrictModeFailure
+from correlate.errors import StrictModeFailure, WrongCommand
 from correlate.pipeline.cloudtrail import (
     CloudTrailSummary,
     ingest_cloudtrail,
     ingest_lookup,
-    rebuild_changes,
     trail_objects,
 )
 from correlate.pipeline.cloudtrail import Progress as TrailProgress
 from correlate.pipeline.inventory import ingest_inventory
-from correlate.pipeline.logs import DEFAULT_WORKERS, IngestSummary, ingest_logs, log_objects
+from correlate.pipeline.logs import DEFAULT_WORKERS, IngestSummary, LogsOptions, load_logs
 from correlate.pipeline.logs import Progress as LoadProgress
 from correlate.sources.aws import AwsClients, AwsOptions
-from correlate.sources.elb import find_log_locations
 from correlate.sources.inventory import describe_inventory, inventory_region
 from correlate.sources.lookup import lookup_clients
 from correlate.store.cloudtrail import CloudTrailStore
-from correlate.store.logs import LogStore, RowFilter
+from correlate.store.logs import RowFilter
 from correlate.timeparse import Window, utcnow
 
 _ = TIME  # re-exported option type, used by window_options
@@ -68,7 +66,7 @@ def ingest() -> None:
     show_default=True,
     help="Objects downloaded and decompressed at once.",
 )
-@click.option("--strict", is_flag=True, help="Exit with status 1 when any line was rejected.")
+@click.option("--strict", is_flag=True, help="Exit with status 4 when any line was rejected (the rest is loaded).")
 @click.pass_context
 def logs_command(
     ctx: click.Context, sources: tuple[str, ...], since, until, lb, profile, region, workers: int, strict: bool
@@ -85,7 +83,8 @@ def logs_command(
     are listed and read; with --lb, only that load balancer's files. Rows are kept by their own
     timestamps. Re-running loads nothing twice (a changed object is reloaded), and a run that was
     interrupted continues where it stopped. Lines that cannot be loaded go to the rejects table
-    with their file, line number and reason.
+    with their file, line number and reason. A CloudTrail file is not loaded: it is named with the
+    command that loads it (exit 1 when every file is one).
 
     \b
     Example:
@@ -97,23 +96,15 @@ def logs_command(
     settings = ctx.obj
     if not sources and lb is None:
         raise click.UsageError("Pass SOURCE (files, directories, globs, s3://bucket/prefix), or --lb NAME.")
-    aws = AwsClients(AwsOptions(profile=profile, region=region, max_connections=workers + 2))
     row_filter = RowFilter(since=since, until=until, lb=lb)
-    if not sources:
-        locations = find_log_locations(aws, lb)
-        for location in locations:
-            _say(settings.quiet, f"{lb} ({location.lb_type}): {location.logs} logs in {location.uri}")
-        sources = tuple(location.uri for location in locations)
-    objects = log_objects(sources, row_filter, aws)
+    options = LogsOptions(sources=sources, row_filter=row_filter, workers=workers, profile=profile, region=region)
     with open_db(ctx, read_only=False) as db, _progress(settings.quiet) as on_progress:
-        summary = ingest_logs(LogStore(db), objects, row_filter, on_progress, workers)
-        rebuild_changes(CloudTrailStore(db))  # access logs link target groups to load balancers
+        summary = load_logs(db, options, on_progress, on_note=None if settings.quiet else _say)
     _finish(summary, settings.quiet, strict)
 
 
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        click.echo(text, err=True)
+def _say(text: str) -> None:
+    click.echo(text, err=True)
 
 
 @ingest.command("cloudtrail")
@@ -127,7 +118,7 @@ def _say(quiet: bool, text: str) -> None:
     help="Named AWS profile for s3:// sources and --lookup (default: AWS_PROFILE, or boto3's default chain).",
 )
 @window_options
-@click.option("--strict", is_flag=True, help="Exit with status 1 when any record was rejected.")
+@click.option("--strict", is_flag=True, help="Exit with status 4 when any record was rejected (the rest is loaded).")
 @click.pass_context
 def cloudtrail_command(
     ctx: click.Context,
@@ -149,7 +140,8 @@ def cloudtrail_command(
     can hold events of the window are read. Only Elastic Load Balancing events and related changes
     (certificates, security groups, network ACLs, WAF, Auto Scaling, ECS services) are kept; the rest
     is counted.
-    The same event loaded twice is stored once.
+    The same event loaded twice is stored once. An access-log file is not loaded: it is named with
+    the command that loads it (exit 1 when every file is one).
 
     With --lookup, events come from the LookupEvents API (last 90 days) in each --region.
 
@@ -178,23 +170,7 @@ def cloudtrail_command(
         objects = list(trail_objects(sources, window, aws))
         with open_db(ctx, read_only=False) as db, _file_progress(settings.quiet, len(objects)) as on_progress:
             summary = ingest_cloudtrail(CloudTrailStore(db), objects, window, on_progress, workers=os.cpu_count() or 1)
-    _finish_cloudtrail(summary, settings.quiet, strict)
-
-
-def _finish_cloudtrail(summary: CloudTrailSummary, quiet: bool, strict: bool) -> None:
-    if not quiet:
-        if summary.rejected:
-            click.echo(
-                "Rejected records are in the rejects table: "
-                "correlate sql \"select source_file, source_line, reason from rejects where kind = 'cloudtrail'\"",
-                err=True,
-            )
-        click.echo(summary.line(), err=True)
-    if strict and summary.rejected:
-        raise StrictModeFailure(
-            f"{summary.rejected:,} records were rejected and --strict was given. "
-            "See them with: correlate sql \"select * from rejects where kind = 'cloudtrail'\""
-        )
+    _finish(summary, settings.quiet, strict)
 
 
 @ingest.command("inventory")
@@ -224,19 +200,29 @@ def inventory_command(ctx: click.Context, regions: tuple[str, ...], profile: str
                 click.echo(summary.line(), err=True)
 
 
-def _finish(summary: IngestSummary, quiet: bool, strict: bool) -> None:
+def _finish(summary: IngestSummary | CloudTrailSummary, quiet: bool, strict: bool) -> None:
+    """The summary on stderr, after the line naming files of the other command's kind and where the
+    rejects are. Exit 1 when every file was of the other kind, or with --strict when any line or
+    record was rejected."""
+    hint = summary.other_kind_line()
+    if hint is not None and summary.all_other_kind:
+        raise WrongCommand(hint)
+    trail = isinstance(summary, CloudTrailSummary)
+    unit, where = ("records", " where kind = 'cloudtrail'") if trail else ("lines", "")
     if not quiet:
+        if hint is not None:
+            click.echo(hint, err=True)
         if summary.rejected:
             click.echo(
-                "Rejected lines are in the rejects table: "
-                'correlate sql "select source_file, source_line, reason from rejects"',
+                f"Rejected {unit} are in the rejects table: "
+                f'correlate sql "select source_file, source_line, reason from rejects{where}"',
                 err=True,
             )
         click.echo(summary.line(), err=True)
     if strict and summary.rejected:
         raise StrictModeFailure(
-            f"{summary.rejected:,} lines were rejected and --strict was given. "
-            'See them with: correlate sql "select * from rejects"'
+            f"{summary.rejected:,} {unit} were rejected and --strict was given. "
+            f'See them with: correlate sql "select * from rejects{where}"'
         )
 
 
@@ -295,4 +281,10 @@ def _progress(quiet: bool) -> Iterator:
         yield update
 
 
-COMMANDS = (ingest,)
+def _register_metrics() -> None:
+    from correlate.cli.metrics import metrics_command
+
+    ingest.add_command(metrics_command)
+
+
+_register_metrics()

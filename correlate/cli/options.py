@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
 
-from correlate.errors import BadTimeExpression
+from correlate.errors import BadTimeExpression, Interrupted
 from correlate.parse.arns import lb_name
 from correlate.present.render import FORMATS
 from correlate.store.database import Database
-from correlate.timeparse import parse_time
+from correlate.store.queries import committed_since, database_clock
+from correlate.timeparse import HELP, check_order, parse_time
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class TimeType(click.ParamType):
-    """ISO 8601 or an offset back from now (90m, 6h, 2d); becomes naive UTC."""
+    """ISO 8601 (UTC when it names no zone), now, or an offset back from now; becomes naive UTC."""
 
     name = "TIME"
 
@@ -51,9 +55,20 @@ def resolve_format(fmt: str | None) -> str:
     return "table" if sys.stdout.isatty() else "csv"
 
 
+def _in_order(ctx: click.Context, param: click.Parameter, value: dt.datetime | None) -> dt.datetime | None:
+    """Whichever of --since/--until comes second checks that --since is the earlier."""
+    other = ctx.params.get("until" if param.name == "since" else "since")
+    since, until = (value, other) if param.name == "since" else (other, value)
+    try:
+        check_order(since, until)
+    except BadTimeExpression as error:
+        raise click.UsageError(str(error), ctx) from None
+    return value
+
+
 def window_options(func: F) -> F:
-    func = click.option("--until", type=TIME, help="Up to this time (ISO 8601, or 90m / 6h / 2d ago).")(func)
-    return click.option("--since", type=TIME, help="From this time (ISO 8601, or 90m / 6h / 2d ago).")(func)
+    func = click.option("--until", type=TIME, callback=_in_order, help=f"Up to this time: {HELP}.")(func)
+    return click.option("--since", type=TIME, callback=_in_order, help=f"From this time: {HELP}.")(func)
 
 
 def lb_option(required: bool) -> Callable[[F], F]:
@@ -66,8 +81,62 @@ def lb_option(required: bool) -> Callable[[F], F]:
     )
 
 
-def open_db(ctx: click.Context, *, read_only: bool) -> Database:
-    return Database.open(ctx.obj.db_path, read_only=read_only)
+@contextmanager
+def open_db(ctx: click.Context, *, read_only: bool) -> Iterator[Database]:
+    """The database of --db, waiting --wait seconds for a busy one. Ctrl-C ends with what was
+    committed: every load commits object by object, and the object being loaded is rolled back."""
+    settings = ctx.obj
+
+    def waiting(holder: str) -> None:
+        if not settings.quiet:
+            click.echo(f"Waiting up to {settings.wait:g} s for the database: {holder}.", err=True)
+
+    with Database.open(settings.db_path, read_only=read_only, wait=settings.wait, on_wait=waiting) as db:
+        started = None if db.read_only else database_clock(db)
+        try:
+            with _noting_interrupts() as noted:
+                yield db
+        except BaseException as error:
+            if not (noted.is_set() or isinstance(error, KeyboardInterrupt)):
+                raise
+            if started is None:
+                raise Interrupted.before_writing() from None
+            files, rows = committed_since(db, started)
+            done = (
+                f"{files:,} input file{'s' if files != 1 else ''} ({rows:,} rows) loaded and committed before it"
+                if files
+                else "nothing was committed before it"
+            )
+            raise Interrupted(
+                f"Interrupted: {done}; the work in progress was rolled back. "
+                "Run the same command again to resume: what is loaded is skipped."
+            ) from None
+
+
+@contextmanager
+def _noting_interrupts() -> Iterator[threading.Event]:
+    """Ctrl-C raises KeyboardInterrupt as always, and is also noted: when it lands inside DuckDB, or in
+    a generator DuckDB reads from, it comes out as a DuckDB error ("Query interrupted")."""
+    noted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        noted.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def say(ctx: click.Context, text: str) -> None:
+    """A note or summary on stderr, unless --quiet."""
+    if not ctx.obj.quiet:
+        click.echo(text, err=True)
 
 
 def aws_options(func: F) -> F:

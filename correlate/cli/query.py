@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from correlate.cli.options import format_option, lb_option, open_db, resolve_format, window_options
+from correlate.cli.options import format_option, lb_option, open_db, resolve_format, say, window_options
 from correlate.present.render import render_rows
-from correlate.store.queries import lb_changes, load_balancers, run_sql
+from correlate.store.queries import Rows, lb_changes, load_balancers, run_sql
 
 
 @click.command("sql")
@@ -43,8 +43,8 @@ def lbs_command(ctx: click.Context, fmt: str | None) -> None:
       correlate lbs --format json
     """
     with open_db(ctx, read_only=True) as db:
-        columns, rows = load_balancers(db)
-    render_rows(columns, rows, resolve_format(fmt), sys.stdout)
+        found = load_balancers(db)
+    _render(ctx, found, fmt)
 
 
 @click.command("changes")
@@ -53,7 +53,8 @@ def lbs_command(ctx: click.Context, fmt: str | None) -> None:
 @format_option
 @click.pass_context
 def changes_command(ctx: click.Context, lb: str | None, since, until, fmt: str | None) -> None:
-    """The configuration changes that affect a load balancer, oldest first.
+    """The configuration changes that affect a load balancer, oldest first, in the whole minutes of
+    --since/--until.
 
     Each row is one CloudTrail call and one load balancer it affects: what changed (summary), its
     category, the listener port or target group it concerns, who made it and how (console, cli,
@@ -66,8 +67,11 @@ def changes_command(ctx: click.Context, lb: str | None, since, until, fmt: str |
       correlate changes --lb app/web-prod/50dc6c495c0c9188 --since 6h --format json
     """
     with open_db(ctx, read_only=True) as db:
-        columns, rows = lb_changes(db, lb, since, until)
-    render_rows(columns, rows, resolve_format(fmt), sys.stdout)
+        found = lb_changes(db, lb, since, until)
+    _render(ctx, found, fmt)
 
 
-COMMANDS = (sql_command, lbs_command, changes_command)
+def _render(ctx: click.Context, found: Rows, fmt: str | None) -> None:
+    render_rows(found.columns, found.rows, resolve_format(fmt), sys.stdout)
+    if found.note:
+        say(ctx, found.note)

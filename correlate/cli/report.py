@@ -41,8 +41,15 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: Path) -> Pat
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Build on a timeline saved with `correlate timeline --format json` instead of computing it.",
 )
+@click.option(
+    "--lake",
+    "lake_root",
+    help="Read the cells, requests and changes from this lake (correlate export, correlate spark ...) instead.",
+)
 @click.pass_context
-def report_command(ctx: click.Context, lb: str, since, until, output: Path, timeline_file: Path | None) -> None:
+def report_command(
+    ctx: click.Context, lb: str, since, until, output: Path, timeline_file: Path | None, lake_root: str | None
+) -> None:
     """Write a post-incident review report for one load balancer.
 
     The report is the first draft an SRE team files: a summary, the impact (requests, 5xx, p99
@@ -55,21 +62,31 @@ def report_command(ctx: click.Context, lb: str, since, until, output: Path, time
 
     Without --since/--until the window is the timeline's, or all the load balancer's data.
 
+    With --lake DEST the timeline is built from the lake's cells, and the report's other figures
+    from the lake's requests of the load balancer (only its partitions of the window's days are
+    read); tables the lake lacks (changes, say) come from the database.
+
     \b
     Example:
       correlate report --lb web-prod -o incident.html
       correlate report --lb web-prod --since 2026-11-20T13:30Z --until 2026-11-20T15:00Z -o review.md
       correlate timeline --lb web-prod --format json > timeline.json
       correlate report --lb web-prod --timeline timeline.json -o review.html
+      correlate report --lb web-prod --lake ./lake -o review.html
     """
     from correlate.report import ReportOptions, build_report, write_report
 
-    with open_db(ctx, read_only=True) as db:
-        report = build_report(db, ReportOptions(lb, since, until), timeline_file)
+    if lake_root is not None:
+        from correlate.sources.lake import open_lake
+        from correlate.store.lake import lake_cells
+
+        with lake_cells(open_lake(lake_root), lb, since, until, ctx.obj.db_path) as cells:
+            report = build_report(cells.db, ReportOptions(lb, since, until), timeline_file, cells)
+    else:
+        with open_db(ctx, read_only=True) as db:
+            report = build_report(db, ReportOptions(lb, since, until), timeline_file)
     written = write_report(report, output, generated_at=utcnow().replace(microsecond=0))
     if not ctx.obj.quiet:
-        extra = f", {len(written.files)} files in {written.files[0].parent}" if written.files else ""
+        count = len(written.files)
+        extra = f", {count} file{'s' if count != 1 else ''} in {written.files[0].parent}" if count else ""
         click.echo(f"Wrote {output} ({written.figures} figures, {written.charts} charts{extra}).", err=True)
-
-
-COMMANDS = (report_command,)

@@ -129,6 +129,7 @@ def modify_health_check(at, principal, group: TargetGroup, path: str, interval: 
         f"unhealthy after {threshold}",
         ALB_ID,
         target_group=group,
+        details={"health_check": {"interval": float(interval), "unhealthy_threshold": float(threshold)}},
     )
 
 
@@ -144,7 +145,13 @@ def modify_lb_attributes(at, principal, attributes: dict[str, str], error: tuple
         error_message=error[1] if error else None,
     )
     described = ", ".join(f"{key}={value}" for key, value in attributes.items())
-    return call, Expected(ALB_NAME, "lb_attributes", f"ModifyLoadBalancerAttributes: {described}", ALB_ID)
+    return call, Expected(
+        ALB_NAME,
+        "lb_attributes",
+        f"ModifyLoadBalancerAttributes: {described}",
+        ALB_ID,
+        details={"attribute_keys": sorted(attributes)},
+    )
 
 
 def redeploy_ecs_service(at, principal, group: TargetGroup):
@@ -181,6 +188,7 @@ def redeploy_ecs_service(at, principal, group: TargetGroup):
         f"UpdateService: new deployment of ECS service {group.name}",
         ALB_ID,
         target_group=group,
+        details={"ecs_action": "deployment"},
     )
 
 
@@ -218,7 +226,11 @@ def configure_health_check_clb(at, principal):
         api_version=CLASSIC_API,
     )
     return call, Expected(
-        CLB_NAME, "health_check", "ConfigureHealthCheck: HTTP:80/status every 30s, unhealthy after 2", CLB_NAME
+        CLB_NAME,
+        "health_check",
+        "ConfigureHealthCheck: HTTP:80/status every 30s, unhealthy after 2",
+        CLB_NAME,
+        details={"health_check": {"interval": 30.0, "unhealthy_threshold": 2.0, "healthy_threshold": 10.0}},
     )
 
 
@@ -238,6 +250,7 @@ def modify_target_group_attributes(at, principal, group: TargetGroup, attributes
         f"ModifyTargetGroupAttributes: target group {group.name} {described}",
         ALB_ID,
         target_group=group,
+        details={"attribute_keys": sorted(attributes)},
     )
 
 

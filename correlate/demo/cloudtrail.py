@@ -1,4 +1,4 @@
-"""CloudTrail records shaped as CloudTrail writes them (formats.md §5-§6), and trail files in the S3
+"""CloudTrail records shaped as CloudTrail writes them (docs/formats.md, "CloudTrail"), and trail files in the S3
 key layout: `AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16>.json.gz`.
 """
 

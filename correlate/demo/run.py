@@ -8,11 +8,10 @@ from pathlib import Path
 from correlate.analysis.timeline import Timeline, build_timeline
 from correlate.demo import DemoFiles, Rates, generate
 from correlate.pipeline.cloudtrail import CLOUDTRAIL_SUFFIXES, CloudTrailSummary, ingest_cloudtrail
-from correlate.pipeline.logs import LOG_SUFFIXES, IngestSummary, ingest_logs
+from correlate.pipeline.logs import IngestSummary, LogsOptions, load_logs
 from correlate.sources import expand_sources
 from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.database import Database
-from correlate.store.logs import LogStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +27,7 @@ def run_demo(db: Database, kind: str, seed: int, root: Path, rates: Rates | None
     first: they tell the CloudTrail replay which load balancers serve a target group), and build the
     subject load balancer's timeline over the scenario's 50 minutes."""
     files = generate(kind, seed, root, rates)
-    logs = ingest_logs(LogStore(db), expand_sources([str(root / "AWSLogs")], LOG_SUFFIXES))
+    logs = load_logs(db, LogsOptions((str(root / "AWSLogs"),)))
     trail = load_trail(db, files)
     scenario = files.scenario
     timeline = build_timeline(db, scenario.subject, scenario.start, scenario.end)

@@ -200,6 +200,7 @@ def tls_policy(start: dt.datetime, rng: random.Random) -> Scenario:
             "other",  # the policy does nothing until a listener uses it
             f"CreateLoadBalancerPolicy: {policy} (SSLNegotiationPolicyType, ELBSecurityPolicy-TLS-1-2-2017-01)",
             CLB_NAME,
+            also=("listener_tls",),  # a TLS policy, once a listener uses it
         ),
     )
     s.add(
@@ -261,7 +262,12 @@ def tls_policy(start: dt.datetime, rng: random.Random) -> Scenario:
             )[1],
         ),
         Expected(
-            CLB_NAME, "listener_tls", "SetLoadBalancerListenerSSLCertificate: port 443", CLB_NAME, listener_port=443
+            CLB_NAME,
+            "listener_tls",
+            "SetLoadBalancerListenerSSLCertificate: port 443",
+            CLB_NAME,
+            listener_port=443,
+            also=("certificate",),
         ),
     )
     s.add(*add_tags_clb(s.at(9), TERRAFORM, {"CostCenter": "web-4411", "Tier": "legacy"}))

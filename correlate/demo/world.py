@@ -81,6 +81,8 @@ class Expected:
     listener_port: int | None = None
     target_group: TargetGroup | None = None
     targets: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()  # further categories the change falls in
+    details: dict | None = None  # the facts the scoring reads from `details` (health-check timing, ...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,20 +18,22 @@ reach load balancers through the target groups they register tasks with.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
+from correlate.model.calls import CALLS, CLASSIC, CLASSIC_API, ELB_V2
+from correlate.model.change import CATEGORIES, Change
 from correlate.model.classic import ClassicHandlers
 from correlate.model.describe import (
     UNKNOWN,
     lower_keys,
     short_id,
     tg_name,
+    values_of,
 )
 from correlate.model.ecs import EcsHandlers
 from correlate.model.effects import (
+    Affected,
     Effect,
     as_list,
     category_of,
@@ -40,10 +42,7 @@ from correlate.model.effects import (
 from correlate.model.elbv2 import ElbV2Handlers
 from correlate.model.related import RelatedHandlers
 from correlate.model.state import (
-    CATEGORIES,
-    CLASSIC_API,
     CallRow,
-    Change,
     InventoryItem,
     Knowledge,
     Listener,
@@ -53,7 +52,7 @@ from correlate.model.state import (
     pair_key,
 )
 from correlate.parse.arns import parse_elb_arn
-from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES
+from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES, KeptCalls
 
 __all__ = [
     "CATEGORIES",
@@ -63,7 +62,22 @@ __all__ = [
     "Knowledge",
     "LogLink",
     "build_changes",
+    "kept_calls",
+    "lookup_attributes",
 ]
+
+
+# The handler modules above (the mixins of `Replay`) have registered their calls by now.
+
+
+def kept_calls() -> KeptCalls:
+    """The CloudTrail records the ingestion keeps: the calls the model handles (model/calls.py)."""
+    return CALLS.kept_calls()
+
+
+def lookup_attributes() -> list[tuple[str, str]]:
+    """The LookupEvents attribute of each lookup, one attribute per lookup as the API requires."""
+    return CALLS.lookup_attributes()
 
 
 # -- the replay -------------------------------------------------------------------------------
@@ -88,8 +102,7 @@ def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) 
             # The parameters are valid JSON but not the shape the API defines (hand-edited or
             # damaged records): attribute the call by its identifiers and say so.
             effects = replay.unexpected_shape(error)
-        for effect in effects:
-            changes.append(_change(call, effect))
+        changes += [replay.change(effect) for effect in effects]
     return changes
 
 
@@ -105,39 +118,22 @@ def _replay_order(call: CallRow) -> tuple:
     return call.event_time, _ORDER.get(verb.group(0) if verb else "", 2), call.event_id
 
 
-def _change(call: CallRow, effect: Effect) -> Change:
-    applied = call.error_code is None
-    summary = effect.summary if applied else f"not applied ({call.error_code}): {effect.summary}"
-    details = dict(effect.details)
-    if not applied:
-        details["applied"] = False
-    return Change(
-        event_id=call.event_id,
-        event_time=call.event_time,
-        event_name=call.event_name,
-        lb=effect.lb,
-        actor=call.actor,
-        actor_kind=call.actor_kind,
-        error_code=call.error_code,
-        summary=summary,
-        event_source=call.event_source,
-        api_version=call.api_version,
-        aws_region=call.aws_region,
-        account_id=call.account_id,
-        lb_id=effect.lb_id,
-        category=effect.category,
-        listener_port=effect.listener_port,
-        target_group=tg_name(effect.target_group_arn),
-        target_group_arn=effect.target_group_arn,
-        targets=effect.targets,
-        details=orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode() if details else None,
-        actor_name=call.actor_name,
-        applied=applied,
-        error_message=call.error_message,
-        attributed_by=effect.attributed_by,
-    )
-
-
+# The columns of a change that are its call's.
+_FROM_THE_CALL = (
+    "event_id",
+    "event_time",
+    "event_name",
+    "actor",
+    "actor_kind",
+    "error_code",
+    "event_source",
+    "api_version",
+    "aws_region",
+    "account_id",
+    "actor_name",
+    "error_message",
+)
+_CLASSIC_KEYS = ("loadBalancerName", "loadBalancerNames")  # name a Classic load balancer (no ARN)
 _IDENTIFIER = re.compile(
     r'"(loadBalancerArn|listenerArn|ruleArn|targetGroupArn|loadBalancerName)"\s*:\s*"([^"\\]+)"', re.IGNORECASE
 )
@@ -158,6 +154,37 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         self.rs: dict[str, Any] = lower_keys(call.response) if isinstance(call.response, dict) else {}
         self.truncated = call.request_truncated
 
+    # -- the typed change --
+
+    def change(self, effect: Effect) -> Change:
+        """The `changes` row of one effect, with the facts the scoring reads (model/change.py)."""
+        call = self.call
+        summary = effect.summary if self.applied else f"not applied ({call.error_code}): {effect.summary}"
+        details = dict(effect.details)
+        if not self.applied:
+            details["applied"] = False
+        request = call.request if isinstance(call.request, dict) else {}
+        categories = (effect.category, *effect.also, *CALLS.categories(call.event_source, call.event_name))
+        named = [tg_name(arn) for arn in values_of(request, "targetgrouparn") if isinstance(arn, str)]
+        return Change(
+            **{name: getattr(call, name) for name in _FROM_THE_CALL},
+            lb=effect.lb,
+            summary=summary,
+            lb_id=effect.lb_id,
+            category=effect.category,
+            listener_port=effect.listener_port,
+            target_group=tg_name(effect.target_group_arn),
+            target_group_arn=effect.target_group_arn,
+            targets=effect.targets,
+            details=details or None,
+            applied=self.applied,
+            attributed_by=effect.attributed_by,
+            categories=tuple(dict.fromkeys(categories)),
+            # the effect's target group, and every one the request names (a forward to several)
+            target_groups=tuple(dict.fromkeys(n for n in (tg_name(effect.target_group_arn), *named) if n)),
+            classic=call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
+        )
+
     # -- dispatch --
 
     def effects(self) -> list[Effect]:
@@ -165,12 +192,9 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         if self.truncated:
             return self._truncated()
         if call.event_source == ELB_SOURCE:
-            classic = self._is_classic()
-            handler = (_CLASSIC if classic else _V2).get(call.event_name)
-            if handler is not None:
-                return handler(self)
-            return self._generic()
-        handler = _RELATED.get(call.event_name)
+            handler = CALLS.handler(CLASSIC if self._is_classic() else ELB_V2, call.event_name)
+            return handler(self) if handler is not None else self._generic()
+        handler = CALLS.related_handler(call.event_source, call.event_name)
         return handler(self) if handler is not None else []
 
     def _is_classic(self) -> bool:
@@ -180,19 +204,27 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
 
     # -- attribution helpers --
 
-    def _from_arn(self, arn: Any, how: str = "arn") -> tuple[str, str | None, str] | None:
+    def _from_arn(self, arn: Any, how: str = "arn") -> Affected | None:
         resource = parse_elb_arn(arn) if isinstance(arn, str) else None
         if resource is None or resource.lb is None:
             return None
-        return resource.lb, resource.lb_id, how
+        return Affected(resource.lb, resource.lb_id, how)
 
-    def _tg_lbs(self, tg_arn: str) -> list[tuple[str, str | None, str]]:
+    def _tg_lbs(self, tg_arn: str) -> list[Affected]:
         linked = self.state.forwards_to(tg_arn)
         if linked or tg_arn in self.state.linked_once:
             pairs = sorted({(listener.lb, listener.lb_id) for listener, _ in linked}, key=pair_key)
-            return [(lb, lb_id, "cloudtrail") for lb, lb_id in pairs]
+            return [Affected(lb, lb_id, "cloudtrail") for lb, lb_id in pairs]
         pairs, how = self.knowledge.tg_lbs(tg_arn, self.call.event_time)
-        return [(lb, lb_id, how) for lb, lb_id in pairs]
+        return [Affected(lb, lb_id, how) for lb, lb_id in pairs]
+
+    def _on_target_group(self, arn: str, category: str, summary: str, **extra: Any) -> list[Effect]:
+        """The call's effect on each load balancer the target group serves now (`_tg_lbs`)."""
+        details = extra.pop("details", {})
+        return [
+            Effect(*hit, category, summary, target_group_arn=arn, details=dict(details), **extra)
+            for hit in self._tg_lbs(arn)
+        ]
 
     def _listener_port(self, listener: Listener | None, arn: str | None) -> int | None:
         if listener is not None and listener.port is not UNKNOWN and listener.port is not None:
@@ -230,13 +262,13 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
             for lb, lb_id, how in self._identified()
         ]
 
-    def _identified(self) -> list[tuple[str, str | None, str]]:
+    def _identified(self) -> list[Affected]:
         """Load balancers named by the request's identifying parameters (whatever their shape)."""
-        found: list[tuple[str, str | None, str]] = []
+        found: list[Affected] = []
         rq = self.rq
         for name in [rq.get("loadbalancername"), *as_list(rq.get("loadbalancernames"))]:
             if isinstance(name, str) and name:
-                found.append((name, name, "request"))
+                found.append(Affected(name, name, "request"))
         for key in ("loadbalancerarn", "listenerarn", "rulearn", "resourcearn"):
             hit = self._from_arn(rq.get(key))
             if hit:
@@ -266,97 +298,3 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         return [
             Effect(lb, lb_id, how, category_of(self.call.event_name), summary) for lb, lb_id, how in self._identified()
         ]
-
-
-# -- dispatch tables --------------------------------------------------------------------------
-
-_V2: dict[str, Callable[[Replay], list[Effect]]] = {
-    "CreateLoadBalancer": Replay.v2_create_load_balancer,
-    "DeleteLoadBalancer": Replay.v2_delete_load_balancer,
-    "ModifyLoadBalancerAttributes": Replay.v2_modify_lb_attributes,
-    "SetSecurityGroups": Replay.v2_set_security_groups,
-    "SetSubnets": Replay.v2_set_subnets,
-    "SetIpAddressType": Replay.v2_set_ip_address_type,
-    "CreateListener": Replay.v2_create_listener,
-    "ModifyListener": Replay.v2_modify_listener,
-    "DeleteListener": Replay.v2_delete_listener,
-    "AddListenerCertificates": Replay.v2_listener_certificates,
-    "RemoveListenerCertificates": Replay.v2_listener_certificates,
-    "ModifyListenerAttributes": Replay.v2_listener_attributes,
-    "CreateRule": Replay.v2_create_rule,
-    "ModifyRule": Replay.v2_modify_rule,
-    "DeleteRule": Replay.v2_delete_rule,
-    "SetRulePriorities": Replay.v2_set_rule_priorities,
-    "CreateTargetGroup": Replay.v2_create_target_group,
-    "ModifyTargetGroup": Replay.v2_modify_target_group,
-    "ModifyTargetGroupAttributes": Replay.v2_modify_target_group_attributes,
-    "DeleteTargetGroup": Replay.v2_delete_target_group,
-    "RegisterTargets": Replay.v2_targets,
-    "DeregisterTargets": Replay.v2_targets,
-    "AddTags": Replay.tags,
-    "RemoveTags": Replay.tags,
-    "ModifyTrustStore": Replay.v2_trust_store,
-    "AddTrustStoreRevocations": Replay.v2_trust_store,
-    "RemoveTrustStoreRevocations": Replay.v2_trust_store,
-}
-_CLASSIC: dict[str, Callable[[Replay], list[Effect]]] = {
-    "CreateLoadBalancer": Replay.classic_create_load_balancer,
-    "DeleteLoadBalancer": Replay.classic_delete_load_balancer,
-    "CreateLoadBalancerListeners": Replay.classic_create_listeners,
-    "DeleteLoadBalancerListeners": Replay.classic_delete_listeners,
-    "SetLoadBalancerListenerSSLCertificate": Replay.classic_set_certificate,
-    "CreateLoadBalancerPolicy": Replay.classic_create_policy,
-    "CreateLBCookieStickinessPolicy": Replay.classic_create_policy,
-    "CreateAppCookieStickinessPolicy": Replay.classic_create_policy,
-    "DeleteLoadBalancerPolicy": Replay.classic_delete_policy,
-    "SetLoadBalancerPoliciesOfListener": Replay.classic_set_listener_policies,
-    "SetLoadBalancerPoliciesForBackendServer": Replay.classic_set_backend_policies,
-    "ConfigureHealthCheck": Replay.classic_health_check,
-    "RegisterInstancesWithLoadBalancer": Replay.classic_instances,
-    "DeregisterInstancesFromLoadBalancer": Replay.classic_instances,
-    "ModifyLoadBalancerAttributes": Replay.classic_attributes,
-    "ApplySecurityGroupsToLoadBalancer": Replay.classic_security_groups,
-    "AttachLoadBalancerToSubnets": Replay.classic_subnets_or_zones,
-    "DetachLoadBalancerFromSubnets": Replay.classic_subnets_or_zones,
-    "EnableAvailabilityZonesForLoadBalancer": Replay.classic_subnets_or_zones,
-    "DisableAvailabilityZonesForLoadBalancer": Replay.classic_subnets_or_zones,
-    "AddTags": Replay.tags,
-    "RemoveTags": Replay.tags,
-}
-_RELATED: dict[str, Callable[[Replay], list[Effect]]] = {
-    **dict.fromkeys(
-        (
-            "AuthorizeSecurityGroupIngress",
-            "AuthorizeSecurityGroupEgress",
-            "RevokeSecurityGroupIngress",
-            "RevokeSecurityGroupEgress",
-            "ModifySecurityGroupRules",
-            "UpdateSecurityGroupRuleDescriptionsIngress",
-            "UpdateSecurityGroupRuleDescriptionsEgress",
-            "DeleteSecurityGroup",
-        ),
-        Replay.security_group_rules,
-    ),
-    **dict.fromkeys(
-        ("CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry"), Replay.network_acl_entry
-    ),
-    "ReplaceNetworkAclAssociation": Replay.network_acl_association,
-    **dict.fromkeys(
-        ("ImportCertificate", "RenewCertificate", "DeleteCertificate", "UpdateCertificateOptions"), Replay.certificate
-    ),
-    "AssociateWebACL": Replay.web_acl_association,
-    "DisassociateWebACL": Replay.web_acl_association,
-    "UpdateWebACL": Replay.web_acl_update,
-    **dict.fromkeys(
-        (
-            "AttachLoadBalancerTargetGroups",
-            "DetachLoadBalancerTargetGroups",
-            "AttachLoadBalancers",
-            "DetachLoadBalancers",
-            "AttachTrafficSources",
-            "DetachTrafficSources",
-        ),
-        Replay.autoscaling,
-    ),
-    **dict.fromkeys(("CreateService", "UpdateService", "DeleteService"), Replay.ecs_service),
-}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from correlate.model.attributes import CLASSIC_DEFAULTS, attribute_label, seconds
+from correlate.model.calls import CLASSIC, handles
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -20,8 +21,10 @@ from correlate.model.effects import (
     Effect,
     Fields,
     as_int,
+    attribute_keys,
     classic_listener_text,
     flatten,
+    health_check_timing,
     looks_like_ssl,
     policy_kind,
 )
@@ -50,6 +53,7 @@ class ClassicHandlers:
         name = self.rq.get("loadbalancername")
         return [Effect(name, name, "request", category, summary, **extra)] if isinstance(name, str) and name else []
 
+    @handles(CLASSIC, "CreateLoadBalancer", categories=("lifecycle",))
     def classic_create_load_balancer(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -81,12 +85,14 @@ class ClassicHandlers:
         listener.certificate = spec.get("sslcertificateid")
         listener.policies = UNKNOWN  # AWS may apply a default SSL policy; CloudTrail does not say which
 
+    @handles(CLASSIC, "DeleteLoadBalancer", categories=("lifecycle",))
     def classic_delete_load_balancer(self) -> list[Effect]:
         name = self.rq.get("loadbalancername")
         if self.applied and isinstance(name, str):
             self.state.lbs.pop(name, None)
         return self._classic_effect("lifecycle", "deleted Classic load balancer")
 
+    @handles(CLASSIC, "CreateLoadBalancerListeners", categories=("lifecycle",))
     def classic_create_listeners(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -99,6 +105,7 @@ class ClassicHandlers:
         summary = f"added {plural(len(listeners), 'listener')} {', '.join(classic_listener_text(s) for s in listeners)}"
         return self._classic_effect("routing", summary, listener_port=ports[0] if len(ports) == 1 else None)
 
+    @handles(CLASSIC, "DeleteLoadBalancerListeners", categories=("lifecycle",))
     def classic_delete_listeners(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -110,6 +117,7 @@ class ClassicHandlers:
         summary = f"removed {plural(len(ports), 'listener')} {', '.join(str(p) for p in ports)}"
         return self._classic_effect("routing", summary, listener_port=ports[0] if len(ports) == 1 else None)
 
+    @handles(CLASSIC, "SetLoadBalancerListenerSSLCertificate", categories=("certificate",))
     def classic_set_certificate(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -125,6 +133,8 @@ class ClassicHandlers:
         summary = f"listener {port}: {fields.joined('certificate re-applied unchanged')}"
         return self._classic_effect("listener_tls", summary, listener_port=port, details={"fields": fields.changes})
 
+    @handles(CLASSIC, "CreateLoadBalancerPolicy", categories=("listener_tls",))
+    @handles(CLASSIC, "CreateLBCookieStickinessPolicy", "CreateAppCookieStickinessPolicy")
     def classic_create_policy(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -144,6 +154,7 @@ class ClassicHandlers:
         summary = f"defined policy {name} ({kind}); in force once set on a listener"
         return self._classic_effect("other", summary, details={"policy": name, "type": kind, "attributes": attributes})
 
+    @handles(CLASSIC, "DeleteLoadBalancerPolicy")
     def classic_delete_policy(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -160,6 +171,7 @@ class ClassicHandlers:
             found = known.policies.get(name) if known else None
         return found
 
+    @handles(CLASSIC, "SetLoadBalancerPoliciesOfListener", categories=("listener_tls",))
     def classic_set_listener_policies(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -244,11 +256,13 @@ class ClassicHandlers:
         )
         return parts
 
+    @handles(CLASSIC, "SetLoadBalancerPoliciesForBackendServer")
     def classic_set_backend_policies(self) -> list[Effect]:
         port = self.rq.get("instanceport")
         names = ", ".join(str(n) for n in self.rq.get("policynames") or []) or "none"
         return self._classic_effect("lb_attributes", f"backend port {port}: policies → {names}")
 
+    @handles(CLASSIC, "ConfigureHealthCheck", categories=("health_check",))
     def classic_health_check(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -268,10 +282,18 @@ class ClassicHandlers:
                 fields.diff(key, label, lb.health.get(key, UNKNOWN), check[key], render)
         if self.applied:
             lb.health.update({key: check[key] for key in CLASSIC_HEALTH if key in check})
-        return self._classic_effect(
-            "health_check", fields.joined("health check re-applied unchanged"), details={"fields": fields.changes}
-        )
+        details: dict[str, Any] = {"fields": fields.changes}
+        timing = health_check_timing(check, "interval", "healthythreshold", "unhealthythreshold")
+        if timing:
+            details["health_check"] = timing
+        return self._classic_effect("health_check", fields.joined("health check re-applied unchanged"), details=details)
 
+    @handles(
+        CLASSIC,
+        "RegisterInstancesWithLoadBalancer",
+        "DeregisterInstancesFromLoadBalancer",
+        categories=("targets",),
+    )
     def classic_instances(self) -> list[Effect]:
         instances = [i for i in self.rq.get("instances") or [] if isinstance(i, dict)]
         registering = self.call.event_name == "RegisterInstancesWithLoadBalancer"
@@ -281,6 +303,7 @@ class ClassicHandlers:
         ids = tuple(str(i.get("instanceid")) for i in instances)
         return self._classic_effect("targets", summary, targets=ids, details={verb: list(ids)})
 
+    @handles(CLASSIC, "ModifyLoadBalancerAttributes", categories=("lb_attributes",))
     def classic_attributes(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -291,10 +314,13 @@ class ClassicHandlers:
             fields.diff(key, label, lb.attributes.get(key, UNKNOWN), value, render)
             if self.applied:
                 lb.attributes[key] = value
-        return self._classic_effect(
-            "lb_attributes", fields.joined("attributes re-applied unchanged"), details={"fields": fields.changes}
-        )
+        details: dict[str, Any] = {"fields": fields.changes}
+        keys = attribute_keys(self.call.request)
+        if keys:
+            details["attribute_keys"] = keys
+        return self._classic_effect("lb_attributes", fields.joined("attributes re-applied unchanged"), details=details)
 
+    @handles(CLASSIC, "ApplySecurityGroupsToLoadBalancer", categories=("security",))
     def classic_security_groups(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:
@@ -306,6 +332,13 @@ class ClassicHandlers:
             lb.security_groups = after
         return self._classic_effect("security", fields.joined("security groups unchanged"))
 
+    @handles(
+        CLASSIC,
+        "AttachLoadBalancerToSubnets",
+        "DetachLoadBalancerFromSubnets",
+        "EnableAvailabilityZonesForLoadBalancer",
+        "DisableAvailabilityZonesForLoadBalancer",
+    )
     def classic_subnets_or_zones(self) -> list[Effect]:
         lb = self._classic_lb()
         if lb is None:

@@ -24,6 +24,23 @@ def lower_keys(value: Any) -> Any:
     return value
 
 
+def values_of(value: Any, key: str) -> list[Any]:
+    """Every value under `key` anywhere in a JSON value (keys compared case-insensitively)."""
+    found = []
+    wanted = key.lower()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if str(k).lower() == wanted:
+                    found.append(v)
+                stack.append(v)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def items(value: Any) -> list:
     """A list member, whether written as a list or as EC2's {"items": [...]}."""
     if isinstance(value, dict):

@@ -1,4 +1,4 @@
-"""ECS CreateService / UpdateService / DeleteService → effects (formats.md §6.6).
+"""ECS CreateService / UpdateService / DeleteService → effects (docs/cloudtrail.md, "What is kept").
 
 A service registers its tasks with target groups (`loadBalancers[].targetGroupArn`, or a Classic
 `loadBalancerName`). Creating it, deploying a new task definition, changing its desired count and
@@ -17,9 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from correlate.model.attributes import seconds
+from correlate.model.calls import Api, handles
 from correlate.model.describe import UNKNOWN, change_text, tg_name
 from correlate.model.effects import Effect, as_int, first_known
 from correlate.model.state import EcsService
+
+# ECS writes many read-only events (DescribeTasks, ...): LookupEvents asks for the handled ones by name.
+ECS = Api("ecs.amazonaws.com", lookup_by_name=True)
 
 # UpdateService parameters after which ECS replaces the running tasks (a new deployment).
 _DEPLOYING = frozenset(
@@ -91,6 +95,7 @@ class EcsHandlers:
         service = self.state.ecs_services.get(key) or EcsService(cluster, str(name))
         return service, described
 
+    @handles(ECS, "CreateService", "UpdateService", "DeleteService", categories=("targets",))
     def ecs_service(self) -> list[Effect]:
         service, described = self._ecs_service()
         event = self.call.event_name

@@ -5,19 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
     change_text,
     text,
+    values_of,
 )
 from correlate.model.state import (
     Policy,
 )
 
 # -- one change being described ---------------------------------------------------------------
+
+
+class Affected(NamedTuple):
+    """A load balancer a call affects, and how that was found (`Change.attributed_by`)."""
+
+    lb: str
+    lb_id: str | None
+    how: str
 
 
 @dataclass
@@ -33,6 +42,7 @@ class Effect:
     target_group_arn: str | None = None
     targets: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    also: tuple[str, ...] = ()  # further categories this change falls in (model/change.py)
 
 
 @dataclass
@@ -147,13 +157,40 @@ def category_of(event_name: str) -> str:
     return "other"
 
 
-def unique_lbs(found: list[tuple[str, str | None, str]]) -> list[tuple[str, str | None, str]]:
+def health_check_timing(check: dict[str, Any], interval: str, healthy: str, unhealthy: str) -> dict[str, float]:
+    """The interval (seconds) and thresholds a health-check change sets: how long before a target it
+    fails is taken out (the scoring's allowed lag)."""
+    timing = {}
+    for name, key in (("interval", interval), ("healthy_threshold", healthy), ("unhealthy_threshold", unhealthy)):
+        value = check.get(key)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            timing[name] = float(value)
+    return timing
+
+
+def attribute_keys(request: Any) -> list[str]:
+    """The attributes an attribute change sets, as the request names them: each `attributes` item's
+    key (ELBv2), each member of `loadBalancerAttributes` (Classic)."""
+    keys = set()
+    for attributes in values_of(request, "attributes"):
+        for pair in attributes if isinstance(attributes, list) else []:
+            if isinstance(pair, dict) and "key" in pair:
+                keys.add(str(pair["key"]))
+    for attributes in values_of(request, "loadbalancerattributes"):
+        if isinstance(attributes, dict):
+            keys.update(str(key) for key in attributes)
+    return sorted(keys)
+
+
+def unique_lbs(found: list[tuple[str, str | None, str]]) -> list[Affected]:
     seen: set[tuple[str, str | None]] = set()
     unique = []
     for lb, lb_id, how in found:
         if (lb, lb_id) not in seen:
             seen.add((lb, lb_id))
-            unique.append((lb, lb_id, how))
+            unique.append(Affected(lb, lb_id, how))
     return unique
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from correlate.model.attributes import V2_DEFAULTS, attribute_label, seconds, target_group_defaults
+from correlate.model.calls import CLASSIC, ELB_V2, handles
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -22,10 +23,13 @@ from correlate.model.describe import (
 )
 from correlate.model.effects import (
     HEALTH_LABELS,
+    Affected,
     Effect,
     Fields,
     as_int,
+    attribute_keys,
     first_known,
+    health_check_timing,
     health_endpoint,
     health_value,
     mutual_mode,
@@ -46,6 +50,7 @@ class ElbV2Handlers:
 
     # -- ELBv2 ==================================================================================
 
+    @handles(ELB_V2, "CreateLoadBalancer", categories=("lifecycle",))
     def v2_create_load_balancer(self) -> list[Effect]:
         described = (self.rs.get("loadbalancers") or [{}])[0]
         arn = described.get("loadbalancerarn")
@@ -54,7 +59,7 @@ class ElbV2Handlers:
         if hit is None:
             if not name:
                 return []
-            hit = (name, None, "request")
+            hit = Affected(name, None, "request")
         lb_type = described.get("type") or self.rq.get("type") or "application"
         scheme = described.get("scheme") or self.rq.get("scheme") or "internet-facing"
         subnets = list(self.rq.get("subnets") or [])
@@ -64,30 +69,32 @@ class ElbV2Handlers:
         if groups:
             summary += f", security groups {', '.join(groups)}"
         if self.applied:
-            lb = self.state.lb(hit[0], hit[1], classic=False)
+            lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
             lb.arn = arn
             lb.security_groups = tuple(groups)
             lb.subnets = tuple(subnets)
             lb.attributes = dict(V2_DEFAULTS.get(str(lb_type), {}))
         return [Effect(*hit, "lifecycle", summary, details={"type": lb_type, "scheme": scheme, "subnets": subnets})]
 
+    @handles(ELB_V2, "DeleteLoadBalancer", categories=("lifecycle",))
     def v2_delete_load_balancer(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
         if self.applied:
-            self.state.lbs.pop(hit[1] or hit[0], None)
-            for arn in [a for a, listener in self.state.listeners.items() if listener.lb_id == hit[1]]:
+            self.state.lbs.pop(hit.lb_id or hit.lb, None)
+            for arn in [a for a, listener in self.state.listeners.items() if listener.lb_id == hit.lb_id]:
                 del self.state.listeners[arn]
-            for arn in [a for a, rule in self.state.rules.items() if rule.lb_id == hit[1]]:
+            for arn in [a for a, rule in self.state.rules.items() if rule.lb_id == hit.lb_id]:
                 del self.state.rules[arn]
         return [Effect(*hit, "lifecycle", "deleted load balancer")]
 
+    @handles(ELB_V2, "ModifyLoadBalancerAttributes", categories=("lb_attributes",))
     def v2_modify_lb_attributes(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         fields = Fields()
         for attribute in self.rq.get("attributes") or []:
             key = str(attribute.get("key"))
@@ -96,13 +103,15 @@ class ElbV2Handlers:
             if self.applied:
                 lb.attributes[key] = value
         summary = fields.joined("attributes re-applied unchanged")
-        return [Effect(*hit, "lb_attributes", summary, details={"fields": fields.changes})]
+        details = {"fields": fields.changes, **_keys_set(self.call.request)}
+        return [Effect(*hit, "lb_attributes", summary, details=details)]
 
+    @handles(ELB_V2, "SetSecurityGroups", categories=("security",))
     def v2_set_security_groups(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         after = tuple(self.rq.get("securitygroups") or ())
         fields = Fields()
         fields.diff("security_groups", "security groups", lb.security_groups, after)
@@ -112,11 +121,12 @@ class ElbV2Handlers:
             Effect(*hit, "security", fields.joined("security groups unchanged"), details={"fields": fields.changes})
         ]
 
+    @handles(ELB_V2, "SetSubnets")
     def v2_set_subnets(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         after = list(self.rq.get("subnets") or [])
         after += [m.get("subnetid") for m in self.rq.get("subnetmappings") or [] if m.get("subnetid")]
         fields = Fields()
@@ -125,12 +135,14 @@ class ElbV2Handlers:
             lb.subnets = tuple(after)
         return [Effect(*hit, "other", fields.joined("subnets unchanged"), details={"fields": fields.changes})]
 
+    @handles(ELB_V2, "SetIpAddressType")
     def v2_set_ip_address_type(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
             return []
         return [Effect(*hit, "lb_attributes", f"IP address type → {self.rq.get('ipaddresstype')}")]
 
+    @handles(ELB_V2, "CreateListener", categories=("lifecycle",))
     def v2_create_listener(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("loadbalancerarn"))
         if hit is None:
@@ -170,6 +182,7 @@ class ElbV2Handlers:
             )
         ]
 
+    @handles(ELB_V2, "ModifyListener")
     def v2_modify_listener(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -210,6 +223,11 @@ class ElbV2Handlers:
         if "alpnpolicy" in rq:
             fields.diff("alpn_policy", "ALPN policy", listener.alpn_policy, rq["alpnpolicy"])
         category = "routing" if routing else ("listener_tls" if tls else category or "other")
+        # what the call sets, changed or not: TLS settings make it a TLS change, actions a routing one
+        if "sslpolicy" in rq or "certificates" in rq:
+            also = ("listener_tls", "routing") if "defaultactions" in rq else ("listener_tls",)
+        else:
+            also = ("routing",)
         summary = f"{self._listener_label(label_port, arn)}: {fields.joined('settings re-applied unchanged')}"
         if self.applied:
             self._set_listener(listener, rq)
@@ -222,6 +240,7 @@ class ElbV2Handlers:
                 listener_port=port_after,
                 target_group_arn=main_target_group(new_actions) if routing else None,
                 details={"fields": fields.changes},
+                also=also,
             )
         ]
 
@@ -251,6 +270,7 @@ class ElbV2Handlers:
         if "alpnpolicy" in spec:
             listener.alpn_policy = spec["alpnpolicy"]
 
+    @handles(ELB_V2, "DeleteListener", categories=("lifecycle",))
     def v2_delete_listener(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -267,6 +287,7 @@ class ElbV2Handlers:
                 del self.state.rules[rule_arn]
         return [Effect(*hit, "routing", summary, listener_port=port)]
 
+    @handles(ELB_V2, "AddListenerCertificates", "RemoveListenerCertificates", categories=("certificate",))
     def v2_listener_certificates(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -289,6 +310,7 @@ class ElbV2Handlers:
                 listener.extra_certificates.difference_update(certificates)
         return [Effect(*hit, "listener_tls", summary, listener_port=port, details={verb: certificates})]
 
+    @handles(ELB_V2, "ModifyListenerAttributes")
     def v2_listener_attributes(self) -> list[Effect]:
         arn = self.rq.get("listenerarn")
         hit = self._from_arn(arn)
@@ -302,6 +324,7 @@ class ElbV2Handlers:
         summary = f"{self._listener_label(port, arn)}: {fields.joined('attributes re-applied')}"
         return [Effect(*hit, "lb_attributes", summary, listener_port=port, details={"fields": fields.changes})]
 
+    @handles(ELB_V2, "CreateRule", categories=("routing",))
     def v2_create_rule(self) -> list[Effect]:
         listener_arn = self.rq.get("listenerarn")
         hit = self._from_arn(listener_arn)
@@ -317,11 +340,12 @@ class ElbV2Handlers:
         )
         arn = ((self.rs.get("rules") or [{}])[0]).get("rulearn")
         if self.applied and arn:
-            rule = Rule(arn, listener_arn, hit[0], hit[1], priority, conditions, actions)
+            rule = Rule(arn, listener_arn, hit.lb, hit.lb_id, priority, conditions, actions)
             self.state.rules[arn] = rule
             self.state.link(actions)
         return [Effect(*hit, "routing", summary, listener_port=port, target_group_arn=main_target_group(actions))]
 
+    @handles(ELB_V2, "ModifyRule", categories=("routing",))
     def v2_modify_rule(self) -> list[Effect]:
         arn = self.rq.get("rulearn")
         hit = self._from_arn(arn)
@@ -330,7 +354,7 @@ class ElbV2Handlers:
         rule = self.state.rules.get(arn)
         if rule is None:  # a copy of the inventory's rule, or a new one: the snapshot stays as it was taken
             known = self.knowledge.snapshot.rules.get(arn)
-            rule = replace(known) if known else Rule(arn, listener_of_rule(arn), hit[0], hit[1])
+            rule = replace(known) if known else Rule(arn, listener_of_rule(arn), hit.lb, hit.lb_id)
         described = self._described("rules", "rulearn", arn)  # the rule after the call
         if rule.priority is UNKNOWN and described.get("priority") is not None:
             rule.priority = described["priority"]
@@ -367,6 +391,7 @@ class ElbV2Handlers:
             )
         ]
 
+    @handles(ELB_V2, "DeleteRule", categories=("routing",))
     def v2_delete_rule(self) -> list[Effect]:
         arn = self.rq.get("rulearn")
         hit = self._from_arn(arn)
@@ -386,6 +411,7 @@ class ElbV2Handlers:
             self.state.rules.pop(arn, None)
         return [Effect(*hit, "routing", summary, listener_port=port)]
 
+    @handles(ELB_V2, "SetRulePriorities", categories=("routing",))
     def v2_set_rule_priorities(self) -> list[Effect]:
         by_lb: dict[tuple[str, str | None, str], list[str]] = {}
         for pair in self.rq.get("rulepriorities") or []:
@@ -403,6 +429,7 @@ class ElbV2Handlers:
                 rule.priority = pair.get("priority")
         return [Effect(*hit, "routing", "; ".join(parts)) for hit, parts in by_lb.items()]
 
+    @handles(ELB_V2, "CreateTargetGroup", categories=("lifecycle",))
     def v2_create_target_group(self) -> list[Effect]:
         described = (self.rs.get("targetgroups") or [{}])[0]
         arn = described.get("targetgrouparn")
@@ -420,6 +447,7 @@ class ElbV2Handlers:
             group.attributes = target_group_defaults(self.rq.get("protocol"))
         return []  # a new target group serves no load balancer until a listener or rule forwards to it
 
+    @handles(ELB_V2, "ModifyTargetGroup", categories=("health_check",))
     def v2_modify_target_group(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
@@ -454,11 +482,15 @@ class ElbV2Handlers:
             stored.protocol = first_known(described.get("protocol"), stored.protocol) or UNKNOWN
         name = self._tg_label(arn)
         summary = f"{name}: {fields.joined('health check re-applied unchanged')}"
-        return [
-            Effect(lb, lb_id, how, "health_check", summary, target_group_arn=arn, details={"fields": fields.changes})
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        details: dict[str, Any] = {"fields": fields.changes}
+        timing = health_check_timing(
+            self.rq, "healthcheckintervalseconds", "healthythresholdcount", "unhealthythresholdcount"
+        )
+        if timing:
+            details["health_check"] = timing
+        return self._on_target_group(arn, "health_check", summary, details=details)
 
+    @handles(ELB_V2, "ModifyTargetGroupAttributes", categories=("target_group_attributes",))
     def v2_modify_target_group_attributes(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
@@ -473,31 +505,20 @@ class ElbV2Handlers:
             if self.applied:
                 group.attributes[key] = attribute.get("value")
         summary = f"{self._tg_label(arn)}: {fields.joined('attributes re-applied unchanged')}"
-        return [
-            Effect(
-                lb,
-                lb_id,
-                how,
-                "target_group_attributes",
-                summary,
-                target_group_arn=arn,
-                details={"fields": fields.changes},
-            )
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        details = {"fields": fields.changes, **_keys_set(self.call.request)}
+        return self._on_target_group(arn, "target_group_attributes", summary, details=details)
 
+    @handles(ELB_V2, "DeleteTargetGroup", categories=("lifecycle",))
     def v2_delete_target_group(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
             return []
-        effects = [
-            Effect(lb, lb_id, how, "lifecycle", f"deleted target group {self._tg_label(arn)}", target_group_arn=arn)
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        effects = self._on_target_group(arn, "lifecycle", f"deleted target group {self._tg_label(arn)}")
         if self.applied:
             self.state.target_groups.pop(arn, None)
         return effects
 
+    @handles(ELB_V2, "RegisterTargets", "DeregisterTargets", categories=("targets",))
     def v2_targets(self) -> list[Effect]:
         arn = self.rq.get("targetgrouparn")
         if not isinstance(arn, str):
@@ -510,11 +531,10 @@ class ElbV2Handlers:
         )
         ids = tuple(str(t.get("id")) for t in targets)
         details = {verb: [{k: t.get(k) for k in ("id", "port", "availabilityzone") if k in t} for t in targets]}
-        return [
-            Effect(lb, lb_id, how, "targets", summary, target_group_arn=arn, targets=ids, details=details)
-            for lb, lb_id, how in self._tg_lbs(arn)
-        ]
+        return self._on_target_group(arn, "targets", summary, targets=ids, details=details)
 
+    @handles(CLASSIC, "AddTags", "RemoveTags", categories=("tags",))
+    @handles(ELB_V2, "AddTags", "RemoveTags", categories=("tags",))
     def tags(self) -> list[Effect]:
         adding = self.call.event_name == "AddTags"
         tags = [t for t in self.rq.get("tags") or [] if isinstance(t, dict)]
@@ -525,6 +545,7 @@ class ElbV2Handlers:
         summary = f"tags {'added' if adding else 'removed'}: {name_list(shown, 6)}"
         return [Effect(lb, lb_id, how, "tags", summary) for lb, lb_id, how in self._identified()]
 
+    @handles(ELB_V2, "ModifyTrustStore", "AddTrustStoreRevocations", "RemoveTrustStoreRevocations")
     def v2_trust_store(self) -> list[Effect]:
         arn = self.rq.get("truststorearn")
         if not isinstance(arn, str):
@@ -538,6 +559,11 @@ class ElbV2Handlers:
                 )
                 effects.append(Effect(listener.lb, listener.lb_id, "cloudtrail", "listener_tls", summary, port))
         return effects
+
+
+def _keys_set(request: Any) -> dict[str, list[str]]:
+    keys = attribute_keys(request)
+    return {"attribute_keys": keys} if keys else {}
 
 
 def _labelled(key: str, before: Any, after: Any) -> tuple[str, Any, Any, Callable[[Any], str]]:

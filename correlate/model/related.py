@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from correlate.model.calls import Api, handles
 from correlate.model.describe import (
     UNKNOWN,
     certificate_name,
@@ -13,10 +14,18 @@ from correlate.model.describe import (
     protocol_name,
 )
 from correlate.model.effects import (
+    Affected,
     Effect,
     unique_lbs,
     web_acl_name,
 )
+
+# EC2 and Auto Scaling write many read-only events: LookupEvents asks for the handled ones by name.
+EC2 = Api("ec2.amazonaws.com", lookup_by_name=True)
+ACM = Api("acm.amazonaws.com")
+WAFV2 = Api("wafv2.amazonaws.com")
+WAF_REGIONAL = Api("waf-regional.amazonaws.com")
+AUTOSCALING = Api("autoscaling.amazonaws.com", lookup_by_name=True)
 
 
 class RelatedHandlers:
@@ -26,12 +35,23 @@ class RelatedHandlers:
 
     # -- related services =======================================================================
 
-    def _lbs_with_group(self, group: str) -> list[tuple[str, str | None, str]]:
+    def _lbs_with_group(self, group: str) -> list[Affected]:
         found = [(lb.lb, lb.lb_id, "cloudtrail") for lb in self.state.uses_security_group(group)]
         if not found:
             found = [(lb.lb, lb.lb_id, "inventory") for lb in self.knowledge.snapshot.uses_security_group(group)]
         return unique_lbs(found)
 
+    @handles(
+        EC2,
+        "AuthorizeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress",
+        "ModifySecurityGroupRules",
+        "UpdateSecurityGroupRuleDescriptionsIngress",
+        "UpdateSecurityGroupRuleDescriptionsEgress",
+        "DeleteSecurityGroup",
+    )
     def security_group_rules(self) -> list[Effect]:
         group = self.rq.get("groupid")
         if group is None:  # ModifySecurityGroupRules wraps its request
@@ -58,6 +78,12 @@ class RelatedHandlers:
             for lb, lb_id, how in self._lbs_with_group(group)
         ]
 
+    @handles(EC2, "CreateSecurityGroup")
+    def security_group_created(self) -> list[Effect]:
+        """Kept in api_calls, but a new group protects no load balancer until one applies it."""
+        return []
+
+    @handles(EC2, "CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry")
     def network_acl_entry(self) -> list[Effect]:
         acl = self.rq.get("networkaclid")
         if not isinstance(acl, str):
@@ -89,12 +115,21 @@ class RelatedHandlers:
             for lb, lb_id, how in unique_lbs(found)
         ]
 
+    @handles(EC2, "ReplaceNetworkAclAssociation")
     def network_acl_association(self) -> list[Effect]:
         acl = self.rq.get("networkaclid")
         if self.applied and isinstance(acl, str):
             self.state.nacl_subnets.setdefault(acl, set())
         return []
 
+    @handles(
+        ACM,
+        "ImportCertificate",
+        "RenewCertificate",
+        "RequestCertificate",
+        "DeleteCertificate",
+        "UpdateCertificateOptions",
+    )
     def certificate(self) -> list[Effect]:
         arn = self.rq.get("certificatearn") or self.rs.get("certificatearn")
         if not isinstance(arn, str):
@@ -131,11 +166,13 @@ class RelatedHandlers:
             )
         return effects
 
+    @handles(WAF_REGIONAL, "AssociateWebACL", "DisassociateWebACL", categories=("waf",))
+    @handles(WAFV2, "AssociateWebACL", "DisassociateWebACL", categories=("waf",))
     def web_acl_association(self) -> list[Effect]:
         hit = self._from_arn(self.rq.get("resourcearn"))
         if hit is None:
             return []
-        lb = self.state.lb(hit[0], hit[1], classic=False)
+        lb = self.state.lb(hit.lb, hit.lb_id, classic=False)
         if self.call.event_name == "AssociateWebACL":
             acl = self.rq.get("webaclarn") or self.rq.get("webaclid")
             summary = f"web ACL {web_acl_name(acl)} associated"
@@ -152,6 +189,8 @@ class RelatedHandlers:
                 lb.web_acl = None
         return [Effect(*hit, "waf", summary)]
 
+    @handles(WAF_REGIONAL, "UpdateWebACL")
+    @handles(WAFV2, "UpdateWebACL")
     def web_acl_update(self) -> list[Effect]:
         acl_id = self.rq.get("id") or self.rq.get("webaclid")
         name = self.rq.get("name") or acl_id
@@ -188,6 +227,15 @@ class RelatedHandlers:
                 break
         return [Effect(lb, lb_id, how, "waf", summary) for lb, lb_id, how in unique_lbs(found)]
 
+    @handles(
+        AUTOSCALING,
+        "AttachLoadBalancerTargetGroups",
+        "DetachLoadBalancerTargetGroups",
+        "AttachLoadBalancers",
+        "DetachLoadBalancers",
+        "AttachTrafficSources",
+        "DetachTrafficSources",
+    )
     def autoscaling(self) -> list[Effect]:
         group = self.rq.get("autoscalinggroupname") or "?"
         attaching = self.call.event_name.startswith("Attach")
@@ -200,12 +248,9 @@ class RelatedHandlers:
             (tg_arns if ":targetgroup/" in identifier else names).append(identifier)
         for arn in tg_arns:
             summary = f"auto scaling group {group} {verb} {preposition} target group {self._tg_label(arn)}"
-            effects += [
-                Effect(lb, lb_id, how, "targets", summary, target_group_arn=arn, details={"auto_scaling_group": group})
-                for lb, lb_id, how in self._tg_lbs(arn)
-            ]
+            effects += self._on_target_group(arn, "targets", summary, details={"auto_scaling_group": group})
         for name in names:
-            hit = self._from_arn(name) if name.startswith("arn:") else (name, name, "request")
+            hit = self._from_arn(name) if name.startswith("arn:") else Affected(name, name, "request")
             if hit:
                 summary = f"auto scaling group {group} {verb} {preposition} the load balancer"
                 effects.append(Effect(*hit, "targets", summary, details={"auto_scaling_group": group}))

@@ -1,5 +1,6 @@
-"""What the change model knows: the records it reads and writes, the replayed configuration
-(`State`), and what is known besides CloudTrail (`Knowledge`: an inventory snapshot, access logs)."""
+"""What the change model knows: the records it reads, the replayed configuration (`State`), and what
+is known besides CloudTrail (`Knowledge`: an inventory snapshot, access logs). The record it writes
+is `Change` (model/change.py)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,6 @@ from typing import Any
 
 from correlate.model.describe import UNKNOWN, action_target_groups, lower_keys, tg_name
 from correlate.parse.arns import parse_elb_arn
-
-CLASSIC_API = "2012-06-01"
-CATEGORIES = (
-    "targets",
-    "routing",
-    "listener_tls",
-    "health_check",
-    "lb_attributes",
-    "target_group_attributes",
-    "security",
-    "certificate",
-    "waf",
-    "tags",
-    "lifecycle",
-    "other",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,33 +54,6 @@ class InventoryItem:
     arn: str
     lb: str | None
     data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    event_id: str
-    event_time: dt.datetime
-    event_name: str
-    lb: str
-    actor: str | None
-    actor_kind: str | None
-    error_code: str | None
-    summary: str
-    event_source: str
-    api_version: str | None
-    aws_region: str | None
-    account_id: str | None
-    lb_id: str | None
-    category: str
-    listener_port: int | None
-    target_group: str | None
-    target_group_arn: str | None
-    targets: tuple[str, ...]
-    details: str | None  # JSON text
-    actor_name: str | None
-    applied: bool
-    error_message: str | None
-    attributed_by: str
 
 
 # -- the configuration model ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Load balancer, listener, rule and target group identifiers (formats.md §6.4)."""
+"""Load balancer, listener, rule and target group identifiers (docs/formats.md, "Identifiers")."""
 
 from __future__ import annotations
 

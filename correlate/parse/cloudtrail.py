@@ -1,16 +1,17 @@
 """CloudTrail containers → records → `ApiCall`s, with no I/O.
 
-The containers correlate reads (formats.md §5): trail files (`{"Records": [...]}`), bare arrays of
+The containers correlate reads (docs/formats.md, "CloudTrail"): trail files (`{"Records": [...]}`), bare arrays of
 records, EventBridge envelopes (`{"detail-type": ..., "detail": {record}}`), saved
 `aws cloudtrail lookup-events` output (`{"Events": [{"CloudTrailEvent": "<record as a string>"}]}`),
 and JSON lines holding any of these. Digest and Insight objects are recognised by name and skipped.
 
-Only records that can change a load balancer's behaviour are kept: every Elastic Load Balancing
-event (both APIs share one eventSource) and the related-service events of `RELATED_EVENTS`
-(formats.md §6.6). Everything else is counted, not stored. A busy account writes mostly unrelated
-records, so a one-document file is parsed lazily with simdjson: a skipped record costs two look-ups
-and never becomes Python objects (ten times cheaper than a full parse, measured); a kept record is
-then decoded with orjson. Invalid JSON goes through orjson too, for its error message.
+Only records that can change a load balancer's behaviour are kept, as the `KeptCalls` handed in
+says: every Elastic Load Balancing event (both APIs share one eventSource) and the related-service
+events the change model handles (docs/cloudtrail.md, "What is kept"). Everything else is counted, not stored. A busy
+account writes mostly unrelated records, so a one-document file is parsed lazily with simdjson: a
+skipped record costs two look-ups and never becomes Python objects (ten times cheaper than a full
+parse, measured); a kept record is then decoded with orjson. Invalid JSON goes through orjson too,
+for its error message.
 """
 
 from __future__ import annotations
@@ -30,43 +31,21 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
 
 ELB_SOURCE = "elasticloadbalancing.amazonaws.com"
 
-# Related services: only these events are kept (formats.md §6.6).
-RELATED_EVENTS: dict[str, frozenset[str]] = {
-    "acm.amazonaws.com": frozenset(
-        {"ImportCertificate", "RenewCertificate", "RequestCertificate", "DeleteCertificate", "UpdateCertificateOptions"}
-    ),
-    "ec2.amazonaws.com": frozenset(
-        {
-            "AuthorizeSecurityGroupIngress",
-            "AuthorizeSecurityGroupEgress",
-            "RevokeSecurityGroupIngress",
-            "RevokeSecurityGroupEgress",
-            "ModifySecurityGroupRules",
-            "UpdateSecurityGroupRuleDescriptionsIngress",
-            "UpdateSecurityGroupRuleDescriptionsEgress",
-            "CreateSecurityGroup",
-            "DeleteSecurityGroup",
-            "CreateNetworkAclEntry",
-            "ReplaceNetworkAclEntry",
-            "DeleteNetworkAclEntry",
-            "ReplaceNetworkAclAssociation",
-        }
-    ),
-    "wafv2.amazonaws.com": frozenset({"AssociateWebACL", "DisassociateWebACL", "UpdateWebACL"}),
-    "waf-regional.amazonaws.com": frozenset({"AssociateWebACL", "DisassociateWebACL", "UpdateWebACL"}),
-    "ecs.amazonaws.com": frozenset({"CreateService", "UpdateService", "DeleteService"}),
-    "autoscaling.amazonaws.com": frozenset(
-        {
-            "AttachLoadBalancerTargetGroups",
-            "DetachLoadBalancerTargetGroups",
-            "AttachLoadBalancers",
-            "DetachLoadBalancers",
-            "AttachTrafficSources",
-            "DetachTrafficSources",
-        }
-    ),
-}
-KEPT_SOURCES = frozenset({ELB_SOURCE, *RELATED_EVENTS})
+
+@dataclass(frozen=True, slots=True)
+class KeptCalls:
+    """Which records are kept: every event of the `every` sources, and of the other sources the events
+    `named`. The change model's registry of handled calls derives it (correlate/model/calls.py); parse
+    comes first, so the ingestion hands it in."""
+
+    every: frozenset[str]
+    named: dict[str, frozenset[str]]
+
+    @property
+    def sources(self) -> frozenset[str]:
+        return self.every | frozenset(self.named)
+
+
 READ_PREFIXES = ("Describe", "Get", "List")
 SKIPPED_OBJECTS = ("CloudTrail-Digest", "CloudTrail-Insight")
 RAW_LIMIT = 4096  # characters of a whole-file problem kept in rejects.raw
@@ -121,6 +100,7 @@ class Parsed:
     unrelated: int = 0  # records skipped as unrelated to load balancers
     outside: int = 0  # kept records outside --since/--until
     digests: int = 0  # digest documents recognised by content
+    access_log: bool = False  # not JSON but ELB access-log lines: the object belongs to `ingest logs`
 
     def extend(self, other: Parsed) -> None:
         self.calls += other.calls
@@ -144,7 +124,7 @@ def json_error(error: orjson.JSONDecodeError) -> str:
     return f"{error.msg} (line {error.lineno}, column {error.colno})"
 
 
-def parse_document(data: bytes | str, source_file: str, window: Window | None = None) -> Parsed:
+def parse_document(data: bytes | str, source_file: str, kept: KeptCalls, window: Window | None = None) -> Parsed:
     """A whole one-document file: trail file, array, envelope, lookup output or a single record.
 
     Raises orjson.JSONDecodeError when the text is not JSON; the caller decides what that means."""
@@ -155,10 +135,10 @@ def parse_document(data: bytes | str, source_file: str, window: Window | None = 
         except (ValueError, UnicodeDecodeError):
             pass  # orjson below says what is wrong, in the words the rejects use
         else:
-            _collect(parsed, value, None, source_file, window or Window())
+            _collect(parsed, value, None, source_file, kept, window or Window())
             return parsed
     value = orjson.loads(data)
-    _collect(parsed, value, None, source_file, window or Window())
+    _collect(parsed, value, None, source_file, kept, window or Window())
     return parsed
 
 
@@ -174,7 +154,7 @@ def _is_array(value: Any) -> bool:
     return isinstance(value, _ARRAY_TYPES)
 
 
-def parse_line(parsed: Parsed, text: bytes, line: int, source_file: str, window: Window) -> None:
+def parse_line(parsed: Parsed, text: bytes, line: int, source_file: str, kept: KeptCalls, window: Window) -> None:
     """One line of a JSON-lines file; every record on it carries the line number."""
     try:
         value = orjson.loads(text)
@@ -182,10 +162,10 @@ def parse_line(parsed: Parsed, text: bytes, line: int, source_file: str, window:
         parsed.records += 1
         parsed.rejects.append(RecordReject(line, f"not valid JSON: {json_error(error)}", _text(text)))
         return
-    _collect(parsed, value, line, source_file, window)
+    _collect(parsed, value, line, source_file, kept, window)
 
 
-def _collect(parsed: Parsed, value: Any, line: int | None, source_file: str, window: Window) -> None:
+def _collect(parsed: Parsed, value: Any, line: int | None, source_file: str, kept: KeptCalls, window: Window) -> None:
     """Unwrap a container into records; positions count from 1 within a one-document file."""
     if _is_object(value):
         if "Records" in value:
@@ -200,18 +180,18 @@ def _collect(parsed: Parsed, value: Any, line: int | None, source_file: str, win
                     )
                 )
                 return
-            collect_records(parsed, records, line, source_file, window)
+            collect_records(parsed, records, line, source_file, kept, window)
             return
         if _is_array(value.get("Events")):
-            collect_records(parsed, value["Events"], line, source_file, window)
+            collect_records(parsed, value["Events"], line, source_file, kept, window)
             return
         if "digestStartTime" in value or ("logFiles" in value and "digestEndTime" in value):
             parsed.digests += 1
             return
-        collect_records(parsed, [value], line, source_file, window)
+        collect_records(parsed, [value], line, source_file, kept, window)
         return
     if _is_array(value):
-        collect_records(parsed, value, line, source_file, window)
+        collect_records(parsed, value, line, source_file, kept, window)
         return
     parsed.records += 1
     parsed.rejects.append(
@@ -224,10 +204,13 @@ def _collect(parsed: Parsed, value: Any, line: int | None, source_file: str, win
     )
 
 
-def collect_records(parsed: Parsed, items: list, line: int | None, source_file: str, window: Window) -> None:
+def collect_records(
+    parsed: Parsed, items: list, line: int | None, source_file: str, kept: KeptCalls, window: Window
+) -> None:
     """Unwrap and classify each item (a record, an EventBridge event, a LookupEvents result);
     `line` is given for all of them (JSON lines, LookupEvents positions) or None (their positions)."""
-    keep_sources = KEPT_SOURCES
+    keep_sources = kept.sources
+    every = kept.every
     objects = _OBJECT_TYPES
     for position, item in enumerate(items, 1):
         where = line if line is not None else position
@@ -267,9 +250,9 @@ def collect_records(parsed: Parsed, items: list, line: int | None, source_file: 
         if source not in keep_sources:
             parsed.unrelated += 1
             continue
-        if source != ELB_SOURCE:
+        if source not in every:
             name = record.get("eventName")
-            if not isinstance(name, str) or name.strip() not in RELATED_EVENTS[source]:
+            if not isinstance(name, str) or name.strip() not in kept.named[source]:
                 parsed.unrelated += 1
                 continue
         if not isinstance(record, dict):  # a lazy simdjson object: decode the kept record
@@ -405,7 +388,7 @@ def actor_of(record: dict[str, Any], identity: dict[str, Any]) -> tuple[str | No
     elif "terraform" in agent or "hashicorp" in agent:
         kind = "terraform"
     elif (
-        _str(record.get("sessionCredentialFromConsole")) == "true"
+        record.get("sessionCredentialFromConsole") in ("true", True)  # a string in CloudTrail; normalised exports
         or agent.startswith("console.")
         or "console.amazonaws.com" in agent
         or agent.startswith("signin.amazonaws.com")

@@ -3,7 +3,7 @@
 Fields are mapped by name from these lists, never by a field count: a line may stop early (older
 formats; the missing fields are NULL) or run on (AWS appends fields; the extra tokens are kept in
 `extra_fields`). The kind of a file comes from its AWS object name, or, for files with other names,
-from the shape of its first line. Field facts: `../shared/spec/formats.md` §1-§4.
+from the shape of its first line. Field facts: docs/formats.md.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class LogKind:
     name: str  # value of ingested_files.kind
+    a_line: str  # how messages name one of its lines, as AWS names the log ("an ALB log line")
     table: str  # table the rows land in
     fields: tuple[str, ...]  # every field correlate knows, in line order
     min_fields: int  # fewer tokens than this and the line is a reject
@@ -26,6 +27,7 @@ class LogKind:
 
 ALB = LogKind(
     name="alb",
+    a_line="an ALB log line",
     table="requests",
     fields=(
         "type",
@@ -71,6 +73,7 @@ ALB = LogKind(
 
 CLB = LogKind(
     name="clb",
+    a_line="a Classic ELB log line",
     table="requests",
     fields=(
         "timestamp",
@@ -97,6 +100,7 @@ CLB = LogKind(
 
 NLB = LogKind(
     name="nlb",
+    a_line="an NLB log line",
     table="tls_connections",
     fields=(
         "type",
@@ -130,6 +134,7 @@ NLB = LogKind(
 
 CONNECTION = LogKind(
     name="connection",
+    a_line="an ALB connection log line",
     table="connections",
     fields=(
         "timestamp",
@@ -148,7 +153,7 @@ CONNECTION = LogKind(
         "elb",
         "ip_address",
     ),
-    min_fields=12,
+    min_fields=11,  # lines written before AWS added conn_trace_id (2024) end at tls_verify_status
     quote='"',
     escape=None,
     hex_escapes=False,
@@ -156,6 +161,7 @@ CONNECTION = LogKind(
 
 HEALTH_CHECK = LogKind(
     name="health_check",
+    a_line="an ALB health check log line",
     table="health_checks",
     fields=(
         "type",
@@ -176,10 +182,12 @@ HEALTH_CHECK = LogKind(
 )
 
 KINDS = {kind.name: kind for kind in (ALB, CLB, NLB, CONNECTION, HEALTH_CHECK)}
+UNKNOWN_KIND = "unknown"  # ingested_files.kind of a file whose first lines match no kind
 
-# AWS object names (formats.md §4). The node address is absent from NLB names.
+# AWS object names (docs/formats.md, "Object names"). The node address is absent from NLB names. AWS's
+# documentation writes connection-log names both as `conn_log_…` and `conn_log.…`: both are read.
 _AWS_LOG_NAME = re.compile(
-    r"^(?:(?P<prefix>conn_log|health_check_log)_)?"
+    r"^(?:(?P<prefix>conn_log|health_check_log)[_.])?"
     r"(?P<account>\d{12})_elasticloadbalancing_(?P<region>[a-z0-9-]+)_"
     r"(?P<lb>.+?)_(?P<end>\d{8}T\d{4}Z)_(?:(?P<node>[0-9A-Fa-f.:]+)_)?(?P<random>[A-Za-z0-9]+)"
     r"\.log(?:\.gz)?$"

@@ -1,6 +1,6 @@
 """Where AWS delivers logs in S3, and which folders and object names can hold rows of a window.
 
-The layouts (formats.md §4, §5.2):
+The layouts (docs/formats.md, "Object names"):
 
     [prefix/]AWSLogs/ACCOUNT/elasticloadbalancing/REGION/YYYY/MM/DD/<ELB log object name>
     [prefix/]AWSLogs/ACCOUNT/ELBAccessLogTestFile
@@ -45,7 +45,7 @@ def trail_delivery_days(since: dt.datetime | None, until: dt.datetime | None) ->
 
 def elb_name_prefixes(lb: str, account: str, region: str) -> tuple[str, ...]:
     """Key-name prefixes, inside a day folder, of every log file of the load balancer named `lb`:
-    ALB access, NLB, Classic ELB, ALB connection and health-check logs (formats.md §4). Listing
+    ALB access, NLB, Classic ELB, ALB connection and health-check logs (docs/formats.md, "Object names"). Listing
     these instead of the whole folder skips the files of every other load balancer."""
     base = f"{account}_elasticloadbalancing_{region}_"
     return (
@@ -53,6 +53,7 @@ def elb_name_prefixes(lb: str, account: str, region: str) -> tuple[str, ...]:
         f"{base}net.{lb}.",
         f"{base}{lb}_",
         f"conn_log_{base}app.{lb}.",
+        f"conn_log.{base}app.{lb}.",
         f"health_check_log_{base}app.{lb}.",
     )
 

@@ -4,7 +4,9 @@ The fast path hands a chunk to pyarrow's C++ CSV tokenizer (space-delimited, quo
 several times faster than DuckDB's own CSV reader on ELB logs (see bench/ingest.py). Lines whose
 token count differs from the chunk's first line come back to `split_fields`, a Python tokenizer with
 the same rules; a chunk whose line accounting does not add up (a stray carriage return, a quote
-that never closes) is tokenized entirely in Python. Typing and validation happen later, in SQL.
+that never closes) or that pyarrow refuses is tokenized entirely in Python. Invalid UTF-8 is
+replaced with U+FFFD first (`repair_utf8`), so it costs bytes, not lines. Typing and validation
+happen later, in SQL.
 """
 
 from __future__ import annotations
@@ -85,30 +87,39 @@ def line_reject_reason(line: str, fields: list[str] | None, kind: LogKind) -> st
         return "a quoted field never closes"
     if len(fields) < kind.min_fields:
         known = " ".join(kind.fields[: kind.min_fields])
-        return f"{len(fields)} fields; a {kind.name} log line has at least {kind.min_fields} ({known})"
+        return f"{len(fields)} fields; {kind.a_line} has at least {kind.min_fields} ({known})"
     return None
 
 
 def tokenize(chunk: Chunk, kind: LogKind) -> Tokens:
-    """Tokenize every line of `chunk`; each line is a row of the table or one reject."""
+    """Tokenize every line of `chunk`; each line is a row of the table or one reject.
+
+    A problem of the tokenizer never costs more than the lines it concerns: invalid UTF-8 is
+    replaced first (pyarrow decodes the lines it cannot split inside a Python callback, where a bad
+    byte would fail the whole chunk), and a chunk pyarrow still refuses for any reason is tokenized
+    line by line in Python."""
+    chunk = repair_utf8(chunk)
     data = chunk.data
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        return _tokenize_python(repair_utf8(chunk), kind, range(chunk.line_count))
-    try:
-        fast = _tokenize_fast(chunk, kind)
-    except pa.ArrowInvalid as error:
-        if "UTF8" not in str(error):
-            raise
-        chunk = repair_utf8(chunk)
-        fast = _tokenize_fast(chunk, kind)
+        return _tokenize_python(chunk, kind, range(chunk.line_count))
+    fast = _tokenize_fast_or_none(chunk, kind)
     if fast is None:
-        return _tokenize_python(repair_utf8(chunk), kind, range(chunk.line_count))
+        return _tokenize_python(chunk, kind, range(chunk.line_count))
     table, slow_indices = fast
     table = _unescape(table, _escaped_rows(chunk, table, kind))
     if not slow_indices:
         return Tokens(table, [], chunk.replaced_lines)
-    slow = _tokenize_python(repair_utf8(chunk), kind, slow_indices)
+    slow = _tokenize_python(chunk, kind, slow_indices)
     return Tokens(pa.concat_tables([table, slow.table]), slow.rejects, slow.replaced_lines)
+
+
+def _tokenize_fast_or_none(chunk: Chunk, kind: LogKind) -> tuple[pa.Table, list[int]] | None:
+    """The fast path's result, or None when it fails in any way: the Python tokenizer applies the
+    same rules, so a failure here costs speed, never lines."""
+    try:
+        return _tokenize_fast(chunk, kind)
+    except Exception:  # any failure: the line-by-line tokenizer takes the chunk (see tokenize)
+        return None
 
 
 def _tokenize_fast(chunk: Chunk, kind: LogKind) -> tuple[pa.Table, list[int]] | None:

@@ -14,24 +14,24 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from correlate.errors import StreamBroken
-from correlate.model.changes import Knowledge, build_changes
+from correlate.model.changes import Knowledge, build_changes, lookup_attributes
 from correlate.parse.cloudtrail import (
-    ELB_SOURCE,
-    RELATED_EVENTS,
     Parsed,
     RecordReject,
     collect_records,
     skipped_object,
 )
 from correlate.parse.layout import trail_outside_window, trail_pruning
-from correlate.pipeline.cloudtrail_read import parse_bytes, read_object
+from correlate.parse.sniff import ACCESS_LOGS, OtherKindFiles, access_log_by_name
+from correlate.pipeline.cloudtrail_read import KEPT, ignore_interrupts, parse_bytes, read_object
 from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
 from correlate.sources.streams import InputObject
-from correlate.store.cloudtrail import CloudTrailStore, ObjectEntry
+from correlate.store.cloudtrail import KIND, CloudTrailStore, ObjectEntry
+from correlate.store.ledger import EarlierLoad
 from correlate.timeparse import Window
 
 if TYPE_CHECKING:
@@ -50,8 +50,10 @@ def trail_objects(sources: Sequence[str], window: Window, aws: AwsClients | None
 
 
 @dataclass
-class CloudTrailSummary:
+class CloudTrailSummary(OtherKindFiles):
     """What one ingest did; `line()` is the one-line summary printed on stderr."""
+
+    looks_like: ClassVar[str] = ACCESS_LOGS
 
     files: int = 0
     loaded: int = 0
@@ -67,6 +69,7 @@ class CloudTrailSummary:
     changes: int = 0
     lbs_changed: int = 0
     unattributed: int = 0
+    other_kind: list[str] = field(default_factory=list)  # access logs: not loaded, not recorded
 
     def add(self, parsed: Parsed, duplicates: int) -> None:
         self.records += parsed.records
@@ -82,10 +85,12 @@ class CloudTrailSummary:
         if self.lookup_regions:
             head = f"LookupEvents in {self.lookup_regions} region{'s' if self.lookup_regions != 1 else ''}"
         else:
-            skipped = self.already_loaded + sum(self.skipped_objects.values())
+            skipped = self.already_loaded + sum(self.skipped_objects.values()) + len(self.other_kind)
             reasons = []
             if self.already_loaded:
                 reasons.append(f"{self.already_loaded:,} already loaded")
+            if self.other_kind:
+                reasons.append(f"{len(self.other_kind):,} access logs")
             reasons += [f"{count:,} {name}" for name, count in sorted(self.skipped_objects.items())]
             skipped_text = f"{skipped:,} skipped" + (f" ({', '.join(reasons)})" if reasons else "")
             head = f"{self.files:,} files: {self.loaded:,} loaded, {skipped_text}"
@@ -139,12 +144,16 @@ def ingest_cloudtrail(
         marker = skipped_object(obj.uri)
         if marker is None and trail_outside_window(obj.name, window.since, window.until):
             marker = OUTSIDE_WINDOW  # named for a delivery time that cannot hold events of the window
+        earlier = loaded.get(obj.uri)
         if marker is not None:
             summary.skipped_objects[marker] = summary.skipped_objects.get(marker, 0) + 1
-        elif loaded.get(obj.uri) == (obj.fingerprint, window.describe()):
+        elif access_log_by_name(obj.name):
+            summary.other_kind.append(obj.uri)
+        elif earlier is not None and earlier.covers(obj.fingerprint, window.describe()):
             summary.already_loaded += 1
         else:
             todo.append(obj)
+    store.forget([uri for uri in summary.other_kind if uri in loaded and loaded[uri].stored_nothing])
     batch = _Batch()
     done = summary.files - len(todo)
     for obj, parsed in _parsed(todo, window, workers):
@@ -152,6 +161,10 @@ def ingest_cloudtrail(
         if on_progress:
             on_progress(Progress(obj.uri, done))
         previous = loaded.get(obj.uri)
+        if parsed.access_log:
+            summary.other_kind.append(obj.uri)
+            store.forget([obj.uri] if previous is not None else [])
+            continue
         batch.add(
             ObjectEntry(
                 source_file=obj.uri,
@@ -166,7 +179,7 @@ def ingest_cloudtrail(
             ),
             parsed,
         )
-        loaded[obj.uri] = (obj.fingerprint, window.describe())
+        loaded[obj.uri] = EarlierLoad(KIND, obj.fingerprint, window.describe(), stored_nothing=False)
         summary.loaded += 1
         if len(batch.calls) >= BATCH_CALLS or len(batch.entries) >= BATCH_OBJECTS:
             batch.write(store, summary)
@@ -189,7 +202,8 @@ def _parsed(objects: list[InputObject], window: Window, workers: int) -> Iterato
                 yield _settled(*pending.popleft(), window)
             return
         # spawn, not fork: the parent holds DuckDB's threads
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=ignore_interrupts) as pool:
             pending = deque()
             for obj in objects:
                 if obj.size > POOL_MAX_BYTES:
@@ -268,27 +282,12 @@ def ingest_events(
         first = positions.get(source, 0)
         parsed = Parsed()
         for offset, event in enumerate(events, 1):
-            collect_records(parsed, [event], first + offset, source, window)
+            collect_records(parsed, [event], first + offset, source, KEPT, window)
         positions[source] = first + len(events)
         duplicates = store.load_calls(parsed.calls, [(source, reject) for reject in parsed.rejects])
         summary.add(parsed, duplicates)
     _finish(store, summary)
     return summary
-
-
-# Low-volume sources are looked up whole; EC2, Auto Scaling and ECS by the event names kept, because
-# their read-only events (DescribeInstances, DescribeTasks, ...) would take hours to page through at
-# 2 requests/s.
-_LOOKUP_BY_SOURCE = (ELB_SOURCE, "acm.amazonaws.com", "wafv2.amazonaws.com", "waf-regional.amazonaws.com")
-_LOOKUP_BY_NAME = ("ec2.amazonaws.com", "autoscaling.amazonaws.com", "ecs.amazonaws.com")
-
-
-def lookup_attributes() -> list[tuple[str, str]]:
-    """The LookupEvents attribute of each lookup, one attribute per lookup as the API requires."""
-    attributes = [("EventSource", source) for source in _LOOKUP_BY_SOURCE]
-    for source in _LOOKUP_BY_NAME:
-        attributes += [("EventName", name) for name in sorted(RELATED_EVENTS[source])]
-    return attributes
 
 
 def ingest_lookup(

@@ -1,13 +1,14 @@
 """Reading one CloudTrail object into records, whole or line by line.
 
-Kept apart from the rest of the pipeline so worker processes can import it without DuckDB: the
-ingest hands each object's raw bytes to `parse_bytes` in a process pool, and gets back only the
-kept records and the rejects.
+Kept apart from the rest of the pipeline so worker processes can import it without DuckDB (the change
+model it imports for the keep-list is pure Python): the ingest hands each object's raw bytes to
+`parse_bytes` in a process pool, and gets back only the kept records and the rejects.
 """
 
 from __future__ import annotations
 
 import io
+import signal
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -15,6 +16,7 @@ from typing import BinaryIO
 import orjson
 
 from correlate.errors import StreamBroken
+from correlate.model.changes import kept_calls
 from correlate.parse.cloudtrail import (
     RAW_LIMIT,
     Parsed,
@@ -23,11 +25,20 @@ from correlate.parse.cloudtrail import (
     parse_document,
     parse_line,
 )
+from correlate.parse.sniff import HEAD_BYTES, access_log_by_content
 from correlate.sources.streams import GZIP_MAGIC, InputObject, open_decompressed
 from correlate.timeparse import Window
 
+KEPT = kept_calls()  # the records kept: the calls the change model handles
 DOCUMENT_LIMIT = 512 << 20  # a one-document file bigger than this is not read (trail files are a few MB)
 _BLOCK = 1 << 20
+
+
+def ignore_interrupts() -> None:
+    """A worker process's initializer: Ctrl-C reaches every process of the terminal's group, and a
+    worker killed by it in the middle of the pool's queue leaves the pool hanging. The parent alone
+    handles it; its pool then stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def parse_bytes(uri: str, name: str, data: bytes, window: Window) -> Parsed:
@@ -159,17 +170,20 @@ def _read_rest(first: bytes, stream: BinaryIO, uri: str) -> bytes | None:
 
 def _read_document(parsed: Parsed, data: bytes, uri: str, window: Window) -> None:
     try:
-        parsed.extend(parse_document(data, uri, window))
+        parsed.extend(parse_document(data, uri, KEPT, window))
         return
     except orjson.JSONDecodeError as error:
         if "UTF-8" in error.msg:
             try:
-                parsed.extend(parse_document(data.decode("utf-8", errors="replace"), uri, window))
+                parsed.extend(parse_document(data.decode("utf-8", errors="replace"), uri, KEPT, window))
                 return
             except orjson.JSONDecodeError as second:
                 error = second
         if _mostly_lines(data):
             _lines_of(parsed, iter([data]), uri, window)
+            return
+        if access_log_by_content(data[:HEAD_BYTES]):
+            parsed.access_log = True
             return
         parsed.records += 1
         parsed.rejects.append(
@@ -220,10 +234,10 @@ def _lines_of(parsed: Parsed, blocks: Iterator[bytes], uri: str, window: Window)
             for line in data[:cut].split(b"\n"):
                 line_number += 1
                 if line.strip():
-                    parse_line(parsed, line, line_number, uri, window)
+                    parse_line(parsed, line, line_number, uri, KEPT, window)
     except StreamBroken as error:
         parsed.records += 1
         parsed.rejects.append(RecordReject(line_number + 1, str(error), pending.decode("utf-8", errors="replace")))
         return
     if pending.strip():
-        parse_line(parsed, pending, line_number + 1, uri, window)
+        parse_line(parsed, pending, line_number + 1, uri, KEPT, window)

@@ -1,117 +1,52 @@
-"""A timeline as text: the incident-timeline table, the JSON document, and flat rows for csv,
-markdown and ndjson."""
+"""A timeline as text: the incident-timeline table, and flat rows for csv, markdown and ndjson; the
+JSON document is present/document.py's."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.table import Table
 from rich.text import Text
 
-from correlate.analysis.scoring import ScoredChange, describe_shift
+from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.shifts import Shift
-from correlate.analysis.timeline import SUSPECT, Timeline, explains
+from correlate.analysis.timeline import SUSPECT, Timeline
+from correlate.present.document import timeline_document
+from correlate.present.evidence import describe_shift, evidence_lines, note_line
 from correlate.present.render import json_bytes, render_rows, terminal
 from correlate.timeparse import iso
 
-ROW_COLUMNS = ("time", "kind", "what", "who", "suspicion", "evidence")
+ROW_COLUMNS = ("time", "kind", "rank", "what", "who", "suspicion", "evidence")
+RANKED_SHOWN = 5  # the table's first part: this many changes, most suspect first
 _SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
-
-
-def timeline_document(timeline: Timeline) -> dict[str, Any]:
-    """The `correlate timeline --format json` object (CONTRACT.md), with extra detail."""
-    explained: dict[Shift, list[str]] = {}
-    for scored in timeline.changes:
-        for a in scored.explains:
-            if explains(scored, a.shift):
-                explained.setdefault(a.shift, []).append(scored.change.event_id)
-    return {
-        "lb": timeline.lb,
-        "since": iso(timeline.since),
-        "until": iso(timeline.until),
-        "bucket_minutes": timeline.bucket_minutes,
-        "changes": [_change(scored) for scored in timeline.changes],
-        "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
-        "notes": list(timeline.notes),
-        "parameters": timeline.parameters.as_dict(),
-    }
-
-
-def _change(scored: ScoredChange) -> dict[str, Any]:
-    change = scored.change
-    return {
-        "event_id": change.event_id,
-        "event_time": iso(change.event_time),
-        "event_name": change.event_name,
-        "actor": change.actor,
-        "actor_kind": change.actor_kind,
-        "summary": change.summary,
-        "error_code": change.error_code,
-        "suspicion": scored.suspicion,
-        "evidence": list(scored.evidence),
-        "categories": list(scored.categories),
-        "applied": scored.applied,
-        "plausibility": scored.plausibility,
-        "explains": [
-            {
-                "metric": a.shift.metric,
-                "scope": a.shift.scope.key,
-                "at": iso(a.shift.at),
-                "score": a.score,
-                "timing": a.timing,
-                "scope_fit": a.scope,
-                "affinity": a.affinity,
-                "quality": a.quality,
-            }
-            for a in scored.explains
-        ],
-    }
-
-
-def _round(unit: str, value: float) -> float:
-    return round(value, 6) if unit in ("rate", "share") else round(value, 2)
-
-
-def _shift(shift: Shift, explained_by: list[str]) -> dict[str, Any]:
-    return {
-        "metric": shift.metric,
-        "at": iso(shift.at),
-        "before": _round(shift.unit, shift.before),
-        "after": _round(shift.unit, shift.after),
-        "scope": shift.scope.key,
-        "scope_kind": shift.scope.kind,
-        "scope_value": shift.scope.value,
-        "unit": shift.unit,
-        "direction": shift.direction,
-        "kind": shift.kind,
-        "worse": shift.worse,
-        "strength": shift.strength,
-        "p_value": shift.p_value,
-        "test": shift.test,
-        "ci_low": shift.ci_low,
-        "ci_high": shift.ci_high,
-        "before_from": iso(shift.before_from),
-        "after_until": iso(shift.after_until),
-        "explained_by": explained_by,
-    }
 
 
 # -- rows -----------------------------------------------------------------------------------------
 
 
-def timeline_rows(timeline: Timeline) -> list[tuple[dt.datetime, str, str, str, float | None, list[str]]]:
+Row = tuple[dt.datetime, str, int | None, str, str, float | None, list[str]]
+
+
+def timeline_rows(timeline: Timeline) -> list[Row]:
     """One row per change and per group of shifts (same time and metric, or requests moving between
-    targets), in time order: (time, kind, what, who, suspicion, evidence lines). Requests moving between
-    targets is left out when no target comes or goes and no change explains it (the JSON has it)."""
-    rows: list[tuple[dt.datetime, str, str, str, float | None, list[str]]] = []
-    for scored in timeline.changes:
-        change = scored.change
-        what = change.summary or change.event_name
-        if change.error_code and change.error_code not in what:
-            what += f" (failed: {change.error_code})"
-        rows.append((change.event_time, "change", what, _who(scored), scored.suspicion, list(scored.evidence)))
+    targets), in time order: (time, kind, rank, what, who, suspicion, evidence lines); a change's rank
+    is its place in the ranking, 1 the most suspect. Requests moving between targets is left out when
+    no target comes or goes and no change explains it (the JSON has it)."""
+    rows: list[Row] = []
+    for rank, scored in enumerate(timeline.changes, start=1):
+        rows.append(
+            (
+                scored.change.event_time,
+                "change",
+                rank,
+                _what(scored),
+                _who(scored),
+                scored.suspicion,
+                list(evidence_lines(scored)),
+            )
+        )
     groups: dict[tuple, list[Shift]] = {}
     for shift in timeline.shifts:
         key = (shift.at, "distribution") if shift.kind == "distribution" else (shift.at, shift.metric, shift.direction)
@@ -126,16 +61,24 @@ def timeline_rows(timeline: Timeline) -> list[tuple[dt.datetime, str, str, str, 
             quiet = all(s.before >= 0.5 and s.after >= 0.5 for s in shifts)
             if quiet and not evidence:
                 continue  # traffic moving between targets, no target coming or going, no change behind it
-            rows.append((key[0], "shift", _distribution(shifts), "", None, evidence))
+            rows.append((key[0], "shift", None, _distribution(shifts), "", None, evidence))
             continue
         primary = shifts[0]
         kind = "recovery" if primary.worse is False else "shift"
         what = describe_shift(primary)
         if len(shifts) > 1:
             what += f"; also {_scopes(shifts[1:])}"
-        rows.append((key[0], kind, what, "", None, evidence))
-    rows.sort(key=lambda r: (r[0], r[1] != "change", r[2]))
+        rows.append((key[0], kind, None, what, "", None, evidence))
+    rows.sort(key=lambda r: (r[0], r[1] != "change", r[3]))
     return rows
+
+
+def _what(scored: ScoredChange) -> str:
+    change = scored.change
+    what = change.summary or change.event_name
+    if change.error_code and change.error_code not in what:
+        what += f" (failed: {change.error_code})"
+    return what
 
 
 def _who(scored: ScoredChange) -> str:
@@ -202,6 +145,9 @@ def _scope_names(scopes) -> str:
 
 
 def render_timeline(timeline: Timeline, fmt: str, out: TextIO) -> None:
+    """json: the contract's document (changes most suspect first, shifts in time order). table: the
+    most suspect changes first, then every change and shift in time order. csv, ndjson, markdown: the
+    rows of the second part, in time order, each change with its rank."""
     if fmt == "json":
         out.write(json_bytes(timeline_document(timeline), indent=True).decode())
         out.write("\n")
@@ -211,29 +157,48 @@ def render_timeline(timeline: Timeline, fmt: str, out: TextIO) -> None:
         _table(timeline, rows, out)
         return
     flat = [
-        (iso(t), kind, what, who, suspicion, "; ".join(evidence)) for t, kind, what, who, suspicion, evidence in rows
+        (iso(t), kind, rank, what, who, suspicion, "; ".join(evidence))
+        for t, kind, rank, what, who, suspicion, evidence in rows
     ]
     render_rows(ROW_COLUMNS, flat, fmt, out)
 
 
-def _table(timeline: Timeline, rows, out: TextIO) -> None:
+def _table(timeline: Timeline, rows: list[Row], out: TextIO) -> None:
+    """What an SRE reads first mid-incident: the suspects, with their evidence; then the story in time
+    order, where the changes ranked above point back to their rank instead of repeating it."""
     console = terminal(out)
-    same_day = timeline.since.date() == timeline.until.date()
+    same_day = timeline.since.date() == (timeline.until - dt.timedelta(microseconds=1)).date()
     span = (
         f"{timeline.since:%Y-%m-%d %H:%M} to {timeline.until:%H:%M} UTC"
         if same_day
         else f"{timeline.since:%Y-%m-%d %H:%M} to {timeline.until:%Y-%m-%d %H:%M} UTC"
     )
-    title = f"{timeline.lb}: {span}, {timeline.bucket_minutes}-minute buckets"
-    table = Table(title=title, header_style="bold", expand=False, show_lines=True)
+    console.print(Text(f"{timeline.lb}: {span}, {timeline.bucket_minutes}-minute buckets"))
+    clock = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S"
+    ranked = timeline.changes[:RANKED_SHOWN]
+    if ranked:
+        more = len(timeline.changes) - len(ranked)
+        title = "Changes, most suspect first" + (f" (top {len(ranked)}; {more} more below)" if more else "")
+        table = Table(title=title, title_justify="left", header_style="bold", show_lines=True)
+        for column in ("#", "suspicion", "time (UTC)", "change", "who", "evidence"):
+            table.add_column(column, overflow="fold")
+        for rank, scored in enumerate(ranked, start=1):
+            table.add_row(
+                str(rank),
+                _score(scored.suspicion),
+                scored.change.event_time.strftime(clock),
+                Text(f"{scored.change.event_name}: {_what(scored)}"),
+                Text(_who(scored)),
+                Text("\n".join(evidence_lines(scored))),
+            )
+        console.print(table)
+    table = Table(title="In time order", title_justify="left", header_style="bold", show_lines=True)
     for column in ("time (UTC)", "", "what", "who", "suspicion", "evidence"):
         table.add_column(column, overflow="fold")
-    for at, kind, what, who, suspicion, evidence in rows:
-        moment = at.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
-        score = Text("" if suspicion is None else f"{suspicion:.2f}")
-        if suspicion is not None and suspicion >= SUSPECT:
-            score.stylize("bold red")
-        table.add_row(moment, kind, Text(what), Text(who), score, Text("\n".join(evidence)))
+    for at, kind, rank, what, who, suspicion, evidence in rows:
+        if rank is not None and rank <= RANKED_SHOWN:
+            evidence = [f"#{rank} above"]
+        table.add_row(at.strftime(clock), kind, Text(what), Text(who), _score(suspicion), Text("\n".join(evidence)))
     console.print(table)
     if timeline.changes and timeline.changes[0].suspicion >= SUSPECT:
         top = timeline.changes[0]
@@ -244,4 +209,11 @@ def _table(timeline: Timeline, rows, out: TextIO) -> None:
             )
         )
     for note in timeline.notes:
-        console.print(Text(note))
+        console.print(Text(note_line(note)))
+
+
+def _score(suspicion: float | None) -> Text:
+    score = Text("" if suspicion is None else f"{suspicion:.2f}")
+    if suspicion is not None and suspicion >= SUSPECT:
+        score.stylize("bold red")
+    return score

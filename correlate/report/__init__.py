@@ -11,16 +11,21 @@ from pathlib import Path
 from correlate.report.data import ReportData, ReportOptions, gather, report_window
 from correlate.report.render import WrittenReport, report_format, write_report
 from correlate.report.timeline import Timeline, current_timeline, load_timeline
+from correlate.store.cells import CellSource
 from correlate.store.database import Database
 
 
-def build_report(db: Database, options: ReportOptions, timeline_file: Path | None = None) -> ReportData:
+def build_report(
+    db: Database, options: ReportOptions, timeline_file: Path | None = None, cells: CellSource | None = None
+) -> ReportData:
     """The report's facts. The timeline comes from `timeline_file` when given; else it is built now
-    over the report's window, so the command the appendix names reproduces it."""
+    over the report's window (from `cells` when given: a lake's), so the command the appendix names
+    reproduces it."""
     if timeline_file is not None:
-        return gather(db, options, load_timeline(timeline_file))
-    options = report_window(db, options)
-    return gather(db, options, current_timeline(db, options.lb, options.since, options.until))
+        timeline = load_timeline(timeline_file)
+        return gather(db, report_window(db, options, timeline), timeline)
+    options = report_window(db, options, cells=cells)
+    return gather(db, options, current_timeline(cells or db, options.lb, options.since, options.until))
 
 
 __all__ = [

@@ -17,12 +17,13 @@ sets every field the suspect changed back to its value before (from `changes.det
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from correlate.report.timeline import Shift, TimelineChange
+from correlate.analysis.scoring import ScoredChange
+from correlate.analysis.shifts import Shift
+from correlate.model.change import Change
 
 # Without the timeline's verdict: metrics whose moves are not, by themselves, harm.
 NEUTRAL_METRICS = frozenset({"requests", "requests_per_min", "tls_share"})
@@ -53,7 +54,7 @@ def is_worse(shift: Shift) -> bool:
 def find_incident(shifts: Iterable[Shift]) -> Incident | None:
     ordered = sorted(shifts, key=lambda s: s.at)
     worse = [s for s in ordered if is_worse(s)]
-    whole = [s for s in worse if s.scope == "lb"]
+    whole = [s for s in worse if s.scope.kind == "lb"]
     worse = whole or worse
     if not worse:
         return None
@@ -88,49 +89,8 @@ def _recovery(first: Shift, later: Sequence[Shift]) -> MetricRecovery:
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeRow:
-    """A row of the report's `changes` figure (sql/report/changes.sql)."""
-
-    event_id: str
-    event_time: dt.datetime
-    event_name: str
-    category: str | None
-    listener_port: int | None
-    target_group: str | None
-    targets: tuple[str, ...]
-    details: Mapping[str, Any]
-    actor: str | None
-    actor_kind: str | None
-    error_code: str | None
-    summary: str | None
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> ChangeRow:
-        details = record.get("details")
-        if isinstance(details, str):
-            try:
-                details = json.loads(details)
-            except ValueError:
-                details = {}
-        return cls(
-            event_id=record["event_id"],
-            event_time=record["event_time"],
-            event_name=record["event_name"],
-            category=record.get("category"),
-            listener_port=record.get("listener_port"),
-            target_group=record.get("target_group"),
-            targets=tuple(record.get("targets") or ()),
-            details=details if isinstance(details, Mapping) else {},
-            actor=record.get("actor"),
-            actor_kind=record.get("actor_kind"),
-            error_code=record.get("error_code"),
-            summary=record.get("summary"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Rollback:
-    change: ChangeRow
+    change: Change
     reason: str
 
 
@@ -152,11 +112,11 @@ _PAIRS = (
 INVERSE = {a: b for a, b in _PAIRS} | {b: a for a, b in _PAIRS}
 
 
-def find_rollback(suspect: TimelineChange | None, changes: Sequence[ChangeRow]) -> Rollback | None:
+def find_rollback(suspect: ScoredChange | None, changes: Sequence[Change]) -> Rollback | None:
     """The first later, successful change that undoes `suspect`."""
-    if suspect is None or suspect.failed:
+    if suspect is None or suspect.change.error_code is not None:
         return None
-    row = next((c for c in changes if c.event_id == suspect.event_id), None)
+    row = next((c for c in changes if c.event_id == suspect.change.event_id), None)
     if row is None:
         return None
     for later in sorted(changes, key=lambda c: c.event_time):
@@ -168,7 +128,7 @@ def find_rollback(suspect: TimelineChange | None, changes: Sequence[ChangeRow]) 
     return None
 
 
-def _undoes(later: ChangeRow, suspect: ChangeRow) -> str | None:
+def _undoes(later: Change, suspect: Change) -> str | None:
     if INVERSE.get(suspect.event_name) == later.event_name:
         shared = sorted(set(later.targets) & set(suspect.targets))
         if shared:
@@ -185,11 +145,11 @@ def _undoes(later: ChangeRow, suspect: ChangeRow) -> str | None:
     return None
 
 
-def _same_object(a: ChangeRow, b: ChangeRow) -> bool:
+def _same_object(a: Change, b: Change) -> bool:
     return (a.listener_port, a.target_group, a.category) == (b.listener_port, b.target_group, b.category)
 
 
-def _object_text(change: ChangeRow) -> str:
+def _object_text(change: Change) -> str:
     if change.target_group:
         return f" on target group {change.target_group}"
     if change.listener_port is not None:
@@ -197,7 +157,7 @@ def _object_text(change: ChangeRow) -> str:
     return ""
 
 
-def _restored_fields(later: ChangeRow, suspect: ChangeRow) -> list[str]:
+def _restored_fields(later: Change, suspect: Change) -> list[str]:
     """The fields the suspect changed, when the later change sets every one back; else []."""
     changed = _fields(suspect.details)
     if not changed:
@@ -209,10 +169,10 @@ def _restored_fields(later: ChangeRow, suspect: ChangeRow) -> list[str]:
     return sorted(changed)
 
 
-def _fields(details: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+def _fields(details: Mapping[str, Any] | None) -> dict[str, tuple[Any, Any]]:
     """{field: (before, after)} from details = {"fields": [{"field", "before", "after"}, ...]}."""
     found = {}
-    for item in details.get("fields") or ():
+    for item in (details or {}).get("fields") or ():
         if isinstance(item, Mapping) and isinstance(item.get("field"), str):
             found[item["field"]] = (item.get("before"), item.get("after"))
     return found

@@ -72,23 +72,38 @@ def markers(report: ReportData) -> tuple[Marker, ...]:
     suspect = report.timeline.suspect
     rollback = report.rollback.change.event_id if report.rollback else None
     found = []
-    for number, change in enumerate(report.timeline.changes, start=1):
+    for number, scored in enumerate(report.timeline.changes, start=1):
+        change, failed = scored.change, scored.change.error_code is not None
         if not report.since <= change.event_time < report.until:
             continue
-        if change.failed:
+        if failed:
             color = FAILED
-        elif suspect is not None and change.event_id == suspect.event_id:
+        elif scored is suspect:
             color = SUSPECT
         elif change.event_id == rollback:
             color = ROLLBACK
         else:
             color = CHANGE
-        found.append(Marker(change.event_time, f"#{number}", color, change.failed))
+        found.append(Marker(change.event_time, f"#{number}", color, failed))
     return tuple(sorted(found, key=lambda m: (m.at, m.label)))
 
 
+def tls_moved(report: ReportData) -> bool:
+    """The TLS mix is charted when the timeline found it moving (a shift in the share of a protocol or
+    cipher), or when TLS connections are all the load balancer logs (an NLB)."""
+    window = report.figure("window")
+    if window is not None and not window.record()["requests"]:
+        return True
+    return any(
+        shift.metric == "tls_share" or shift.scope.kind in ("ssl_protocol", "ssl_cipher")
+        for shift in report.timeline.shifts
+        if report.since <= shift.at < report.until
+    )
+
+
 def render_charts(report: ReportData, fmt: str) -> list[Chart]:
-    """The report's charts as `svg` or `png` bytes; charts without data are left out."""
+    """The report's charts as `svg` or `png` bytes; charts without data are left out, and the TLS mix
+    unless it moved."""
     minutes = report.figure("minutes")
     tls = report.figure("tls_mix")
     period = None
@@ -108,7 +123,7 @@ def render_charts(report: ReportData, fmt: str) -> list[Chart]:
             charts.append(_latency(context, axis, series, fmt))
             charts.append(_errors(context, axis, series, fmt))
             charts.append(_requests(context, axis, series, fmt))
-        if tls is not None and tls.rows:
+        if tls is not None and tls.rows and tls_moved(report):
             charts.append(_tls(context, tls.records(), fmt))
     return charts
 

@@ -15,21 +15,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from correlate.errors import CorrelateError, UnknownLoadBalancer
-from correlate.report.analysis import ChangeRow, Incident, Rollback, find_incident, find_rollback
-from correlate.report.timeline import BadTimeline, Timeline
+from correlate.analysis.timeline import Timeline
+from correlate.errors import BadTimeline, CorrelateError, EmptyWindow
+from correlate.model.change import Change
+from correlate.report.analysis import Incident, Rollback, find_incident, find_rollback
+from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
-from correlate.store.queries import load_balancers
+from correlate.store.queries import resolve_lb
 from correlate.store.report import report_query, run_report_query, with_literals
-from correlate.timeparse import iso
+from correlate.store.timeline import change_of
+from correlate.timeparse import check_order, whole_minutes, window_around
 
 
 class NoTrafficInWindow(CorrelateError):
-    """The window holds no log rows for the load balancer."""
-
-
-class BadWindow(CorrelateError):
-    """--since is not before --until."""
+    """The load balancer has no log rows at all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +36,7 @@ class ReportOptions:
     lb: str
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    data_span: tuple[dt.datetime, dt.datetime] | None = None  # set by report_window: first and last of the data
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class ReportData:
     timeline: Timeline
     incident: Incident | None
     rollback: Rollback | None
-    changes: tuple[ChangeRow, ...]
+    changes: tuple[Change, ...]
     figures: tuple[Figure, ...]
 
     def figure(self, query: str) -> Figure | None:
@@ -115,19 +115,16 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
         results[query] = figure
         return figure
 
-    lb = options.lb
-    window = run("window", lb=lb)
-    seen = _seen(db, lb, window.records())
+    if options.data_span is None:
+        options = report_window(db, options, timeline)
+    lb, since, until, span = options.lb, options.since, options.until, options.data_span
+    assert since is not None and until is not None and span is not None
     if timeline.lb != lb:
         raise BadTimeline(
             f"The timeline is for the load balancer {timeline.lb}, not {lb}. "
             f"Make one with: correlate timeline --lb {lb} --format json"
         )
-    # whole minutes; a timeline's own window includes its last instant, the report's ends before it
-    since = options.since or _minute(timeline.since or seen["first_seen"])
-    until = options.until or _next_minute(timeline.until or seen["last_seen"])
-    if since >= until:
-        raise BadWindow(f"--since ({iso(since)}) must be before --until ({iso(until)}).")
+    seen = _seen(lb, run("window", lb=lb).records())
 
     incident = find_incident(shift for shift in timeline.shifts if since <= shift.at < until)
     onset = incident.onset if incident else until
@@ -137,10 +134,7 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     periods = run("periods", lb=lb, since=since, onset=onset, recovery=recovery, until=until)
     tls_mix = run("tls_mix", **window_params)
     if not any(record["requests"] for record in periods.records()) and not tls_mix.rows:
-        raise NoTrafficInWindow(
-            f"{lb} has no log rows between {iso(since)} and {iso(until)}; its logs cover "
-            f"{iso(seen['first_seen'])} to {iso(seen['last_seen'])}. Widen --since/--until."
-        )
+        raise EmptyWindow(lb, since, until, *span, "log rows")
     if incident is not None:
         run("impact", lb=lb, since=since, onset=onset, recovery=recovery)
     period_start, period_end = (onset, recovery) if incident else (since, until)
@@ -148,7 +142,7 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     if incident is not None:
         run("error_span", lb=lb, search_from=_error_search_start(timeline, onset), search_to=recovery)
     run("minutes", **window_params)
-    changes = tuple(ChangeRow.from_record(record) for record in run("changes", **window_params).records())
+    changes = tuple(change_of({"lb": lb, **record}) for record in run("changes", **window_params).records())
     run("log_intervals", **window_params)
     run("cloudtrail_coverage", **window_params)
     run("manifest", **window_params)
@@ -170,26 +164,27 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     )
 
 
-def report_window(db: Database, options: ReportOptions) -> ReportOptions:
-    """`options` with the window filled in: --since/--until as given, else the whole minutes around
-    the load balancer's log data."""
-    columns, rows = run_report_query(db, "window", {"lb": options.lb})
-    seen = _seen(db, options.lb, [dict(zip(columns, row, strict=True)) for row in rows])
-    return ReportOptions(
-        options.lb,
-        options.since or _minute(seen["first_seen"]),
-        options.until or _next_minute(seen["last_seen"]),
-    )
+def report_window(
+    db: Database, options: ReportOptions, timeline: Timeline | None = None, cells: CellSource | None = None
+) -> ReportOptions:
+    """`options` with the load balancer as the database names it and the window filled in, in whole
+    minutes: --since/--until as given, else the window of a saved timeline, else the whole minutes
+    around all of the load balancer's data (what `correlate timeline` uses without them; from
+    `cells`, a lake's, when given)."""
+    check_order(options.since, options.until)
+    lb = resolve_lb(db, options.lb)
+    first, last = (cells or DatabaseCells(db)).data_span(lb)
+    data_since, data_until = window_around(first, last)
+    since = options.since or (timeline.since if timeline else None) or data_since
+    until = options.until or (timeline.until if timeline else None) or data_until
+    since, until = whole_minutes(since, until)
+    if since >= until:
+        raise EmptyWindow(lb, since, until, first, last, "log rows")
+    return ReportOptions(lb, since, until, (first, last))
 
 
-def _seen(db: Database, lb: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The `window` figure's row for `lb`; an error when the load balancer is unknown or has no logs."""
-    if not records:
-        _, known = load_balancers(db)
-        names = ", ".join(row[0] for row in known[:20]) or "none yet"
-        raise UnknownLoadBalancer(
-            f"No load balancer named {lb} in the database (known: {names}). List them with: correlate lbs"
-        )
+def _seen(lb: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `window` figure's row for `lb` (a load balancer the database has); an error when it has no logs."""
     (seen,) = records
     if seen["first_seen"] is None:
         raise NoTrafficInWindow(
@@ -199,15 +194,6 @@ def _seen(db: Database, lb: str, records: list[dict[str, Any]]) -> dict[str, Any
     return seen
 
 
-def _minute(value: dt.datetime) -> dt.datetime:
-    return value.replace(second=0, microsecond=0)
-
-
-def _next_minute(value: dt.datetime) -> dt.datetime:
-    """`value` when it is a whole minute, else the next whole minute."""
-    return value if value == _minute(value) else _minute(value) + dt.timedelta(minutes=1)
-
-
 SUSPECT_LEAD = dt.timedelta(minutes=5)
 
 
@@ -215,7 +201,7 @@ def _error_search_start(timeline: Timeline, onset: dt.datetime) -> dt.datetime:
     """Where the incident's first 5xx is searched from: the suspect change, when it came within five
     minutes of the onset (a shift is placed at the start of a bucket, which can be before or after
     the change inside it), else the onset."""
-    suspect = timeline.suspect
-    if suspect is not None and not suspect.failed and abs(suspect.event_time - onset) <= SUSPECT_LEAD:
+    suspect = timeline.suspect.change if timeline.suspect else None
+    if suspect is not None and suspect.error_code is None and abs(suspect.event_time - onset) <= SUSPECT_LEAD:
         return suspect.event_time
     return onset

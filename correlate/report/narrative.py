@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from correlate.analysis.series import Scope
+from correlate.analysis.shifts import Shift
+from correlate.model.change import Change
 from correlate.report.analysis import Incident
 from correlate.report.data import ReportData
-from correlate.report.timeline import Shift, TimelineChange
 
 _METRICS = {
     "p50_target_ms": "p50 target latency",
@@ -95,19 +97,28 @@ def window_text(since: dt.datetime, until: dt.datetime) -> str:
     return f"{since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC"
 
 
+ROLE_SHOWN = 24  # longer role names are cut in an actor's short name (the full ARN is on hover / in the appendix)
+
+
 def short_actor(actor: str | None) -> str:
-    """`user/bob` for arn:aws:iam::123456789012:user/bob; the text as it is when it is not an ARN."""
+    """An ARN's resource part: `user/bob` for arn:aws:iam::123456789012:user/bob; for an assumed role,
+    ROLE/SESSION with a long role name cut (`AWSReservedSSO_Admini…/alice@example.com`). Text that is
+    not an ARN stays as it is."""
     if not actor:
         return "an unknown actor"
-    if actor.startswith("arn:") and actor.count(":") >= 5:
-        return actor.split(":", 5)[5]
-    return actor
+    if not (actor.startswith("arn:") and actor.count(":") >= 5):
+        return actor
+    resource = actor.split(":", 5)[5]
+    kind, _, rest = resource.partition("/")
+    role, _, session = rest.partition("/")
+    if kind != "assumed-role" or not session:
+        return resource
+    return f"{role if len(role) <= ROLE_SHOWN else role[: ROLE_SHOWN - 3] + '…'}/{session}"
 
 
-def scope_text(scope: str) -> str:
-    """`target group api` for the timeline's scope key `target_group:api`."""
-    kind, _, value = scope.partition(":")
-    return f"{kind.replace('_', ' ')} {value}".strip()
+def scope_text(scope: Scope) -> str:
+    """`target group api` for the slice `target_group:api`."""
+    return f"{scope.kind.replace('_', ' ')} {scope.value or ''}".strip()
 
 
 def shift_text(shift: Shift, with_scope: bool = True) -> str:
@@ -120,12 +131,12 @@ def shift_text(shift: Shift, with_scope: bool = True) -> str:
             text += f" (÷{1 / factor:.1f})" if factor > 0.1 else f" (÷{1 / factor:.0f})"
         else:
             text += f" (×{factor:.1f})" if factor < 10 else f" (×{factor:.0f})"
-    if with_scope and shift.scope != "lb":
+    if with_scope and shift.scope.kind != "lb":
         text += f" on {scope_text(shift.scope)}"
     return text
 
 
-def change_text(change: TimelineChange) -> str:
+def change_text(change: Change) -> str:
     return f"{change.event_name}: {change.summary}" if change.summary else change.event_name
 
 
@@ -172,7 +183,7 @@ def summary(report: ReportData) -> list[str]:
 def _moved(incident: Incident) -> str:
     """What got worse at the onset: the whole load balancer's metrics; or, when only slices of it
     moved, the first slice's, naming the others."""
-    whole = [m.onset for m in incident.metrics if m.onset.scope == "lb"]
+    whole = [m.onset for m in incident.metrics if m.onset.scope.kind == "lb"]
     if whole:
         return _join([shift_text(shift, with_scope=False) for shift in whole])
     first, *rest = [m.onset for m in incident.metrics]
@@ -208,15 +219,15 @@ def _impact_sentences(report: ReportData, incident: Incident, spans: dict[str, d
 
 
 def _suspect_sentences(report: ReportData) -> list[str]:
-    changes = [c for c in report.timeline.changes if report.since <= c.event_time < report.until]
-    suspect = report.timeline.suspect
-    if suspect is not None:
+    changes = [c for c in report.timeline.changes if report.since <= c.change.event_time < report.until]
+    if report.timeline.suspect is not None:
+        suspect, suspicion = report.timeline.suspect.change, report.timeline.suspect.suspicion
         text = (
             f"The most suspect change is {suspect.event_name} at {clock(suspect.event_time)} UTC by "
             f"{short_actor(suspect.actor)}"
             + (f" ({suspect.actor_kind})" if suspect.actor_kind else "")
             + (f": {suspect.summary}" if suspect.summary else "")
-            + f" (suspicion {suspect.suspicion:.2f})."
+            + f" (suspicion {suspicion:.2f})."
         )
         sentences = [text]
         if report.rollback is not None:
@@ -226,10 +237,10 @@ def _suspect_sentences(report: ReportData) -> list[str]:
             )
         return sentences
     if changes:
-        top = changes[0]
+        top, score = changes[0].change, changes[0].suspicion
         return [
             f"No change in the window explains it: {len(changes)} change{'s' if len(changes) != 1 else ''} "
-            f"were made, the most suspect scores {top.suspicion:.2f} ({top.event_name} by {short_actor(top.actor)})."
+            f"were made, the most suspect scores {score:.2f} ({top.event_name} by {short_actor(top.actor)})."
         ]
     return [f"No configuration change to {report.lb} is recorded in the window."]
 
@@ -252,12 +263,13 @@ _KIND_ORDER = {"change": 0, "failed": 0, "rollback": 0, "shift": 1, "error": 2, 
 def timeline_entries(report: ReportData) -> list[Entry]:
     entries = []
     rollback = report.rollback.change.event_id if report.rollback else None
-    suspect = report.timeline.suspect
-    for number, change in enumerate(report.timeline.changes, start=1):
+    suspect = report.timeline.suspect.change if report.timeline.suspect else None
+    for number, scored in enumerate(report.timeline.changes, start=1):
+        change = scored.change
         if not report.since <= change.event_time < report.until:
             continue
         who = short_actor(change.actor) + (f" ({change.actor_kind})" if change.actor_kind else "")
-        if change.failed:
+        if change.error_code is not None:
             attempted = _NOT_APPLIED.sub("", change.summary or "")
             kind = "failed"
             what = f"#{number} {change.event_name} FAILED ({change.error_code}), nothing changed"
@@ -268,7 +280,7 @@ def timeline_entries(report: ReportData) -> list[Entry]:
             kind, what = "change", f"#{number} {change_text(change)}"
             if suspect is not None and change.event_id == suspect.event_id:
                 what += " — most suspect"
-        detail = f"by {who}; suspicion {change.suspicion:.2f}"
+        detail = f"by {who}; suspicion {scored.suspicion:.2f}"
         if change.event_id == rollback and report.rollback is not None:
             detail += f"; {report.rollback.reason}"
         entries.append(Entry(change.event_time, kind, what, detail))
@@ -301,10 +313,12 @@ SLICES_SHOWN = 4
 def _shift_entries(shifts: list[Shift]) -> list[Entry]:
     """One entry per shift of the whole load balancer; the shifts of its slices (target groups,
     targets, listeners, ...) at the same time in one entry, the first few named."""
-    entries = [Entry(s.at, "shift", f"Shift: {shift_text(s)}", f"metric {s.metric}") for s in shifts if s.scope == "lb"]
+    entries = [
+        Entry(s.at, "shift", f"Shift: {shift_text(s)}", f"metric {s.metric}") for s in shifts if s.scope.kind == "lb"
+    ]
     by_time: dict[dt.datetime, list[Shift]] = {}
     for shift in shifts:
-        if shift.scope != "lb":
+        if shift.scope.kind != "lb":
             by_time.setdefault(shift.at, []).append(shift)
     for at, group in by_time.items():
         named = "; ".join(shift_text(s) for s in group[:SLICES_SHOWN])

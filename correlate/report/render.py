@@ -22,9 +22,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from correlate.errors import CorrelateError
+from correlate.present.evidence import evidence_lines
 from correlate.present.render import to_text
 from correlate.report import narrative
-from correlate.report.charts import render_charts
+from correlate.report.charts import render_charts, tls_moved
 from correlate.report.data import ReportData
 from correlate.timeparse import iso
 
@@ -65,28 +66,30 @@ def report_format(path: Path) -> str:
 
 
 def write_report(report: ReportData, path: Path, *, generated_at: dt.datetime | None = None) -> WrittenReport:
-    """Write the report to `path` (.html or .md); a Markdown report's charts and CSVs go to
-    `<stem>_files/` beside it. Files are replaced whole, never left half-written."""
+    """Write the report to `path` (.html or .md), and its files to `<stem>_files/` beside it: for
+    Markdown the charts and every figure's rows as CSV, for HTML (self-contained otherwise) the full
+    input manifest as CSV. Files are replaced whole, never left half-written."""
     fmt = report_format(path)
     if not path.parent.is_dir():
         raise ReportWriteError(f"Cannot write {path}: the folder {path.parent} does not exist.")
-    if fmt == "html":
-        text = render_html(report, generated_at=generated_at)
-        _write(path, text.encode())
-        return WrittenReport(path, (), len(report.figures), text.count('<svg role="img"'))
     folder_name = f"{path.stem}_files"
-    text, files = render_markdown(report, folder_name, generated_at=generated_at)
-    folder = path.parent / folder_name
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError as error:
-        raise ReportWriteError(f"Cannot create {folder}: {error.strerror}.") from None
+    if fmt == "html":
+        text, files = render_html(report, folder_name, generated_at=generated_at)
+        charts = text.count('<svg role="img"')
+    else:
+        text, files = render_markdown(report, folder_name, generated_at=generated_at)
+        charts = sum(1 for name in files if name.endswith(".png"))
     written = []
-    for name, data in sorted(files.items()):
-        _write(folder / name, data)
-        written.append(folder / name)
+    if files:
+        folder = path.parent / folder_name
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as error:
+            raise ReportWriteError(f"Cannot create {folder}: {error.strerror}.") from None
+        for name, data in sorted(files.items()):
+            _write(folder / name, data)
+            written.append(folder / name)
     _write(path, text.encode())
-    charts = sum(1 for name in files if name.endswith(".png"))
     return WrittenReport(path, tuple(written), len(report.figures), charts)
 
 
@@ -120,7 +123,7 @@ def _environment(markdown: bool) -> Environment:
         "clock": narrative.clock,
         "interval": narrative.interval,
         "metric": narrative.metric_value,
-        "short_actor": narrative.short_actor,
+        "actor": markdown_actor if markdown else html_actor,
         "code": markdown_code,
         "fence": markdown_fence,
         "cell": markdown_cell,
@@ -129,10 +132,25 @@ def _environment(markdown: bool) -> Environment:
     return env
 
 
-def render_html(report: ReportData, *, generated_at: dt.datetime | None = None) -> str:
+def render_html(
+    report: ReportData, folder: str, *, generated_at: dt.datetime | None = None
+) -> tuple[str, dict[str, bytes]]:
+    """The HTML text, and the file written beside it (the full input manifest as CSV)."""
     charts = [{"chart": chart, "svg": Markup(chart.data.decode())} for chart in render_charts(report, "svg")]
-    context = _context(report, generated_at) | {"charts": charts}
-    return _environment(markdown=False).get_template("report.html.j2").render(context)
+    files = _manifest_file(report)
+    context = _context(report, generated_at) | {"charts": charts, "manifest_csv": _manifest_csv(folder, files)}
+    return _environment(markdown=False).get_template("report.html.j2").render(context), files
+
+
+def _manifest_file(report: ReportData) -> dict[str, bytes]:
+    figure = report.figure("manifest")
+    if figure is None:
+        return {}
+    return {f"{figure.key}-{figure.query}.csv": to_text(figure.columns, figure.rows, "csv").encode()}
+
+
+def _manifest_csv(folder: str, files: dict[str, bytes]) -> str | None:
+    return f"{folder}/{next(iter(files))}" if files else None
 
 
 # -- Markdown ------------------------------------------------------------------------------------
@@ -181,6 +199,21 @@ def markdown_link(path: str) -> Markup:
     return Markup(quote(path, safe="/"))
 
 
+def html_actor(actor: str | None) -> Markup:
+    """An actor as its short name (an ARN's resource part), the full ARN on hover."""
+    if not actor:
+        return Markup('<span class="none">unknown</span>')
+    short = narrative.short_actor(actor)
+    if short == actor:
+        return Markup('<span class="data">{}</span>').format(actor)
+    return Markup('<span class="data" title="{}">{}</span>').format(actor, short)
+
+
+def markdown_actor(actor: str | None) -> Markup:
+    """An actor as its short name (an ARN's resource part); the full ARN is in the appendix."""
+    return markdown_code(narrative.short_actor(actor) if actor else None)
+
+
 def markdown_cell(value: Any) -> str:
     """Plain text for a table cell (escaped by finalize); empty cells show a dash."""
     return "—" if value is None or value == "" else str(value)
@@ -197,10 +230,12 @@ def render_markdown(
         name = f"{figure.key}-{figure.query}.csv"
         files[name] = to_text(figure.columns, figure.rows, "csv").encode()
         csvs[figure.key] = f"{folder}/{name}"
+    manifest = report.figure("manifest")
     context = _context(report, generated_at) | {
         "charts": [{"chart": chart, "path": f"{folder}/{chart.name}.png"} for chart in charts],
         "csvs": csvs,
         "folder": folder + "/",
+        "manifest_csv": csvs.get(manifest.key) if manifest else None,
     }
     return _environment(markdown=True).get_template("report.md.j2").render(context), files
 
@@ -218,12 +253,15 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
     candidates = [
         {
             "number": number,
-            "change": change,
-            "in_window": report.since <= change.event_time < report.until,
-            "is_suspect": suspect is not None and change.event_id == suspect.event_id,
-            "is_rollback": change.event_id == rollback,
+            "change": scored.change,
+            "failed": scored.change.error_code is not None,
+            "suspicion": scored.suspicion,
+            "evidence": evidence_lines(scored),
+            "in_window": report.since <= scored.change.event_time < report.until,
+            "is_suspect": scored is suspect,
+            "is_rollback": scored.change.event_id == rollback,
         }
-        for number, change in enumerate(report.timeline.changes, start=1)
+        for number, scored in enumerate(report.timeline.changes, start=1)
     ]
     carriers: dict[str, list[dict[str, Any]]] = {}
     for record in records.get("carriers", []):
@@ -266,7 +304,9 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         "coverage": (records.get("cloudtrail_coverage") or [None])[0],
         "caveats": narrative.caveats(report),
         "manifest": records.get("manifest", []),
-        "manifest_groups": _manifest_groups(records.get("manifest", [])),
+        "manifest_summary": _manifest_summary(records.get("manifest", [])),
+        "tls_moved": tls_moved(report),
+        "full_names": _full_names(report),
         "changes": records.get("changes", []),
         "figures": report.figures,
         "ref": refs,
@@ -274,27 +314,53 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
     }
 
 
-def _manifest_groups(manifest: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The manifest split into access logs and CloudTrail files, each under the folder (or S3
-    prefix) its files share, with each file's name below it: long keys stay readable."""
-    groups = []
-    for label, rows in (
-        ("Access logs", [row for row in manifest if row["kind"] != "cloudtrail"]),
-        ("CloudTrail", [row for row in manifest if row["kind"] == "cloudtrail"]),
-    ):
-        if not rows:
-            continue
-        names = [row["source_file"] for row in rows]
-        shared = os.path.commonprefix(names)  # noqa: RUF071 - cut at a "/" below; commonpath mangles s3://
-        prefix = shared[: shared.rfind("/") + 1]
-        groups.append(
-            {
-                "label": label,
-                "prefix": prefix,
-                "rows": [row | {"name": row["source_file"][len(prefix) :]} for row in rows],
-            }
-        )
-    return groups
+_DAY_FOLDERS = re.compile(r"^(?P<prefix>.*/)(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/[^/]*$")
+
+
+def _manifest_summary(manifest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The manifest summed per kind of input, prefix and day: the prefix is what comes before the
+    AWS day folders (YYYY/MM/DD/) of an object's key, or its folder; the day is the day folder's,
+    else the day its interval ends. One group per input and prefix, one row per day; the full list
+    goes to a CSV beside the report."""
+    groups: dict[tuple[str, str], dict[dt.date | None, dict[str, Any]]] = {}
+    for row in manifest:
+        label = "CloudTrail" if row["kind"] == "cloudtrail" else "Access logs"
+        folders = _DAY_FOLDERS.match(row["source_file"])
+        if folders:
+            prefix = folders["prefix"]
+            day = dt.date(int(folders["year"]), int(folders["month"]), int(folders["day"]))
+        else:
+            prefix = row["source_file"][: row["source_file"].rfind("/") + 1]
+            day = row["interval_end"].date() if row["interval_end"] else None
+        days = groups.setdefault((label, prefix), {})
+        total = days.setdefault(day, {"day": day, "kinds": set(), "files": 0} | dict.fromkeys(_SUMMED, 0))
+        total["kinds"].add(row["kind"])
+        total["files"] += 1
+        for column in _SUMMED:
+            total[column] += row[column] or 0
+    return [
+        {
+            "label": label,
+            "prefix": prefix,
+            "days": [
+                total | {"kinds": ", ".join(sorted(total["kinds"]))}
+                for _, total in sorted(days.items(), key=lambda item: item[0] or dt.date.min)
+            ],
+        }
+        for (label, prefix), days in sorted(groups.items(), key=lambda item: (item[0][0] == "CloudTrail", item[0][1]))
+    ]
+
+
+_SUMMED = ("lines", "rows", "rejected", "rows_in_window")
+
+
+def _full_names(report: ReportData) -> list[tuple[str, str]]:
+    """The ARNs the report shows by their short name, with the full ARN."""
+    names: dict[str, str] = {}
+    for change in (scored.change for scored in report.timeline.changes):
+        if change.actor and narrative.short_actor(change.actor) != change.actor:
+            names.setdefault(change.actor, narrative.short_actor(change.actor))
+    return [(short, full) for full, short in names.items()]
 
 
 def _timeline_command(report: ReportData) -> str:

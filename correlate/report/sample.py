@@ -18,10 +18,8 @@ import tempfile
 from pathlib import Path
 
 from correlate.demo.run import run_demo
-from correlate.present.timeline import timeline_document
 from correlate.report.data import ReportOptions, gather
 from correlate.report.render import write_report
-from correlate.report.timeline import Timeline
 from correlate.store.database import Database
 
 KIND, SEED = "deregistered-targets", 1
@@ -39,8 +37,7 @@ def write_sample(out: Path, data: Path = DATA) -> list[Path]:
     with Database.open(str(database)) as db:
         run = run_demo(db, KIND, SEED, data)
         story = run.files.scenario
-        timeline = Timeline.from_dict(timeline_document(run.timeline), "correlate demo")
-        report = gather(db, ReportOptions(story.subject, story.start, story.end), timeline)
+        report = gather(db, ReportOptions(story.subject, story.start, story.end), run.timeline)
     return [write_report(report, out / name).path for name in ("report.html", "report.md")]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from correlate.sources.listing import S3Pruning, is_s3
@@ -52,3 +53,19 @@ def _unique(objects: Iterable[InputObject]) -> Iterator[InputObject]:
         if obj.uri not in seen:
             seen.add(obj.uri)
             yield obj
+
+
+def reopen(uri: str, size: int, fingerprint: str, aws: AwsClients | None = None) -> InputObject:
+    """The object a listing found, from its plain description (uri, size, fingerprint): how another
+    process (a Spark executor) reads an object its driver listed."""
+    if is_s3(uri):
+        from correlate.sources.aws import AwsClients
+        from correlate.sources.s3 import S3ObjectStream, parse_s3_uri
+
+        bucket, key = parse_s3_uri(uri)
+        clients = aws or AwsClients()
+        etag = f'"{fingerprint}"' if fingerprint else ""
+        opener = partial(S3ObjectStream, clients, bucket, key, etag)
+    else:
+        opener = partial(open, uri, "rb")
+    return InputObject(uri=uri, name=uri.rsplit("/", 1)[-1], size=size, fingerprint=fingerprint, opener=opener)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from correlate.errors import SourceAccessError
+from correlate.errors import AccessDenied, SourceAccessError
 
 if TYPE_CHECKING:
     import boto3
@@ -62,6 +63,7 @@ AWS_ERRORS: tuple[type[Exception], ...] = (
 DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "Forbidden", "403", "UnauthorizedOperation"}
 )
+THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 BAD_CREDENTIAL_CODES = frozenset(
     {
         "InvalidAccessKeyId",
@@ -100,6 +102,11 @@ class AwsClients:
     def region(self) -> str | None:
         """The region clients use when none is named: --region, else the profile's or AWS_REGION."""
         return self._get_session().region_name
+
+    def regions(self, service: str) -> list[str]:
+        """The commercial regions where `service` exists, from botocore's endpoint data (no call to
+        AWS; regions an account has not opted into are listed too)."""
+        return list(self._get_session().get_available_regions(service))
 
     def s3(self) -> Any:
         return self.client("s3")
@@ -147,6 +154,23 @@ class AwsClients:
         return self._session
 
 
+class Pacer:
+    """Keeps requests at least `interval` seconds apart (APIs with a per-second quota)."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+        self.interval = interval
+        self.sleep = sleep
+        self.clock = clock
+        self.last: float | None = None
+
+    def wait(self) -> None:
+        if self.last is not None:
+            delay = self.interval - (self.clock() - self.last)
+            if delay > 0:
+                self.sleep(delay)
+        self.last = self.clock()
+
+
 def error_code(error: Exception) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code", ""))
@@ -155,13 +179,14 @@ def error_code(error: Exception) -> str:
 
 def explain(error: Exception, subject: str, action: str, permission: str) -> SourceAccessError:
     """One line for an AWS failure: `subject` is what was being read (a URI, a load balancer),
-    `action` what correlate was doing, `permission` the IAM action it needs."""
+    `action` what correlate was doing, `permission` the IAM action it needs. A refused permission
+    is an `AccessDenied`, so a command that reads several APIs can carry on with the others."""
     if isinstance(error, ClientError):
         code = error_code(error)
         message = error.response.get("Error", {}).get("Message") or ""
         if code in DENIED_CODES:
             policies = "IAM and bucket policies" if permission.startswith("s3:") else "IAM policies"
-            return SourceAccessError(
+            return AccessDenied(
                 f"{subject}: access denied {action} (needs {permission}). Check the {policies}, "
                 "or use another --profile."
             )

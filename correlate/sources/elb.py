@@ -3,7 +3,7 @@
 An Application or Network Load Balancer (ELBv2) names its log bucket and prefix in the attributes
 `access_logs.s3.*`, and an ALB its connection and health-check logs in `connection_logs.s3.*` and
 `health_check_logs.s3.*`; a Classic ELB in its `AccessLog` attribute. Logs land under
-`s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/elasticloadbalancing/REGION/` (formats.md §4). The account
+`s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/elasticloadbalancing/REGION/` (docs/formats.md, "Object names"). The account
 and region come from the ELBv2 ARN; for a Classic ELB (which has no ARN in the API) the account
 comes from STS GetCallerIdentity and the region from the client.
 """

@@ -1,4 +1,4 @@
-"""CloudTrail's LookupEvents API: pages of events, paced and retried (formats.md §5.4).
+"""CloudTrail's LookupEvents API: pages of events, paced and retried (docs/formats.md, "CloudTrail").
 
 LookupEvents takes one lookup attribute per call, answers for one region and the last 90 days,
 and allows two requests per second per account and region. Pages come through boto3's paginator;
@@ -17,10 +17,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from correlate.errors import SourceAccessError
-from correlate.sources.aws import AWS_ERRORS, AwsClients, error_code, explain
+from correlate.sources.aws import AWS_ERRORS, THROTTLED, AwsClients, Pacer, error_code, explain
 
 MIN_INTERVAL = 0.5  # seconds between requests: 2 per second per account and region
-THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 PERMISSION = "cloudtrail:LookupEvents"
 
 
@@ -35,22 +34,6 @@ def lookup_clients(aws: AwsClients, regions: Sequence[str]) -> dict[str, Any]:
     return {str(name): aws.client("cloudtrail", name, max_attempts=2) for name in names}
 
 
-class Pacer:
-    """Keeps requests at least MIN_INTERVAL apart."""
-
-    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
-        self.sleep = sleep
-        self.clock = clock
-        self.last: float | None = None
-
-    def wait(self) -> None:
-        if self.last is not None:
-            delay = MIN_INTERVAL - (self.clock() - self.last)
-            if delay > 0:
-                self.sleep(delay)
-        self.last = self.clock()
-
-
 def lookup_pages(
     client: Any,
     attributes: Sequence[tuple[str, str]],
@@ -63,7 +46,7 @@ def lookup_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """Every page of Events[] for each (AttributeKey, AttributeValue), one lookup after the other."""
     sleep = sleep or time.sleep
-    pacer = Pacer(sleep, clock or time.monotonic)
+    pacer = Pacer(MIN_INTERVAL, sleep, clock or time.monotonic)
     region = getattr(getattr(client, "meta", None), "region_name", "?")
     for key, value in attributes:
         yield from _attribute_pages(client, key, value, since, until, pacer, sleep, max_retries, region)

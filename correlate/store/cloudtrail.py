@@ -8,6 +8,7 @@ leaves nothing of it behind and the next run loads it whole.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pyarrow as pa
 from correlate.model.changes import CallRow, Change, InventoryItem, LogLink
 from correlate.parse.cloudtrail import ApiCall, RecordReject
 from correlate.store.database import Database, statements
+from correlate.store.ledger import EarlierLoad, earlier_loads
 
 KIND = "cloudtrail"
 
@@ -50,33 +52,6 @@ _CALL_SCHEMA = pa.schema(
         ("source_line", pa.int64()),
     ]
 )
-_CHANGE_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("event_time", pa.timestamp("us")),
-        ("event_name", pa.string()),
-        ("lb", pa.string()),
-        ("actor", pa.string()),
-        ("actor_kind", pa.string()),
-        ("error_code", pa.string()),
-        ("summary", pa.string()),
-        ("event_source", pa.string()),
-        ("api_version", pa.string()),
-        ("aws_region", pa.string()),
-        ("account_id", pa.string()),
-        ("lb_id", pa.string()),
-        ("category", pa.string()),
-        ("listener_port", pa.int32()),
-        ("target_group", pa.string()),
-        ("target_group_arn", pa.string()),
-        ("targets", pa.list_(pa.string())),
-        ("details", pa.string()),
-        ("actor_name", pa.string()),
-        ("applied", pa.bool_()),
-        ("error_message", pa.string()),
-        ("attributed_by", pa.string()),
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +79,9 @@ class CloudTrailStore:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    def loaded_objects(self) -> dict[str, tuple[str, str]]:
-        """source_file → (fingerprint, filter) of every CloudTrail object loaded so far."""
-        rows = self.db.con.execute(
-            "select source_file, fingerprint, filter from ingested_files where kind = ?", [KIND]
-        ).fetchall()
-        return {source_file: (fingerprint, filter_) for source_file, fingerprint, filter_ in rows}
+    def loaded_objects(self) -> dict[str, EarlierLoad]:
+        """source_file → its earlier load, for every object `ingest cloudtrail` loaded so far."""
+        return earlier_loads(self.db.con, (KIND,))
 
     def load_objects(
         self, entries: list[ObjectEntry], calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]
@@ -117,10 +89,7 @@ class CloudTrailStore:
         """A batch of objects: their calls, rejects and ledger rows in one transaction, so a process
         killed mid-batch leaves none of them behind. Returns the duplicates of each object."""
         with self.db.transaction():
-            for entry in entries:
-                if entry.reload:
-                    for table in ("api_calls", "rejects", "ingested_files"):
-                        self.db.con.execute(f"delete from {table} where source_file = ?", [entry.source_file])
+            self._remove([entry.source_file for entry in entries if entry.reload])
             order = {entry.source_file: index for index, entry in enumerate(entries)}
             duplicates = self._insert(calls, order)
             self._rejects(rejects)
@@ -141,6 +110,19 @@ class CloudTrailStore:
             )
             self._run_with("ledger", ledger, "load/cloudtrail_ledger.sql")
         return duplicates
+
+    def forget(self, source_files: list[str]) -> None:
+        """Remove what earlier loads of these objects stored: files an older correlate recorded as
+        CloudTrail (every line rejected) that are access logs."""
+        if source_files:
+            with self.db.transaction():
+                self._remove(source_files)
+
+    def _remove(self, source_files: list[str]) -> None:
+        for source_file in source_files:
+            self.db.con.execute("delete from api_calls where source_file = ?", [source_file])
+            for table in ("rejects", "ingested_files"):  # this command's rows only: access logs' stay
+                self.db.con.execute(f"delete from {table} where source_file = ? and kind = ?", [source_file, KIND])
 
     def load_calls(self, calls: list[ApiCall], rejects: list[tuple[str, RecordReject]]) -> int:
         """Calls with no ledger object behind them (LookupEvents pages): event_id alone dedupes.
@@ -182,13 +164,7 @@ class CloudTrailStore:
         self._run_with("batch_rejects", table, "load/cloudtrail_rejects.sql")
 
     def _run_with(self, name: str, table: pa.Table, sql_file: str) -> None:
-        self.db.con.register(name, table)
-        try:
-            for statement in statements(sql_file):
-                self.db.con.execute(statement)
-        finally:
-            with contextlib.suppress(duckdb.TransactionException):
-                self.db.con.unregister(name)
+        self.db.run_file_with(name, table, sql_file)
 
     # -- the change model's inputs and output ------------------------------------------------
 
@@ -217,14 +193,13 @@ class CloudTrailStore:
         return [InventoryItem(taken_at, kind, arn, lb, orjson.loads(data)) for taken_at, kind, arn, lb, data in rows]
 
     def replace_changes(self, changes: list[Change]) -> None:
+        """`changes` holds these rows now: one column per `Change` field (model/change.py), typed as the
+        table declares it (sql/00_tables.sql); `details` is stored as JSON."""
+        schema = self.db.con.sql("select * from changes limit 0").to_arrow_table().schema
+        rows = [{**_fields(change), "details": _details_json(change.details)} for change in changes]
+        table = pa.table({name: [row[name] for row in rows] for name in schema.names}, schema=schema)
         with self.db.transaction():
-            self.db.con.register("new_changes", _table(changes, _CHANGE_SCHEMA))
-            try:
-                for statement in statements("load/changes.sql"):
-                    self.db.con.execute(statement)
-            finally:
-                with contextlib.suppress(duckdb.TransactionException):
-                    self.db.con.unregister("new_changes")
+            self.db.run_file_with("new_changes", table, "load/changes.sql")
 
     def change_counts(self) -> tuple[int, int]:
         """(changes, load balancers with changes)."""
@@ -260,6 +235,14 @@ class CloudTrailStore:
             finally:
                 with contextlib.suppress(duckdb.TransactionException):
                     self.db.con.unregister("snapshot")
+
+
+def _fields(change: Change) -> dict[str, object]:
+    return {field.name: getattr(change, field.name) for field in dataclasses.fields(change)}
+
+
+def _details_json(details: dict | None) -> str | None:
+    return orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode() if details else None
 
 
 def _loads(text: str | None) -> object:

@@ -1,6 +1,7 @@
 """The DuckDB file: opening it (one writer at a time), its schema, and the SQL files under sql/.
 
-Only `store` code touches DuckDB. The views are plain SQL files (`sql/NN_name.sql`), one view per
+Only `store` code touches DuckDB. The tables come from `sql/00_tables.sql` and the other
+`sql/0N_*.sql` files; the views are plain SQL files (`sql/NN_name.sql`, NN from 10), one view per
 file, each with a header that states its contract; `apply_schema` runs them in order, checks each
 header against the view's real columns, and records the grain with COMMENT ON VIEW.
 """
@@ -9,18 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from correlate.errors import DatabaseBusy, DatabaseMissing, ViewError
 
-SCHEMA_VERSION = "2"
-DEFAULT_DB = "correlate.duckdb"
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+SCHEMA_VERSION = "3"  # 3: changes carries its categories, target groups and classic
+WAIT_POLL = 0.2  # seconds between attempts while --wait waits for the lock
 
 
 def sql_dir() -> Path:
@@ -72,10 +77,15 @@ def read_view_file(path: Path) -> ViewFile:
     return ViewFile(path, header["view"], header["grain"], columns, text)
 
 
+def schema_files() -> list[str]:
+    """The schema files, 00_ to 09_, in order."""
+    return [path.name for path in sorted(sql_dir().glob("0[0-9]_*.sql"))]
+
+
 @cache
 def view_files() -> tuple[ViewFile, ...]:
     return tuple(
-        read_view_file(path) for path in sorted(sql_dir().glob("[0-9][0-9]_*.sql")) if not path.name.startswith("00_")
+        read_view_file(path) for path in sorted(sql_dir().glob("[0-9][0-9]_*.sql")) if not path.name.startswith("0")
     )
 
 
@@ -94,26 +104,40 @@ class Database:
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: str, *, read_only: bool = False) -> Database:
-        """Open (or create) the database; a second writer gets `DatabaseBusy`, not a traceback."""
+    def open(
+        cls,
+        path: str,
+        *,
+        read_only: bool = False,
+        wait: float = 0.0,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Database:
+        """Open (or create) the database. While another process holds it (a writer; or, for a
+        writer, any process), retry for `wait` seconds (telling `on_wait` once who holds it), then raise
+        `DatabaseBusy` naming the process and what it is doing."""
         in_memory = path == ":memory:"
         if read_only and not in_memory and not Path(path).exists():
             raise DatabaseMissing(
                 f"No database at {path}. Load some data first (correlate ingest logs DIR, or "
                 "correlate demo), or point --db / CORRELATE_DB at an existing file."
             )
-        try:
-            con = duckdb.connect(path, read_only=read_only and not in_memory)
-        except duckdb.IOException as error:
-            message = str(error)
-            if "lock" in message.lower():
-                holder = re.search(r"PID (\d+)", message)
-                who = f" (process {holder.group(1)})" if holder else ""
-                raise DatabaseBusy(
-                    f"The database {path} is busy: another correlate process{who} is writing to it. "
-                    "Wait for it to finish, or use another --db."
-                ) from None
-            raise DatabaseMissing(f"Cannot open the database {path}: {message}") from None
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                con = duckdb.connect(path, read_only=read_only and not in_memory)
+                break
+            except duckdb.IOException as error:
+                message = str(error)
+                if "lock" not in message.lower():
+                    raise DatabaseMissing(f"Cannot open the database {path}: {message}") from None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DatabaseBusy(path, _holder(path, message, read_only), wait) from None
+                if on_wait is not None and not told:
+                    on_wait(_holder(path, message, read_only))
+                    told = True
+                time.sleep(min(WAIT_POLL, left))
         database = cls(con, path, read_only and not in_memory)
         if not database.read_only:
             database.apply_schema()
@@ -145,10 +169,24 @@ class Database:
     # -- schema ---------------------------------------------------------------------------------
 
     def apply_schema(self) -> None:
-        self.run_file("00_tables.sql")
+        if self._ledger_keyed_by_file():
+            with self.transaction():
+                self.run_file("migrate/ledger_per_command.sql")
+                self.run_file("00_tables.sql")
+                self.run_file("migrate/ledger_copy.sql")
+        for name in schema_files():
+            self.run_file(name)
         self.con.execute("insert or replace into correlate_meta values ('schema_version', ?)", [SCHEMA_VERSION])
         for view in view_files():
             self.create_view(view)
+
+    def _ledger_keyed_by_file(self) -> bool:
+        """True for a database whose ingested_files predates the per-command ledgers."""
+        row = self.con.execute(
+            "select constraint_column_names from duckdb_constraints() "
+            "where table_name = 'ingested_files' and constraint_type = 'PRIMARY KEY'"
+        ).fetchone()
+        return row is not None and list(row[0]) == ["source_file"]
 
     def check_schema(self) -> None:
         try:
@@ -185,11 +223,60 @@ class Database:
             counts.append(result[0][0] if result and len(result[0]) == 1 and isinstance(result[0][0], int) else None)
         return counts
 
+    def run_file_with(self, name: str, table: pa.Table, relative: str) -> list[int | None]:
+        """`run_file` with the Arrow `table` visible to its statements as `name`."""
+        self.con.register(name, table)
+        try:
+            return self.run_file(relative)
+        finally:
+            with contextlib.suppress(duckdb.TransactionException):
+                self.con.unregister(name)
+
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run one query; returns (column names, rows)."""
         cursor = self.con.execute(sql, params) if params is not None else self.con.execute(sql)
         columns = [description[0] for description in cursor.description or []]
         return columns, cursor.fetchall()
+
+
+def _holder(path: str, message: str, read_only: bool) -> str:
+    """Who holds the lock, from DuckDB's message (`... held in /usr/bin/python3 (PID 123)`) and the
+    process table. Readers share the file, so a reader that is refused met a writer; a writer that is
+    refused met a writer, or a reader when opening read-only still works."""
+    pid = re.search(r"PID (\d+)", message)
+    program = re.search(r"held in (.+?) \(PID", message)
+    command = _command_line(pid.group(1)) if pid else None
+    who = "another process"
+    if pid:
+        who = f"process {pid.group(1)} ({command or (program.group(1) if program else 'unknown')})"
+    if not read_only and _readable(path):
+        return f"{who} has it open read-only, and nothing can write to it until that ends"
+    return f"{who} is writing to it"
+
+
+def _readable(path: str) -> bool:
+    """The file opens read-only now: whoever holds it is a reader."""
+    try:
+        duckdb.connect(path, read_only=True).close()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _command_line(pid: str) -> str | None:
+    """What the process runs, shortened: `correlate sql select ...` for a correlate command (started
+    as a script or with python -m); None where the process table cannot be read (not Linux)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    words = [word.decode(errors="replace") for word in argv if word]
+    for index, word in enumerate(words):
+        if Path(word).name == "correlate":  # the console script, or python -m correlate
+            words = ["correlate", *words[index + 1 :]]
+            break
+    text = " ".join(" ".join(words).split())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _sql_string(text: str) -> str:

@@ -31,9 +31,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from correlate.parse.framing import Reject
-from correlate.parse.kinds import KINDS, LogKind
+from correlate.parse.kinds import KINDS, UNKNOWN_KIND, LogKind
 from correlate.store.database import Database, statements
+from correlate.store.ledger import EarlierLoad, earlier_loads
 from correlate.timeparse import Window
+
+# The kinds of `ingest logs`'s rows in ingested_files and rejects (its ledger; see store/ledger.py).
+LEDGER_KINDS = (*KINDS, UNKNOWN_KIND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,18 +106,22 @@ class ChunkChecker:
         for statement in statements("load/00_macros.sql"):
             self.con.execute(statement)
         self._views_for: str | None = None
+        self._tables = False  # correlate's tables, created on this connection by `typed`
+
+    def _views(self, kind: LogKind) -> None:
+        if self._views_for != kind.name:
+            # created once per kind: re-binding the views to each new `batch` is all a chunk costs
+            fields, checks, _insert = statements(f"load/{kind.name}.sql")
+            self.con.execute(fields)
+            self.con.execute(checks)
+            self._views_for = kind.name
 
     def check(self, kind: LogKind, tokens: pa.Table, variables: dict[str, object]) -> CheckedChunk:
         """Split labelled token rows into the rows to store, rejects, and rows the filter leaves out."""
         _set_variables(self.con, variables)
         self.con.register("batch", tokens)
         try:
-            if self._views_for != kind.name:
-                # created once per kind: re-binding the views to each new `batch` is all a chunk costs
-                fields, checks, _insert = statements(f"load/{kind.name}.sql")
-                self.con.execute(fields)
-                self.con.execute(checks)
-                self._views_for = kind.name
+            self._views(kind)
             (problems_query,) = statements("load/problems.sql")
             # execute, not sql(): binding through a relation cost twice as much per chunk
             found = self.con.execute(problems_query).fetchall()
@@ -140,6 +148,26 @@ class ChunkChecker:
             )
             keep &= ~mine.to_numpy(zero_copy_only=False)
         return CheckedChunk(tokens.filter(pa.array(keep)), _reject_rows(rejects), rejected, filtered)
+
+    def typed(self, kind: LogKind, tokens: pa.Table, variables: dict[str, object]) -> pa.Table:
+        """Checked token rows (`CheckedChunk.tokens`) as rows of the kind's table, typed by the same
+        INSERT as `LogStore.append_rows`, into that table on this in-memory connection."""
+        if not self._tables:
+            for statement in statements("00_tables.sql"):
+                self.con.execute(statement)
+            self._tables = True
+        _set_variables(self.con, variables)
+        self.con.register("batch", tokens)
+        try:
+            self._views(kind)
+            (rows,) = statements("load/rows_checked.sql")
+            self.con.execute(rows)
+            self.con.execute(statements(f"load/{kind.name}.sql")[2])
+            typed = self.con.sql(f"select * from {kind.table} order by source_file, source_line").to_arrow_table()
+            self.con.execute(f"delete from {kind.table}")
+        finally:
+            self.con.unregister("batch")
+        return typed
 
     def close(self) -> None:
         self.con.close()
@@ -234,19 +262,14 @@ class LogStore:
         self.db.con.execute("set memory_limit = '1GB'")
         self._ledger = self.db.con.cursor()
 
-    def previous_loads(self, source_files: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """source_file → (kind, fingerprint, filter) of the last load, for those loaded before.
+    def previous_loads(self, source_files: Sequence[str]) -> dict[str, EarlierLoad]:
+        """source_file → the last load by `ingest logs`, for those loaded before.
 
         Asked on a connection of its own: the load pipeline asks while the writer's INSERT is
         streaming (a connection runs one statement at a time), and only committed loads matter."""
         if not source_files:
             return {}
-        rows = self._ledger.execute(
-            "select source_file, kind, fingerprint, filter from ingested_files "
-            "where source_file in (select unnest(?::varchar[]))",
-            [list(source_files)],
-        ).fetchall()
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        return earlier_loads(self._ledger, LEDGER_KINDS, source_files)
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One load's transaction: rows, rejects and ledger rows commit together or not at all."""
@@ -259,8 +282,11 @@ class LogStore:
             if previous_kind in KINDS:
                 table = KINDS[previous_kind].table
                 self.db.con.execute(f"delete from {table} where source_file = ?", [source_file])
-            self.db.con.execute("delete from rejects where source_file = ?", [source_file])
-            self.db.con.execute("delete from ingested_files where source_file = ?", [source_file])
+            for table in ("rejects", "ingested_files"):  # this command's rows only: CloudTrail's stay
+                self.db.con.execute(
+                    f"delete from {table} where source_file = ? and kind in (select unnest(?::varchar[]))",
+                    [source_file, list(LEDGER_KINDS)],
+                )
 
     def append_rows(
         self,
@@ -313,10 +339,10 @@ class LogStore:
         if not entries:
             return
         table = pa.Table.from_pylist([dataclasses.asdict(entry) for entry in entries], schema=_LEDGER_SCHEMA)
-        (insert,) = statements("load/ledger.sql")
         self.db.con.register("entries", table)
         try:
-            self.db.con.execute(insert)
+            for statement in statements("load/ledger.sql"):
+                self.db.con.execute(statement)
         finally:
             with contextlib.suppress(duckdb.TransactionException):
                 self.db.con.unregister("entries")

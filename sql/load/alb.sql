@@ -95,7 +95,7 @@ select
     dash(tok_ssl_protocol) as ssl_protocol,
     dash(tok_target_group_arn) as target_group_arn,
     dash(tok_trace_id) as trace_id,
-    dash(tok_domain_name) as domain_name,
+    dash(trim(tok_domain_name)) as domain_name,       -- a server name holds no spaces; some lines pad it
     dash(tok_chosen_cert_arn) as chosen_cert_arn,
     matched_rule_priority,
     dash(tok_actions_executed) as actions_executed,

@@ -7,13 +7,13 @@
 -- bucket), else from the onset; up to the recovery, or the end of the window.
 with errors as (
     select
-        coalesce(request_at, time) as error_at,
+        arrived_at as error_at,
         elb_status_code
-    from requests
+    from request_facts
     where lb = $lb
         and elb_status_code between 500 and 599
-        and coalesce(request_at, time) >= $search_from
-        and coalesce(request_at, time) < $search_to
+        and arrived_at >= $search_from
+        and arrived_at < $search_to
 )
 select
     count(*) as errors,

@@ -11,10 +11,10 @@ with log_rows as (
     select
         source_file,
         count(*) as rows_in_window
-    from requests
+    from request_facts
     where lb = $lb
-        and coalesce(request_at, time) >= $since
-        and coalesce(request_at, time) < $until
+        and arrived_at >= $since
+        and arrived_at < $until
     group by source_file
     union all
     select

@@ -5,12 +5,12 @@
 -- Plain HTTP requests count as 'none'. NLB rows are placed by connection start, falling back to end.
 with protocols as (
     select
-        date_trunc('minute', coalesce(request_at, time)) as minute,
+        minute,
         coalesce(ssl_protocol, 'none') as protocol
-    from requests
+    from request_facts
     where lb = $lb
-        and coalesce(request_at, time) >= $since
-        and coalesce(request_at, time) < $until
+        and arrived_at >= $since
+        and arrived_at < $until
     union all
     select
         date_trunc('minute', coalesce(connection_at, time)) as minute,

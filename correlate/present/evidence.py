@@ -1,0 +1,199 @@
+"""The timeline's words: a shift in one line, each kind of evidence for or against a change, and the
+notes on the window (what correlate/analysis/evidence.py records as data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+from correlate.analysis.evidence import (
+    AlreadyMoved,
+    BeganBefore,
+    Evidence,
+    Failed,
+    Implausible,
+    Moved,
+    NoChanges,
+    NoLogs,
+    NoneSuspect,
+    NoRequests,
+    NoShifts,
+    Note,
+    NothingMoved,
+    OtherKinds,
+    OtherPart,
+    QuietPart,
+    Spread,
+    Stated,
+    Unexplained,
+)
+from correlate.analysis.scoring import ScoredChange
+from correlate.analysis.series import Scope
+from correlate.analysis.shifts import METRICS, Shift
+
+_IMPLAUSIBLE = {
+    "read_only": "a read-only call changes nothing",
+    "tags": "tag changes do not change how traffic is served",
+    "unused_policy": "a new policy changes nothing until a listener uses it (SetLoadBalancerPoliciesOfListener)",
+    "unrouted_target_group": "a new target group gets no traffic until a listener or rule forwards to it",
+    "ecs_idle": "the call started no deployment and kept the desired count",
+    "inert_attributes": "only logging or protection settings changed ({keys})",
+}
+_FAMILIES = {"latency": "latency", "errors": "5xx", "client_errors": "4xx", "traffic": "traffic", "tls_mix": "TLS mix"}
+
+
+def evidence_lines(scored: ScoredChange) -> tuple[str, ...]:
+    """The change's evidence, one line each, in the order the scoring found it (a caveat found for two
+    shifts reads the same: said once)."""
+    return tuple(dict.fromkeys(evidence_line(item, scored.change.event_time) for item in scored.evidence))
+
+
+def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
+    match item:
+        case Stated(text):
+            return text
+        case Failed(error_code):
+            return f"the call failed ({error_code}): nothing was changed"
+        case Implausible(reason, keys):
+            return _IMPLAUSIBLE[reason].format(keys=", ".join(keys))
+        case Moved(shift):
+            return _moved(shift, changed_at)
+        case Spread(shifts):
+            return _spread(shifts, changed_at)
+        case QuietPart(groups):
+            return f"target group {', '.join(groups)} did not move with the load balancer"
+        case OtherPart(groups, moved):
+            return f"the change concerns target group {', '.join(groups)}, not {moved}"
+        case AlreadyMoved(shift, level, minutes, fraction):
+            return (
+                f"counter-evidence: {metric_name(shift)} was already {format_value(shift.unit, level)} in the "
+                f"{minutes} min before the change ({fraction:.0%} of the move)"
+            )
+        case BeganBefore(shift):
+            return (
+                f"counter-evidence: {describe_shift(shift)} began at {shift.at:%H:%M}, "
+                f"{-_minutes(changed_at, shift)} min before the change"
+            )
+        case NoLogs(lb):
+            return f"the access logs of {lb} do not cover the minutes around it, so its effect is unknown"
+        case OtherKinds(shifts):
+            families = ", ".join(dict.fromkeys(_FAMILIES.get(s.family, s.family) for s in shifts))
+            return f"the shifts after it ({families}) are not what this kind of change moves"
+        case NothingMoved(lb, lag_seconds):
+            return f"no metric of {lb} moved within {int(lag_seconds // 60)} min after it"
+    raise TypeError(f"no words for {item!r}")
+
+
+def note_line(note: Note) -> str:
+    match note:
+        case Stated(text):
+            return text
+        case NoChanges(lb):
+            return (
+                f"No configuration changes recorded for {lb} in this window. Load CloudTrail with "
+                "`correlate ingest cloudtrail` to rank changes."
+            )
+        case NoRequests(lb):
+            return f"No requests of {lb} in this window: load its access logs with `correlate ingest logs`."
+        case NoShifts(lb):
+            return f"No metric of {lb} shifted in this window."
+        case NoneSuspect(lb, threshold):
+            return f"No change reaches suspicion {threshold}: nothing recorded for {lb} explains its shifts."
+        case Unexplained(at, shifts):
+            shown = "; ".join(describe_shift(s) for s in shifts[:3])
+            more = f" (and {len(shifts) - 3} more)" if len(shifts) > 3 else ""
+            return f"Unexplained at {at:%H:%M}: {shown}{more}. No change in the window explains it."
+    raise TypeError(f"no words for {note!r}")
+
+
+# -- one shift --------------------------------------------------------------------------------------
+
+
+def describe_shift(shift: Shift) -> str:
+    """`p99 target latency 41 ms -> 880 ms (x21) (target group web)`."""
+    where = "" if shift.scope.kind == "lb" else f" ({shift.scope.label})"
+    if shift.metric == "tls_share":
+        return f"{metric_name(shift)} {format_change(shift)}"
+    return f"{metric_name(shift)} {format_change(shift)}{where}"
+
+
+def metric_name(shift: Shift) -> str:
+    if shift.metric == "tls_share":
+        what = f"{shift.scope.value} clients" if shift.scope.kind == "ssl_protocol" else f"cipher {shift.scope.value}"
+        return f"share of {what}"
+    return METRICS[shift.metric][2]
+
+
+def format_value(unit: str, value: float) -> str:
+    if unit == "ms":
+        if value >= 10000:
+            return f"{value / 1000:.1f} s"
+        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    if unit in ("rate", "share"):
+        percent = value * 100
+        return f"{percent:.2f}%" if 0 < percent < 0.1 else f"{percent:.1f}%"
+    return f"{value:.0f}/min" if value >= 10 else f"{value:.1f}/min"
+
+
+def format_change(shift: Shift) -> str:
+    """`41 ms -> 880 ms (x21)` / `0.1% -> 24.0% (+23.9 pp)`."""
+    text = f"{format_value(shift.unit, shift.before)} -> {format_value(shift.unit, shift.after)}"
+    if shift.unit in ("rate", "share"):
+        return f"{text} ({(shift.after - shift.before) * 100:+.1f} pp)"
+    r = shift.ratio
+    if math.isinf(r):
+        return f"{text} (from nothing)"
+    return f"{text} (x{r:.0f})" if r >= 10 else f"{text} (x{r:.2g})"
+
+
+def format_p(p: float) -> str:
+    return "p<1e-6" if p < 1e-6 else f"p={p:.2g}"
+
+
+def _moved(shift: Shift, changed_at: dt.datetime) -> str:
+    test = "Mann-Whitney" if shift.test.startswith("Mann") else "chi-square"
+    detail = f"{test} {format_p(shift.p_value)}"
+    if shift.ci_low is not None and shift.ci_high is not None:
+        detail += f"; 95% CI x{shift.ci_low:.2g}-x{shift.ci_high:.2g}"
+    prefix = "recovery: " if shift.worse is False else ""
+    return f"{prefix}{describe_shift(shift)} {_when(changed_at, shift)} ({detail})"
+
+
+def _spread(shifts: Sequence[Shift], changed_at: dt.datetime) -> str:
+    stopped = sorted({s.scope for s in shifts if s.after < 0.5}, key=lambda s: s.key)
+    started = sorted({s.scope for s in shifts if s.before < 0.5}, key=lambda s: s.key)
+    first = min(shifts, key=lambda s: s.at)
+    parts = []
+    if stopped:
+        parts.append(f"{_names(stopped)} stopped receiving requests")
+    if started:
+        parts.append(f"{_names(started)} started receiving requests")
+    if not parts:
+        moved = sorted({s.scope for s in shifts}, key=lambda s: s.key)
+        parts.append(f"requests shifted across {_names(moved)}")
+    return f"{'; '.join(parts)} {_when(changed_at, first)}"
+
+
+def _names(scopes: Sequence[Scope]) -> str:
+    kinds = {s.kind for s in scopes}
+    values = [s.value for s in scopes[:6]]
+    more = f" and {len(scopes) - 6} more" if len(scopes) > 6 else ""
+    noun = "target" if kinds == {"target"} else ("target group" if kinds == {"target_group"} else "slice")
+    plural = "s" if len(scopes) > 1 else ""
+    return f"{noun}{plural} {', '.join(str(v) for v in values)}{more}"
+
+
+def _minutes(changed_at: dt.datetime, shift: Shift) -> int:
+    """Whole minutes from the change's minute to the shift's start."""
+    change_minute = changed_at.replace(second=0, microsecond=0)
+    return int((shift.at - change_minute).total_seconds() // 60)
+
+
+def _when(changed_at: dt.datetime, shift: Shift) -> str:
+    minutes = _minutes(changed_at, shift)
+    if minutes == 0:
+        return f"from {shift.at:%H:%M}, the minute of the change"
+    if minutes > 0:
+        return f"from {shift.at:%H:%M}, {minutes} min after"
+    return f"from {shift.at:%H:%M}, {-minutes} min before"
