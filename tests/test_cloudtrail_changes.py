@@ -44,6 +44,9 @@ def base(event_id: int, time: str, name: str, **fields) -> dict:
         "targets": [],
         "details": None,
         "attributed_by": "arn",
+        "origin": "cloudtrail",
+        "url": None,
+        "end_time": None,
     }
     row.update(fields)
     # the scoring's facts: by default the category alone, the target group named, an ELBv2 change

@@ -178,7 +178,7 @@ def cloudtrail_command(
 @click.option("--profile", help="Named AWS profile (default: AWS_PROFILE, or boto3's default chain).")
 @click.pass_context
 def inventory_command(ctx: click.Context, regions: tuple[str, ...], profile: str | None) -> None:
-    """Describe the load balancers, listeners, rules and target groups as they are now.
+    """Describe the load balancers, listeners, rules, target groups and Auto Scaling groups as they are now.
 
     The snapshot tells the change model what CloudTrail may not show: which load balancers a target
     group serves, listener ports, the certificates and security groups in use. It replaces the

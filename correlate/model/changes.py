@@ -11,8 +11,9 @@ it was before, where the replay knows it), and then, if it succeeded, applied to
 Which load balancers a call affects comes from the request itself (names, load balancer, listener
 and rule ARNs), and for target groups, security groups, certificates, network ACLs and web ACLs
 from what is known at the time of the call: first the replayed CloudTrail state, then an inventory
-snapshot (`correlate ingest inventory`), then the target groups seen in access logs. ECS services
-reach load balancers through the target groups they register tasks with.
+snapshot (`correlate ingest inventory`), then the target groups seen in access logs. ECS services,
+CodeDeploy deployment groups, Auto Scaling groups, Lambda functions and EC2 instances reach load
+balancers through the target groups they register targets with (or are registered in).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from correlate.model.autoscaling import AutoScalingHandlers
 from correlate.model.calls import CALLS, CLASSIC, CLASSIC_API, ELB_V2
 from correlate.model.change import CATEGORIES, Change
 from correlate.model.classic import ClassicHandlers
+from correlate.model.codedeploy import CodeDeployHandlers
 from correlate.model.describe import (
     UNKNOWN,
     lower_keys,
@@ -31,6 +34,7 @@ from correlate.model.describe import (
     tg_name,
     values_of,
 )
+from correlate.model.ec2 import Ec2Handlers
 from correlate.model.ecs import EcsHandlers
 from correlate.model.effects import (
     Affected,
@@ -40,6 +44,7 @@ from correlate.model.effects import (
     unique_lbs,
 )
 from correlate.model.elbv2 import ElbV2Handlers
+from correlate.model.lambda_ import LambdaHandlers
 from correlate.model.related import RelatedHandlers
 from correlate.model.state import (
     CallRow,
@@ -49,7 +54,7 @@ from correlate.model.state import (
     LogLink,
     State,
     apply_inventory,
-    pair_key,
+    lbs_serving,
 )
 from correlate.parse.arns import parse_elb_arn
 from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES, KeptCalls
@@ -139,7 +144,16 @@ _IDENTIFIER = re.compile(
 )
 
 
-class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
+class Replay(
+    ElbV2Handlers,
+    ClassicHandlers,
+    RelatedHandlers,
+    EcsHandlers,
+    AutoScalingHandlers,
+    Ec2Handlers,
+    LambdaHandlers,
+    CodeDeployHandlers,
+):
     """One call: its effects on each load balancer; the state is updated only if the call succeeded."""
 
     def __init__(self, call: CallRow, state: State, knowledge: Knowledge) -> None:
@@ -180,9 +194,13 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
             applied=self.applied,
             attributed_by=effect.attributed_by,
             categories=tuple(dict.fromkeys(categories)),
-            # the effect's target group, and every one the request names (a forward to several)
-            target_groups=tuple(dict.fromkeys(n for n in (tg_name(effect.target_group_arn), *named) if n)),
-            classic=call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
+            # the effect's target groups, and every one the request names (a forward to several)
+            target_groups=tuple(
+                dict.fromkeys(
+                    n for n in (tg_name(effect.target_group_arn), *map(tg_name, effect.target_group_arns), *named) if n
+                )
+            ),
+            classic=effect.classic or call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
         )
 
     # -- dispatch --
@@ -211,12 +229,54 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         return Affected(resource.lb, resource.lb_id, how)
 
     def _tg_lbs(self, tg_arn: str) -> list[Affected]:
-        linked = self.state.forwards_to(tg_arn)
-        if linked or tg_arn in self.state.linked_once:
-            pairs = sorted({(listener.lb, listener.lb_id) for listener, _ in linked}, key=pair_key)
-            return [Affected(lb, lb_id, "cloudtrail") for lb, lb_id in pairs]
-        pairs, how = self.knowledge.tg_lbs(tg_arn, self.call.event_time)
+        pairs, how = lbs_serving(self.state, self.knowledge, tg_arn, self.call.event_time)
         return [Affected(lb, lb_id, how) for lb, lb_id in pairs]
+
+    def _tg_arns(self, group: str) -> list[str]:
+        """The ARNs a target group named in a request stands for (CodeDeploy names groups by name)."""
+        if group.startswith("arn:"):
+            return [group]
+        return self.state.target_groups_named(group) or self.knowledge.target_groups_named(group)
+
+    def _through(
+        self,
+        groups: Iterable[str],
+        classic: Iterable[str],
+        category: str,
+        summary: str,
+        details: dict[str, Any],
+        also: tuple[str, ...] = (),
+        targets: tuple[str, ...] = (),
+        classic_how: str = "request",
+    ) -> list[Effect]:
+        """One effect per load balancer that serves one of the target groups (ARNs) now, naming the
+        groups it serves there (the first is the effect's target group), and per Classic load
+        balancer named (known from the request, or `classic_how`): how ECS services, deployment
+        groups, Auto Scaling groups, Lambda functions and instances reach load balancers."""
+        by_lb: dict[tuple[str, str | None], tuple[str, list[str]]] = {}
+        for arn in groups:
+            for lb, lb_id, how in self._tg_lbs(arn):
+                by_lb.setdefault((lb, lb_id), (how, []))[1].append(arn)
+        served = {lb for lb, _ in by_lb}
+        classic_names = [name for name in dict.fromkeys(classic) if name not in served]
+        for name in classic_names:
+            by_lb.setdefault((name, name), (classic_how, []))
+        return [
+            Effect(
+                lb,
+                lb_id,
+                how,
+                category,
+                summary,
+                target_group_arn=arns[0] if arns else None,
+                targets=targets,
+                details=dict(details),
+                also=also,
+                target_group_arns=tuple(arns),
+                classic=lb in classic_names,
+            )
+            for (lb, lb_id), (how, arns) in by_lb.items()
+        ]
 
     def _on_target_group(self, arn: str, category: str, summary: str, **extra: Any) -> list[Effect]:
         """The call's effect on each load balancer the target group serves now (`_tg_lbs`)."""
