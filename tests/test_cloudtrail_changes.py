@@ -365,7 +365,7 @@ def test_target_group_found_through_access_logs(db, tmp_path):
     load_cloudtrail(db, trail)
     assert records(db, "select count(*) as n from changes") == [{"n": 0}]
     load(db, logs)
-    from correlate.pipeline.cloudtrail import rebuild_changes
+    from correlate.pipeline.changes import rebuild_changes
     from correlate.store.cloudtrail import CloudTrailStore
 
     rebuild_changes(CloudTrailStore(db))  # what `correlate ingest logs` does after loading
@@ -719,7 +719,7 @@ def test_listener_port_from_the_inventory_for_calls_that_do_not_carry_it(db, tmp
             ),
         ],
     )
-    from correlate.pipeline.cloudtrail import rebuild_changes
+    from correlate.pipeline.changes import rebuild_changes
 
     rebuild_changes(CloudTrailStore(db))
     rows = records(db, "select event_name, listener_port, summary from changes order by event_time")

@@ -34,7 +34,8 @@ class Implausible:
     """The change cannot move traffic by itself (or barely), and why: `read_only`, `tags`,
     `unused_policy` (a Classic policy no listener uses yet), `unrouted_target_group` (a new target
     group nothing forwards to), `ecs_idle` (an ECS update that starts nothing), `inert_attributes`
-    (only logging or protection settings: `keys`)."""
+    (only logging or protection settings: `keys`), `not_invoked` (a Lambda version or `$LATEST` the
+    load balancer does not invoke: `keys`, what it invokes)."""
 
     reason: str
     keys: tuple[str, ...] = ()

@@ -24,7 +24,9 @@ that it broke anything. Then
 
 where applied is 0.02 for a call that failed (it changed nothing) and plausibility is below 1 for
 changes that cannot move traffic by themselves (tags 0.03, logging-only attributes 0.05, a Classic
-policy not yet attached to a listener 0.3, an ECS UpdateService that starts nothing 0.3).
+policy not yet attached to a listener 0.3, an ECS UpdateService that starts nothing 0.3, a Lambda
+version the load balancer does not invoke 0.2). Deploys, config pushes and flag flips (CodeDeploy,
+Lambda, Auto Scaling, change events) score as an ECS deployment does: new code.
 docs/scoring.md explains the same with examples.
 """
 
@@ -53,6 +55,7 @@ from correlate.analysis.evidence import (
 from correlate.analysis.series import SeriesSet
 from correlate.analysis.shifts import MetricSeries, Shift, value_between
 from correlate.model.change import Change
+from correlate.model.feed import UNSCOPED
 
 FAILED_CALL = 0.02
 RECOVERY_CAP = 0.4
@@ -61,6 +64,10 @@ IMMEDIATE_LAG = 180.0  # seconds: the API applies a change within seconds; logs 
 REGISTRATION_LAG = 300.0  # a registered target waits for its health checks
 DEPLOYMENT_LAG = 480.0  # an ECS deployment starts tasks, which then register and pass their health checks
 OTHER_LAG = 600.0
+UNSCOPED_SCOPE = 0.5  # a change event that names no part: load-balancer scope, at this factor
+NOT_INVOKED = 0.2  # a Lambda change to a version the load balancer does not invoke
+# Change kinds that bring new behaviour to the targets, as an ECS deployment does (new code, config, a flag).
+_NEW_CODE = {"deploy", "config", "feature_flag"}
 
 # How plausibly each kind of change moves each metric family: {family: {kind: (rise, fall)}}, and one
 # value for the families whose direction tells nothing apart (the share of TLS clients; how requests
@@ -239,7 +246,12 @@ def combine(attributions: Iterable[Attribution]) -> float:
 
 
 def lb_wide(change: Change) -> bool:
-    """Does the change concern the whole load balancer (attributes, security, WAF, create/delete)?"""
+    """Does the change concern the whole load balancer (attributes, security, WAF, create/delete; a
+    change event that names the load balancer and no part of it, or nothing at all)?"""
+    if change.origin == "feed" and (
+        change.attributed_by == UNSCOPED or not (change.target_groups or change.targets or change.listener_port)
+    ):
+        return True
     return bool(_LB_WIDE & set(change.categories))
 
 
@@ -256,6 +268,8 @@ def plausibility_of(change: Change) -> tuple[float, Implausible | None]:
         return 0.2, Implausible("unrouted_target_group")
     if ecs_action(change) == "none":
         return 0.3, Implausible("ecs_idle")
+    if change.detail("invoked") is False:
+        return NOT_INVOKED, Implausible("not_invoked", tuple(change.detail("invokes") or ()))
     if name in ("ModifyLoadBalancerAttributes", "ModifyTargetGroupAttributes"):
         keys = change.detail("attribute_keys") or []
         if keys and all(key.lower().startswith(_INERT_ATTRIBUTES) for key in keys):
@@ -266,7 +280,10 @@ def plausibility_of(change: Change) -> tuple[float, Implausible | None]:
 
 
 def lag_allowed(change: Change) -> float:
-    """Seconds after the call within which its effect is expected in the logs."""
+    """Seconds after the call within which its effect is expected in the logs (a rollout that says
+    when it ended: until then, and the immediate lag after)."""
+    if change.end_time is not None and change.end_time > change.event_time:
+        return (change.end_time - change.event_time).total_seconds() + IMMEDIATE_LAG
     if "health_check" in change.categories:
         timing = {**HEALTH_CHECK_DEFAULTS, **(change.detail("health_check") or {})}
         # a target is taken out after `threshold` failed checks; the larger threshold, never below
@@ -275,11 +292,11 @@ def lag_allowed(change: Change) -> float:
             timing["unhealthy_threshold"], timing["healthy_threshold"], HEALTH_CHECK_DEFAULTS["healthy_threshold"]
         )
         return max(IMMEDIATE_LAG, 1.5 * timing["interval"] * checks + 60.0)
-    if ecs_action(change) == "deployment":
+    if ecs_action(change) == "deployment" or "deploy" in change.categories:
         return DEPLOYMENT_LAG
-    if "targets" in change.categories and "Deregister" not in change.event_name:
+    if ("targets" in change.categories and "Deregister" not in change.event_name) or "scaling" in change.categories:
         return REGISTRATION_LAG
-    if change.categories == ("other",):
+    if change.categories in (("other",), ("infra",)):
         return OTHER_LAG
     return IMMEDIATE_LAG
 
@@ -293,6 +310,10 @@ def ecs_action(change: Change) -> str | None:
 
 def _kind(change: Change, category: str) -> str:
     """The row of AFFINITY for one category of the change: targets leaving, joining or new code."""
+    if category in _NEW_CODE:
+        return "deployment"
+    if category == "scaling":  # capacity up or down, not said which: the likelier of both
+        return "scale"
     if category != "targets":
         return category
     action = ecs_action(change)
@@ -346,6 +367,8 @@ def attribute(
         return None
     notes: list[Caveat] = []
     scope, scope_note = scope_fit(change, shift, shifts, series)
+    if change.attributed_by == UNSCOPED:
+        scope = round(scope * UNSCOPED_SCOPE, 3)
     if scope_note:
         notes.append(scope_note)
     fit = affinity(change, shift)

@@ -44,6 +44,7 @@ from correlate.model.effects import (
     unique_lbs,
 )
 from correlate.model.elbv2 import ElbV2Handlers
+from correlate.model.feed import place_event
 from correlate.model.lambda_ import LambdaHandlers
 from correlate.model.related import RelatedHandlers
 from correlate.model.state import (
@@ -53,19 +54,23 @@ from correlate.model.state import (
     Listener,
     LogLink,
     State,
+    TargetLink,
     apply_inventory,
     lbs_serving,
 )
 from correlate.parse.arns import parse_elb_arn
 from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES, KeptCalls
+from correlate.parse.feed import FeedEvent
 
 __all__ = [
     "CATEGORIES",
     "CallRow",
     "Change",
+    "FeedEvent",
     "InventoryItem",
     "Knowledge",
     "LogLink",
+    "TargetLink",
     "build_changes",
     "kept_calls",
     "lookup_attributes",
@@ -88,16 +93,25 @@ def lookup_attributes() -> list[tuple[str, str]]:
 # -- the replay -------------------------------------------------------------------------------
 
 
-def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) -> list[Change]:
-    """Replay mutating calls in time order; one Change per (call, load balancer it affects)."""
+def build_changes(
+    calls: Iterable[CallRow], knowledge: Knowledge | None = None, events: Iterable[FeedEvent] = ()
+) -> list[Change]:
+    """Replay mutating calls in time order; one Change per (call, load balancer it affects). Change
+    events of other systems (`correlate ingest changes`) are placed in between, at their time, on the
+    load balancers their scope hints reach in the configuration replayed so far (model/feed.py)."""
     knowledge = knowledge or Knowledge()
     state = State()
     snapshot_applied = knowledge.taken_at is None
     changes: list[Change] = []
-    for call in sorted(calls, key=_replay_order):
+    steps = [(_replay_order(call), call) for call in calls]
+    steps += [((event.event_time, _AFTER_CALLS, event.event_id), event) for event in events]
+    for _, call in sorted(steps, key=lambda step: step[0]):
         if not snapshot_applied and call.event_time >= knowledge.taken_at:
             apply_inventory(state, knowledge.items)
             snapshot_applied = True
+        if isinstance(call, FeedEvent):
+            changes += place_event(call, state, knowledge)
+            continue
         if is_read_only(call.event_name):
             continue
         replay = Replay(call, state, knowledge)
@@ -116,6 +130,7 @@ def is_read_only(event_name: str) -> bool:
 
 
 _ORDER = {"Create": 0, "Add": 1, "Register": 1, "Modify": 2, "Set": 2, "Remove": 3, "Deregister": 3, "Delete": 4}
+_AFTER_CALLS = 5  # a change event at the same second as calls is placed with their effects known
 
 
 def _replay_order(call: CallRow) -> tuple:

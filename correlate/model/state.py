@@ -46,6 +46,18 @@ class LogLink:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetLink:
+    """A target (ip:port) seen serving a target group of a load balancer in the access logs, and when."""
+
+    target: str
+    target_group_arn: str | None
+    lb: str
+    lb_id: str | None
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class InventoryItem:
     """One resource of an inventory snapshot; `data` is the Describe* item."""
 
@@ -247,9 +259,20 @@ def tg_arns(actions: Any) -> set[str]:
 
 
 class Knowledge:
-    """What is known apart from the CloudTrail replay: an inventory snapshot and access-log links."""
+    """What is known apart from the CloudTrail replay: an inventory snapshot, access-log links, the
+    load balancers seen, and (for change events that name targets) which targets served where."""
 
-    def __init__(self, inventory: Iterable[InventoryItem] = (), log_links: Iterable[LogLink] = ()) -> None:
+    def __init__(
+        self,
+        inventory: Iterable[InventoryItem] = (),
+        log_links: Iterable[LogLink] = (),
+        load_balancers: Iterable[tuple[str, str | None]] = (),
+        target_links: Iterable[TargetLink] = (),
+    ) -> None:
+        self.load_balancers = list(load_balancers)
+        self.target_links: dict[str, list[TargetLink]] = {}
+        for target_link in target_links:
+            self.target_links.setdefault(target_link.target, []).append(target_link)
         self.items = sorted(inventory, key=lambda item: item.taken_at)
         self.taken_at = self.items[0].taken_at if self.items else None
         self.log_links: dict[str, list[LogLink]] = {}

@@ -58,6 +58,8 @@ def _change(scored: ScoredChange) -> dict[str, Any]:
         "actor_kind": change.actor_kind,
         "summary": change.summary,
         "error_code": change.error_code,
+        "origin": change.origin,
+        "url": change.url,
         "suspicion": scored.suspicion,
         "evidence": list(evidence_lines(scored)),
         "categories": list(change.categories),
@@ -159,6 +161,8 @@ def _read_change(read: _Reader, item: Mapping[str, Any], where: str, lb: str, sh
         summary=read.text(item, "summary", where, optional=True),
         category=categories[0] if categories else "other",
         categories=categories,
+        origin=read.text(item, "origin", where, optional=True) or "cloudtrail",
+        url=read.text(item, "url", where, optional=True),
     )
     by_key = {(s.metric, s.scope.key, s.at): s for s in shifts}
     explained = []

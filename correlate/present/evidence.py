@@ -39,6 +39,7 @@ _IMPLAUSIBLE = {
     "unrouted_target_group": "a new target group gets no traffic until a listener or rule forwards to it",
     "ecs_idle": "the call started no deployment and kept the desired count",
     "inert_attributes": "only logging or protection settings changed ({keys})",
+    "not_invoked": "the load balancer invokes {keys}, which this call did not change",
 }
 _FAMILIES = {"latency": "latency", "errors": "5xx", "client_errors": "4xx", "traffic": "traffic", "tls_mix": "TLS mix"}
 

@@ -74,17 +74,22 @@ def timeline_rows(timeline: Timeline) -> list[Row]:
 
 
 def _what(scored: ScoredChange) -> str:
+    """The summary, and the link back to the system that made the change, where it gave one."""
     change = scored.change
     what = change.summary or change.event_name
     if change.error_code and change.error_code not in what:
         what += f" (failed: {change.error_code})"
-    return what
+    return f"{what} <{change.url}>" if change.url else what
 
 
 def _who(scored: ScoredChange) -> str:
-    actor = scored.change.actor or "unknown"
+    """Who and how (`bob (cli)`); a change event says it came from a feed (`alice (feed: github)`)."""
+    change = scored.change
+    actor = change.actor or "unknown"
     short = actor.rsplit("/", 1)[-1] if actor.startswith("arn:") else actor
-    return f"{short} ({scored.change.actor_kind})" if scored.change.actor_kind else short
+    if change.origin == "feed":
+        return f"{short} (feed: {change.actor_kind})" if change.actor_kind else f"{short} (feed)"
+    return f"{short} ({change.actor_kind})" if change.actor_kind else short
 
 
 def _causes(timeline: Timeline, shifts: Sequence[Shift]) -> list[str]:
