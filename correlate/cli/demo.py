@@ -41,8 +41,10 @@ def demo_command(ctx: click.Context, kind: str, seed: int, out: Path, list_kinds
     loads them into the database, and prints the timeline of the load balancer the incident hits.
     Each kind has one culprit change among decoys (a tag change, a change on the other load
     balancer at the same moment, a call that failed, Describe calls, a service role registering
-    targets), except traffic-surge, where nothing explains the shift. The same kind and seed give
-    the same files; each kind and seed gets its own day, so several can share one database.
+    targets), except traffic-surge, where nothing explains the shift. In app-deploy the culprit is
+    a release known only to the deploy feed it also writes (feeds/, loaded as `correlate ingest
+    changes` does). The same kind and seed give the same files; each kind and seed gets its own
+    day, so several can share one database.
 
     \b
     Example:
@@ -63,13 +65,16 @@ def demo_command(ctx: click.Context, kind: str, seed: int, out: Path, list_kinds
         run = run_demo(db, kind, seed, out)
     story = run.files.scenario
     if not settings.quiet:
+        feed = f", and the change feed {run.files.feed_files[0]}" if run.files.feed_files else ""
         click.echo(
             f"{story.kind} (seed {seed}): {story.title}. Wrote {len(run.files.log_files)} access-log files and "
-            f"{len(run.files.trail_files)} CloudTrail files under {out}/AWSLogs.",
+            f"{len(run.files.trail_files)} CloudTrail files under {out}/AWSLogs{feed}.",
             err=True,
         )
         click.echo(f"Access logs: {run.logs.line()}", err=True)
         click.echo(f"CloudTrail: {run.trail.line()}", err=True)
+        if run.feed is not None:
+            click.echo(f"Change feed: {run.feed.line()}", err=True)
     render_timeline(run.timeline, resolve_format(fmt), sys.stdout)
     if not settings.quiet:
         click.echo(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from correlate.demo.catalog import KINDS, scenario
 from correlate.demo.cloudtrail import record, write_trail
+from correlate.demo.feed import write_feed
 from correlate.demo.traffic import Rates, write_logs
 from correlate.demo.world import Scenario
 
@@ -26,16 +27,17 @@ class DemoFiles:
     log_files: tuple[Path, ...]
     trail_files: tuple[Path, ...]
     records: tuple[dict, ...]  # the CloudTrail records, in the scenario's event order
+    feed_files: tuple[Path, ...] = ()  # the change feed, for the kinds that have one
 
 
 def generate(
     kind: str, seed: int, root: Path, rates: Rates | None = None, file_minutes: int = 5, only: str | None = None
 ) -> DemoFiles:
-    """Write the scenario's access logs and trail files under `root` (files already there with the
-    same bytes are left alone). `only` names the one load balancer whose logs to write (tests)."""
+    """Write the scenario's access logs, trail files and change feed under `root` (files already there
+    with the same bytes are left alone). `only` names the one load balancer whose logs to write (tests)."""
     built = scenario(kind, seed)
     ids = random.Random(f"trail:{kind}:{seed}")
     records = tuple(record(event.call, ids) for event in built.events)
     logs = write_logs(built, root, rates or Rates(), seed, file_minutes, only)
     trail = write_trail(list(records), root, random.Random(f"trail-files:{kind}:{seed}"))
-    return DemoFiles(built, root, tuple(logs), tuple(trail), records)
+    return DemoFiles(built, root, tuple(logs), tuple(trail), records, tuple(write_feed(built, root, seed)))
