@@ -161,10 +161,10 @@ class CloudTrailStore:
 
     def has_changes_to_build(self) -> bool:
         """Is there anything `changes` is built from: a mutating call, or a change event?"""
-        row = self.db.con.execute(
+        rows = self.db.con.execute(
             "select 1 from api_calls where not read_only union all select 1 from change_events limit 1"
-        ).fetchone()
-        return row is not None
+        ).fetchall()
+        return bool(rows)
 
     def replay_calls(self) -> list[CallRow]:
         rows = self.db.con.execute(statements("replay/calls.sql")[0]).fetchall()
@@ -220,8 +220,8 @@ class CloudTrailStore:
 
     def change_counts(self) -> tuple[int, int]:
         """(changes, load balancers with changes)."""
-        row = self.db.con.execute("select count(*), count(distinct lb) from changes").fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        ((changes, lbs),) = self.db.con.execute("select count(*), count(distinct lb) from changes").fetchall()
+        return int(changes), int(lbs)
 
     def unattributed_calls(self) -> int:
         row = self.db.con.execute("select count(*) from unattributed_calls").fetchone()
