@@ -140,8 +140,9 @@ def cloudtrail_command(
     an account or organisation, a region or day folder). CloudTrail-Digest and CloudTrail-Insight
     objects are skipped. With --since/--until, only the S3 day folders and files whose delivery time
     can hold events of the window are read. Only Elastic Load Balancing events and related changes
-    (certificates, security groups, network ACLs, WAF, Auto Scaling, ECS services) are kept; the rest
-    is counted.
+    (certificates, security groups, network ACLs, WAF, Auto Scaling, ECS services, CodeDeploy
+    deployments, Lambda functions behind target groups, instance settings) are kept; the rest is
+    counted.
     The same event loaded twice is stored once. An access-log file is not loaded: it is named with
     the command that loads it (exit 1 when every file is one).
 
