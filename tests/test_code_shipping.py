@@ -10,8 +10,9 @@ import datetime as dt
 import json
 
 from conftest import FIXTURES, load_cloudtrail, records
+from test_change import call
 
-from correlate.model.changes import CallRow, InventoryItem, Knowledge, build_changes
+from correlate.model.changes import InventoryItem, Knowledge, build_changes
 
 STORY = FIXTURES / "cloudtrail" / "code_shipping.json"
 COLUMNS = "event_name, lb, category, categories, target_groups, targets, attributed_by, classic, summary, details"
@@ -194,28 +195,9 @@ def test_a_deregistered_function_takes_its_calls_nowhere(db, tmp_path):
     assert records(db, "select event_name from changes where event_source = 'lambda.amazonaws.com'") == []
 
 
-def _call(name: str, source: str, request: dict, event_id: str = "call") -> CallRow:
-    return CallRow(
-        event_id=event_id,
-        event_time=dt.datetime(2026, 11, 25, 12, 0),
-        event_source=source,
-        event_name=name,
-        api_version=None,
-        aws_region="us-east-1",
-        account_id="123456789012",
-        actor="arn:aws:iam::123456789012:user/bob",
-        actor_name="bob",
-        actor_kind="cli",
-        error_code=None,
-        error_message=None,
-        request=request,
-        response=None,
-    )
-
-
 def test_an_auto_scaling_group_known_from_the_inventory():
     web = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/73e2d6bc24d8a067"
-    taken = dt.datetime(2026, 11, 25, 8, 0)
+    taken = dt.datetime(2026, 11, 20, 8, 0)  # before the call
     inventory = [
         InventoryItem(
             taken,
@@ -243,9 +225,8 @@ def test_an_auto_scaling_group_known_from_the_inventory():
         ),
     ]
     request = {"autoScalingGroupName": "web-asg", "desiredCapacity": 2, "healthCheckGracePeriod": 60}
-    (scaled,) = build_changes(
-        [_call("UpdateAutoScalingGroup", "autoscaling.amazonaws.com", request)], Knowledge(inventory)
-    )
+    update = call("UpdateAutoScalingGroup", request, api_version=None, event_source="autoscaling.amazonaws.com")
+    (scaled,) = build_changes([update], Knowledge(inventory))
     assert (scaled.lb, scaled.categories, scaled.target_groups, scaled.attributed_by, scaled.summary) == (
         "web-prod",
         ("scaling",),

@@ -182,7 +182,7 @@ def test_bad_records_are_rejects_with_their_line_and_the_rest_loads(db, tmp_path
         {
             "source_file": str(path),
             "source_line": 4,
-            "reason": "a list, not an object: each change event is one JSON object",
+            "reason": "an array, not an object: each change event is one JSON object",
             "raw": '["an", "array"]',
         },
         {

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from correlate.errors import StreamBroken
-from correlate.parse.cloudtrail import RAW_LIMIT, RecordReject, json_error
+from correlate.parse.cloudtrail import RAW_LIMIT, RecordReject, json_error, json_type
 
 KINDS = ("deploy", "config", "feature-flag", "scaling", "infra", "other")
 MAX_RECORD_BYTES = 1 << 20  # a change event is a few hundred bytes
@@ -93,7 +93,7 @@ class _Bad(ValueError):
 def event_of(record: Any, source_file: str, line: int | None, raw: str) -> FeedEvent | RecordReject:
     """The event a record describes, or why it cannot be one."""
     if not isinstance(record, dict):
-        return RecordReject(line, f"{_json_type(record)}, not an object: each change event is one JSON object", raw)
+        return RecordReject(line, f"{json_type(record)}, not an object: each change event is one JSON object", raw)
     try:
         return _event(record, source_file, line)
     except _Bad as bad:
@@ -136,7 +136,7 @@ def _event(record: dict[str, Any], source_file: str, line: int | None) -> FeedEv
 
 def _time(value: Any, name: str) -> dt.datetime:
     if not isinstance(value, str):
-        raise _Bad(f"{name} {_shown(value)} is not an ISO 8601 time: write it as text, for example {_EXAMPLE_TIME}")
+        raise _Bad(f"{name} {_shown(value)} is not an ISO 8601 time: write it as a string, for example {_EXAMPLE_TIME}")
     text = value.strip()
     try:
         parsed = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
@@ -154,7 +154,7 @@ def _kind(value: Any) -> str:
 
 def _text(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _Bad(f"{name} is {_json_type(value)}: it must be text")
+        raise _Bad(f"{name} is {json_type(value)}: it must be a string")
     return str(value).strip()
 
 
@@ -188,20 +188,6 @@ def _shown(value: Any) -> str:
 
 def _iso(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    return "text"
 
 
 # -- inputs ---------------------------------------------------------------------------------------
