@@ -65,10 +65,11 @@ class CodeDeployHandlers:
         if isinstance(description, str) and description.strip():
             summary += f' ("{description.strip()}")'
         details = {"application": application, "deployment_group": name, "deployment_id": deployment}
-        arns = [arn for group_name in group.target_groups for arn in self._tg_arns(group_name)]
+        resolved = {name: self._tg_arns(name) for name in group.target_groups}
+        arns = [arn for found in resolved.values() for arn in found]
         effects = self._through(arns, group.classic_lbs, "deploy", summary, details)
         # a blue/green pair on a production listener: its load balancer, with the groups not known yet
-        unresolved = tuple(n for n in group.target_groups if not self._tg_arns(n))
+        unresolved = tuple(name for name, found in resolved.items() if not found)
         placed = {(effect.lb, effect.lb_id): effect for effect in effects}
         for listener in group.listeners:
             hit = self._from_arn(listener)

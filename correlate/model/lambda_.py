@@ -55,10 +55,19 @@ class LambdaHandlers:
 
     # Provided by Replay: call, state, knowledge, applied, rq, rs and the attribution helpers.
 
-    def _lambda_effects(self, category: str, changed: str | None, summary: str, details: dict) -> list[Effect]:
+    def _function(self) -> str | None:
+        """The function the call names (the request's name or ARN, else the response's ARN)."""
+        return (
+            function_name(self.rq.get("functionname"))
+            or function_name(self.rs.get("functionarn"))
+            or function_name(self.rs.get("aliasarn"))
+        )
+
+    def _lambda_effects(
+        self, name: str | None, category: str, changed: str | None, summary: str, details: dict
+    ) -> list[Effect]:
         """The call's effect through every target group the function is registered in; `changed` is
         the alias or version the call changed (None: a new version, which nothing invokes yet)."""
-        name = function_name(self.rq.get("functionname")) or function_name(self.rs.get("functionarn"))
         registered = {
             target: groups
             for target, groups in self.state.registered.items()
@@ -74,7 +83,7 @@ class LambdaHandlers:
 
     @handles(LAMBDA, "UpdateFunctionCode20150331v2", "UpdateFunctionCode", categories=("deploy",))
     def lambda_code(self) -> list[Effect]:
-        name = function_name(self.rq.get("functionname")) or function_name(self.rs.get("functionarn"))
+        name = self._function()
         parts = ["new code"]
         sha = self.rs.get("codesha256")
         if isinstance(sha, str) and sha:
@@ -82,11 +91,11 @@ class LambdaHandlers:
         if self.rq.get("publish") in (True, "true") and self.rs.get("version") not in (None, LATEST):
             parts.append(f"published as version {self.rs['version']}")
         summary = f"Lambda function {name}: {', '.join(parts)}"
-        return self._lambda_effects("deploy", LATEST, summary, {"code_sha256": sha})
+        return self._lambda_effects(name, "deploy", LATEST, summary, {"code_sha256": sha})
 
     @handles(LAMBDA, "UpdateFunctionConfiguration20150331v2", "UpdateFunctionConfiguration", categories=("config",))
     def lambda_configuration(self) -> list[Effect]:
-        name = function_name(self.rq.get("functionname")) or function_name(self.rs.get("functionarn"))
+        name = self._function()
         request = self.call.request if isinstance(self.call.request, dict) else {}
         parts = []
         for key in request:
@@ -101,18 +110,18 @@ class LambdaHandlers:
             else:
                 parts.append(str(key))
         summary = f"Lambda function {name}: configuration updated ({', '.join(parts) or 'settings re-applied'})"
-        return self._lambda_effects("config", LATEST, summary, {})
+        return self._lambda_effects(name, "config", LATEST, summary, {})
 
     @handles(LAMBDA, "PublishVersion20150331", "PublishVersion", categories=("deploy",))
     def lambda_publish(self) -> list[Effect]:
-        name = function_name(self.rq.get("functionname")) or function_name(self.rs.get("functionarn"))
+        name = self._function()
         version = self.rs.get("version")
         summary = f"Lambda function {name}: version {version if version else '(number unknown)'} published"
-        return self._lambda_effects("deploy", None, summary, {"version": version})
+        return self._lambda_effects(name, "deploy", None, summary, {"version": version})
 
     @handles(LAMBDA, "UpdateAlias20150331", "UpdateAlias", categories=("deploy",))
     def lambda_alias(self) -> list[Effect]:
-        name = function_name(self.rq.get("functionname")) or function_name(self.rs.get("aliasarn"))
+        name = self._function()
         alias = str(self.rq.get("name") or self.rs.get("name") or "?")
         after = self.rq.get("functionversion") or self.rs.get("functionversion")
         key = f"{name}:{alias}"
@@ -128,7 +137,7 @@ class LambdaHandlers:
             "alias": alias,
             "fields": [{"field": "function_version", "before": _or_none(before), "after": after}],
         }
-        return self._lambda_effects("deploy", alias, f"Lambda function {name}: {shown}", details)
+        return self._lambda_effects(name, "deploy", alias, f"Lambda function {name}: {shown}", details)
 
 
 def _version(value: Any) -> Any:
