@@ -394,3 +394,17 @@ def invoke_with_input(runner, data: bytes, *args):
     from correlate.cli import main
 
     return runner.invoke(main, [str(arg) for arg in args], input=data, catch_exceptions=False)
+
+
+def test_a_feed_in_s3(db, s3):
+    s3.create_bucket(Bucket="ops-feeds")
+    body = (FEEDS / "deploys.csv").read_bytes()
+    s3.put_object(Bucket="ops-feeds", Key="changes/2026/11/deploys.csv.gz", Body=gzip.compress(body))
+    s3.put_object(Bucket="ops-feeds", Key="changes/readme.txt", Body=b"not a feed")
+    summary = feed(db, "s3://ops-feeds/changes/")
+    assert (summary.files, summary.events, summary.rejected) == (1, 4, 0)
+    assert stored(db) == EVENTS
+    assert records(db, "select distinct source_file from change_events") == [
+        {"source_file": "s3://ops-feeds/changes/2026/11/deploys.csv.gz"}
+    ]
+    assert feed(db, "s3://ops-feeds/changes/").already_loaded == 1  # the ETag did not change
