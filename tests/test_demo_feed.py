@@ -34,16 +34,16 @@ def test_the_feed_file_and_the_timeline_document(db, tmp_path):
     assert deploy == culprit.record
     assert deploy == {
         "time": "2026-11-14T14:00:23Z",
-        "end_time": deploy["end_time"],
-        "id": deploy["id"],
+        "end_time": "2026-11-14T14:02:34Z",
+        "id": "github:deployment:8294",
         "kind": "deploy",
-        "summary": deploy["summary"],
+        "summary": "web v2.14.4 (ddd2ee7) to production",
         "actor": "release-bot",
         "source": "github",
         "service": "web",
         "target_group": "web",
-        "url": f"https://github.com/example/web/commit/{deploy['sha']}",
-        "sha": deploy["sha"],
+        "url": "https://github.com/example/web/commit/ddd2ee7472adae160fc48096843aa1ee472661db",
+        "sha": "ddd2ee7472adae160fc48096843aa1ee472661db",
     }
     assert [line["kind"] for line in lines] == ["feature-flag", "infra", "deploy", "config"]
     story = files.scenario
