@@ -1,8 +1,10 @@
 """The timeline of one load balancer: its changes, ranked by suspicion, and its metric shifts.
 
 `build_timeline` reads the window's cells (two passes over `requests`) and changes, builds the
-series, detects the shifts and scores every change. The result is plain data; rendering lives in
-`correlate.present.timeline`, and the report reuses the same object (its `series` included).
+series, detects the shifts and scores every change. Without a window it finds the incidents in all
+of the load balancer's data, each stretch between gaps on its own (analysis/episodes.py), and shows
+the most recent one. The result is plain data; rendering lives in `correlate.present.timeline`, and
+the report reuses the same object (its `series` included).
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from correlate.analysis.episodes import Episode, Stretch, episodes, find_incidents, stretches
 from correlate.analysis.evidence import NoChanges, NoneSuspect, NoRequests, NoShifts, Note, Unexplained
 from correlate.analysis.scoring import ScoredChange, score_changes
 from correlate.analysis.series import SeriesSet, build_series
 from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
 from correlate.errors import EmptyWindow
+from correlate.model.change import Change
 from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
 from correlate.timeparse import check_order, whole_minutes, window_around
@@ -40,6 +47,11 @@ class Timeline:
     bucket_minutes: int | None = None
     parameters: DetectionParameters | None = None
     series: SeriesSet | None = None  # the per-bucket series the shifts were found in
+    # The stretches of data (gaps split them): of all the load balancer's data when the window was
+    # chosen from it (`chosen`, no --since/--until given), else of the window.
+    stretches: tuple[Stretch, ...] = ()
+    incidents: tuple[Episode, ...] = ()  # when `chosen`: every incident found in the data, in time order
+    chosen: bool = False
 
     @property
     def suspect(self) -> ScoredChange | None:
@@ -68,24 +80,101 @@ def build_timeline(
     until: dt.datetime | None = None,
     parameters: DetectionParameters | None = None,
 ) -> Timeline:
-    """Changes and shifts of `lb` in the whole minutes of [since, until); without them, the whole
-    minutes around all of the load balancer's data (request arrivals and changes). `db` is the
-    database, or another source of its cells and changes (a lake's: store/cells.py)."""
+    """Changes and shifts of `lb` in the whole minutes of [since, until). Without either, the window
+    of the most recent incident in the load balancer's data (`Timeline.incidents` lists them all);
+    without any incident, its most recent stretch of data. With one of them, the other end is the
+    data's. `db` is the database, or another source of its cells and changes (a lake's:
+    store/cells.py)."""
     parameters = parameters or DetectionParameters()
     check_order(since, until)
     source = DatabaseCells(db) if isinstance(db, Database) else db
     lb = source.resolve(lb)
     first, last = source.data_span(lb)
     data_since, data_until = window_around(first, last)
+    if since is None and until is None:
+        return _latest_incident(_Cells.read(source, lb, data_since, data_until), lb, (first, last), parameters)
     since, until = whole_minutes(since or data_since, until or data_until)
     if since >= until:
         raise EmptyWindow(lb, since, until, first, last, "requests or changes")
-    back = source.latency_cells(lb, since, until)
-    front = source.frontend_cells(lb, since, until)
+    cells = _Cells.read(source, lb, since, until)
+    timeline = _timeline(cells, lb, (first, last), parameters)
+    return dataclasses.replace(timeline, stretches=cells.stretches())
+
+
+def _latest_incident(
+    cells: _Cells, lb: str, span: tuple[dt.datetime, dt.datetime], parameters: DetectionParameters
+) -> Timeline:
+    """Each stretch of data's timeline and incidents; the timeline of the most recent incident (or,
+    without one, of the most recent stretch with requests)."""
+    data = cells.stretches()
+    built: dict[tuple[dt.datetime, dt.datetime], Timeline] = {}
+    found: list[Episode] = []
+    for stretch in data:
+        part = cells.within(stretch.since, stretch.until)
+        if not part.has_requests:
+            continue  # changes only: nothing moved that the logs show
+        timeline = _timeline(part, lb, span, parameters)
+        built[stretch.since, stretch.until] = timeline
+        found += episodes(find_incidents(timeline.shifts, [stretch]), stretch)
+    if found:
+        latest = max(found, key=lambda episode: episode.onset)
+        window = (latest.since, latest.until)
+    elif built:
+        window = max(built)
+    else:
+        window = (cells.since, cells.until)
+    timeline = built.get(window) or _timeline(cells.within(*window), lb, span, parameters)
+    return dataclasses.replace(timeline, stretches=data, incidents=tuple(found), chosen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    """What the timeline reads for one window: its two kinds of cells and its changes."""
+
+    since: dt.datetime
+    until: dt.datetime
+    back: pa.Table
+    front: pa.Table
+    changes: tuple[Change, ...]
+
+    @classmethod
+    def read(cls, source: CellSource, lb: str, since: dt.datetime, until: dt.datetime) -> _Cells:
+        return cls(
+            since,
+            until,
+            source.latency_cells(lb, since, until),
+            source.frontend_cells(lb, since, until),
+            tuple(source.changes_between(lb, since, until)),
+        )
+
+    def within(self, since: dt.datetime, until: dt.datetime) -> _Cells:
+        changes = tuple(c for c in self.changes if since <= c.event_time < until)
+        return _Cells(since, until, _minutes(self.back, since, until), _minutes(self.front, since, until), changes)
+
+    @property
+    def has_requests(self) -> bool:
+        return bool(pc.sum(self.back.column("requests")).as_py() or 0)
+
+    def stretches(self) -> tuple[Stretch, ...]:
+        busy = self.back.filter(pc.greater(self.back.column("requests"), 0))
+        minutes = pc.unique(busy.column("minute")).to_pylist()
+        return stretches(minutes, (c.event_time for c in self.changes))
+
+
+def _minutes(cells: pa.Table, since: dt.datetime, until: dt.datetime) -> pa.Table:
+    minute = cells.column("minute")
+    low, high = pa.scalar(since, minute.type), pa.scalar(until, minute.type)
+    return cells.filter(pc.and_(pc.greater_equal(minute, low), pc.less(minute, high)))
+
+
+def _timeline(
+    cells: _Cells, lb: str, span: tuple[dt.datetime, dt.datetime], parameters: DetectionParameters
+) -> Timeline:
+    since, until = cells.since, cells.until
     series = build_series(
         lb,
-        back,
-        front,
+        cells.back,
+        cells.front,
         since,
         until - dt.timedelta(minutes=1),
         parameters.bucket_minutes,
@@ -98,10 +187,9 @@ def build_timeline(
         shifts.extend(detect(series, metric, parameters))
     shifts.sort(key=_shift_order)
     by_key: dict[tuple[str, str], MetricSeries] = {(m.scope.key, m.metric): m for m in metrics}
-    changes = source.changes_between(lb, since, until)
-    if not changes and series.traffic_from is None:
-        raise EmptyWindow(lb, since, until, first, last, "requests or changes")
-    scored = score_changes(changes, shifts, series, by_key)
+    if not cells.changes and series.traffic_from is None:
+        raise EmptyWindow(lb, since, until, *span, "requests or changes")
+    scored = score_changes(list(cells.changes), shifts, series, by_key)
     timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series)
     return dataclasses.replace(timeline, notes=_notes(timeline, series))
 

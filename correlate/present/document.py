@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from correlate.analysis.episodes import Episode, Stretch
 from correlate.analysis.evidence import Stated
 from correlate.analysis.scoring import Attribution, ScoredChange
 from correlate.analysis.series import Scope
@@ -45,6 +46,21 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
         "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
         "notes": [note_line(note) for note in timeline.notes],
         "parameters": timeline.parameters.as_dict() if timeline.parameters else None,
+        "window_chosen": timeline.chosen,
+        "stretches": [{"since": iso(s.since), "until": iso(s.until)} for s in timeline.stretches],
+        "incidents": [_incident(episode, timeline) for episode in timeline.incidents],
+    }
+
+
+def _incident(episode: Episode, timeline: Timeline) -> dict[str, Any]:
+    return {
+        "since": iso(episode.since),
+        "until": iso(episode.until),
+        "onset": iso(episode.onset),
+        "end": iso(episode.end),
+        "recovered": episode.recovered,
+        "metrics": list(episode.metrics),
+        "shown": (episode.since, episode.until) == (timeline.since, timeline.until),
     }
 
 
@@ -134,6 +150,25 @@ def timeline_from_document(data: Any, origin: str = "the timeline") -> Timeline:
         key=lambda c: -c.suspicion,
     )
     parameters = root.get("parameters")
+    stretches = tuple(
+        Stretch(read.time(item, "since", where), read.time(item, "until", where))
+        for index, raw in enumerate(root.get("stretches") or [])
+        for where in [f"stretches[{index}]"]
+        for item in [read.mapping(raw, where)]
+    )
+    incidents = tuple(
+        Episode(
+            since=read.time(item, "since", where),
+            until=read.time(item, "until", where),
+            onset=read.time(item, "onset", where),
+            end=read.time(item, "end", where),
+            recovered=bool(read.flag(item, "recovered", where)),
+            metrics=read.texts(item, "metrics", where),
+        )
+        for index, raw in enumerate(root.get("incidents") or [])
+        for where in [f"incidents[{index}]"]
+        for item in [read.mapping(raw, where)]
+    )
     return Timeline(
         lb=lb,
         since=read.time(root, "since", "the top level", optional=True),
@@ -143,6 +178,9 @@ def timeline_from_document(data: Any, origin: str = "the timeline") -> Timeline:
         notes=tuple(Stated(text) for text in read.texts(root, "notes", "the top level")),
         bucket_minutes=read.integer(root, "bucket_minutes", "the top level"),
         parameters=_parameters(read, parameters) if parameters is not None else None,
+        stretches=stretches,
+        incidents=incidents,
+        chosen=bool(read.flag(root, "window_chosen", "the top level")),
     )
 
 

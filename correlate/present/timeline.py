@@ -10,8 +10,9 @@ from typing import TextIO
 from rich.table import Table
 from rich.text import Text
 
+from correlate.analysis.episodes import Episode
 from correlate.analysis.scoring import ScoredChange
-from correlate.analysis.shifts import Shift
+from correlate.analysis.shifts import METRICS, Shift
 from correlate.analysis.timeline import SUSPECT, Timeline
 from correlate.present.document import timeline_document
 from correlate.present.evidence import describe_shift, evidence_lines, note_line
@@ -139,6 +140,60 @@ def _scope_names(scopes) -> str:
     names = [f"{s.kind.replace('_', ' ')} {s.value}" for s in scopes[:4]]
     more = f" and {len(scopes) - 4} more" if len(scopes) > 4 else ""
     return ", ".join(names) + more
+
+
+# -- which window ----------------------------------------------------------------------------------
+
+
+def window_note(timeline: Timeline) -> str | None:
+    """What stderr says about the window when it is not all of the data: without --since/--until,
+    which incident is shown and the --since/--until of each other one; with them, that the window
+    spans a gap in the data. None when the window is all of the data, in one stretch."""
+    stretches, lb = timeline.stretches, timeline.lb
+    if not timeline.chosen:
+        if len(stretches) < 2:
+            return None
+        return (
+            f"The window holds {len(stretches)} stretches of {lb}'s data with "
+            f"{'a gap' if len(stretches) == 2 else 'gaps'} between "
+            f"({', '.join(_span(s.since, s.until) for s in stretches)}): a shift across a gap compares "
+            "different stretches. Pick one with --since/--until."
+        )
+    if not stretches or (timeline.since, timeline.until) == (stretches[0].since, stretches[-1].until):
+        return None
+    data = f"Its data runs from {_span(stretches[0].since, stretches[-1].until)}"
+    if len(stretches) > 1:
+        data += f" in {len(stretches)} stretches, with {'a gap' if len(stretches) == 2 else 'gaps'} between"
+    shown = next((e for e in timeline.incidents if (e.since, e.until) == (timeline.since, timeline.until)), None)
+    window = _pick(timeline.since, timeline.until)
+    if shown is None:
+        return (
+            f"No incident in {lb}'s data (no metric got worse); showing its most recent stretch, "
+            f"{_span(timeline.since, timeline.until)}: {window}. {data}."
+        )
+    others = [e for e in timeline.incidents if e is not shown]
+    which = f"the most recent of {lb}'s {len(timeline.incidents)} incidents" if others else f"{lb}'s only incident"
+    lines = [f"Showing {which}, {_incident(shown)}: {window}. {data}." + (" The others:" if others else "")]
+    lines += [f"  {_incident(e)}: {_pick(e.since, e.until)}" for e in others]
+    return "\n".join(lines)
+
+
+def _incident(episode: Episode) -> str:
+    end = f"{episode.end:%H:%M}" if episode.end.date() == episode.onset.date() else f"{episode.end:%Y-%m-%d %H:%M}"
+    what = ", ".join(METRICS[m][2] if m in METRICS else m for m in episode.metrics)
+    until = f"recovered {end}" if episode.recovered else f"until the end of the data at {end}"
+    return f"{episode.onset:%Y-%m-%d %H:%M} {until} ({what})"
+
+
+def _span(since: dt.datetime, until: dt.datetime) -> str:
+    same_day = since.date() == (until - dt.timedelta(microseconds=1)).date()
+    return (
+        f"{since:%Y-%m-%d %H:%M} to {until:%H:%M}" if same_day else f"{since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M}"
+    )
+
+
+def _pick(since: dt.datetime, until: dt.datetime) -> str:
+    return f"--since {since:%Y-%m-%dT%H:%MZ} --until {until:%Y-%m-%dT%H:%MZ}"
 
 
 # -- rendering ------------------------------------------------------------------------------------

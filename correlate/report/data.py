@@ -15,10 +15,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from correlate.analysis.episodes import Incident, find_incident
 from correlate.analysis.timeline import Timeline
 from correlate.errors import BadTimeline, CorrelateError, EmptyWindow
 from correlate.model.change import Change
-from correlate.report.analysis import Incident, Rollback, find_incident, find_rollback
+from correlate.report.analysis import Rollback, find_rollback
 from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
 from correlate.store.queries import resolve_lb

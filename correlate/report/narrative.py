@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from correlate.analysis.episodes import Incident
 from correlate.analysis.series import Scope
 from correlate.analysis.shifts import Shift
 from correlate.model.change import Change
-from correlate.report.analysis import Incident
 from correlate.report.data import ReportData
 
 _METRICS = {
