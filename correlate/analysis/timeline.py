@@ -65,6 +65,30 @@ class Timeline:
         applied and plausibility, is at least EXPLAINS."""
         return [scored for scored in self.changes if explains(scored, shift)]
 
+    def took_effect(self, shift: Shift) -> list[ScoredChange]:
+        """Applied, plausible changes this shift fits well (score >= SUSPECT): a distribution or
+        recovery shift cannot make a change suspect, but it shows where the change took effect."""
+        return [
+            scored
+            for scored in self.changes
+            if scored.applied >= 1
+            and scored.plausibility >= 0.5
+            and any(a.shift == shift and a.score >= SUSPECT for a in scored.explains)
+        ]
+
+    def anchor(self, shift: Shift) -> ScoredChange | None:
+        """The change inside the shift's first bucket that the shift is put down to (it explains the
+        shift, or the shift shows where it took effect), the earliest one. A shift's time is the start
+        of its bucket, which can come before the change: with an anchor, the shift began in the
+        minute (bucket) of the change, and is told after it."""
+        bucket = dt.timedelta(minutes=self.bucket_minutes or 1)
+        inside = [
+            scored
+            for scored in {id(s): s for s in [*self.explained_by(shift), *self.took_effect(shift)]}.values()
+            if shift.at <= scored.change.event_time < shift.at + bucket
+        ]
+        return min(inside, key=lambda scored: scored.change.event_time, default=None)
+
 
 def explains(scored: ScoredChange, shift: Shift) -> bool:
     if scored.suspicion < SUSPECT:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from correlate.cli.options import format_option, lb_option, open_db, resolve_format, window_options
+from correlate.timeparse import utcnow
 
 
 @click.command("timeline")
@@ -60,4 +61,4 @@ def timeline_command(ctx: click.Context, lb: str, since, until, lake_root: str |
     note = window_note(timeline)
     if note and not ctx.obj.quiet:
         click.echo(note, err=True)
-    render_timeline(timeline, resolve_format(fmt), sys.stdout)
+    render_timeline(timeline, resolve_format(fmt), sys.stdout, today=utcnow().date())

@@ -27,7 +27,7 @@ from correlate.analysis.timeline import Timeline, explains
 from correlate.errors import BadTimeline
 from correlate.model.change import Change
 from correlate.present.evidence import evidence_lines, note_line
-from correlate.timeparse import iso
+from correlate.timeparse import iso, spans_days
 
 
 def timeline_document(timeline: Timeline) -> dict[str, Any]:
@@ -44,12 +44,16 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
         "bucket_minutes": timeline.bucket_minutes,
         "changes": [_change(scored) for scored in timeline.changes],
         "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
-        "notes": [note_line(note) for note in timeline.notes],
+        "notes": [note_line(note, _spans_days(timeline)) for note in timeline.notes],
         "parameters": timeline.parameters.as_dict() if timeline.parameters else None,
         "window_chosen": timeline.chosen,
         "stretches": [{"since": iso(s.since), "until": iso(s.until)} for s in timeline.stretches],
         "incidents": [_incident(episode, timeline) for episode in timeline.incidents],
     }
+
+
+def _spans_days(timeline: Timeline) -> bool:
+    return timeline.since is not None and timeline.until is not None and spans_days(timeline.since, timeline.until)
 
 
 def _incident(episode: Episode, timeline: Timeline) -> dict[str, Any]:

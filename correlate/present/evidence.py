@@ -85,7 +85,13 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
     raise TypeError(f"no words for {item!r}")
 
 
-def note_line(note: Note) -> str:
+def clock_time(value: dt.datetime, dated: bool = False) -> str:
+    """`14:00:23`, or `2026-11-20 14:00:23` when `dated`."""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if dated else "%H:%M:%S")
+
+
+def note_line(note: Note, dated: bool = False) -> str:
+    """A note in words; `dated`: a time in it carries its date."""
     match note:
         case Stated(text):
             return text
@@ -103,7 +109,8 @@ def note_line(note: Note) -> str:
         case Unexplained(at, shifts):
             shown = "; ".join(describe_shift(s) for s in shifts[:3])
             more = f" (and {len(shifts) - 3} more)" if len(shifts) > 3 else ""
-            return f"Unexplained at {at:%H:%M}: {shown}{more}. No change in the window explains it."
+            when = at.strftime("%Y-%m-%d %H:%M" if dated else "%H:%M")
+            return f"Unexplained at {when}: {shown}{more}. No change in the window explains it."
     raise TypeError(f"no words for {note!r}")
 
 

@@ -106,7 +106,8 @@ def _write(path: Path, data: bytes) -> None:
 # -- HTML ----------------------------------------------------------------------------------------
 
 
-def _environment(markdown: bool) -> Environment:
+def _environment(markdown: bool, dated: bool) -> Environment:
+    """The template environment; `dated`: every time carries its date (`ReportData.dated`)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=not markdown,
@@ -120,7 +121,8 @@ def _environment(markdown: bool) -> Environment:
         "ms": narrative.ms,
         "percent": narrative.percent,
         "number": narrative.number,
-        "clock": narrative.clock,
+        "clock": lambda value, with_date=False: narrative.clock(value, with_date or dated),
+        "span": lambda start, end: narrative.span(start, end, dated),
         "interval": narrative.interval,
         "metric": narrative.metric_value,
         "actor": markdown_actor if markdown else html_actor,
@@ -139,7 +141,7 @@ def render_html(
     charts = [{"chart": chart, "svg": Markup(chart.data.decode())} for chart in render_charts(report, "svg")]
     files = _manifest_file(report)
     context = _context(report, generated_at) | {"charts": charts, "manifest_csv": _manifest_csv(folder, files)}
-    return _environment(markdown=False).get_template("report.html.j2").render(context), files
+    return _environment(markdown=False, dated=report.dated).get_template("report.html.j2").render(context), files
 
 
 def _manifest_file(report: ReportData) -> dict[str, bytes]:
@@ -237,7 +239,7 @@ def render_markdown(
         "folder": folder + "/",
         "manifest_csv": csvs.get(manifest.key) if manifest else None,
     }
-    return _environment(markdown=True).get_template("report.md.j2").render(context), files
+    return _environment(markdown=True, dated=report.dated).get_template("report.md.j2").render(context), files
 
 
 # -- the facts, arranged for the templates --------------------------------------------------------
@@ -280,17 +282,7 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         "version": _version(),
         "summary": narrative.summary(report),
         "incident": incident,
-        "incident_span": (
-            f"{narrative.clock(incident.onset)} – "
-            + (
-                narrative.clock(incident.recovery)
-                if incident.recovery
-                else f"{narrative.clock(report.until)} (end of data)"
-            )
-            + f" UTC ({narrative.duration(incident.onset, incident.recovery or report.until)})"
-            if incident
-            else None
-        ),
+        "incident_span": _incident_span(report),
         "period_text": narrative.window_text(period_start, period_end),
         "spans": spans,
         "periods": records.get("periods", []),
@@ -312,6 +304,23 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         "ref": refs,
         "timeline_command": _timeline_command(report),
     }
+
+
+def _incident_span(report: ReportData) -> str | None:
+    """`14:00:00 – 14:20:00 UTC, until the end of the data (20 min)`; and the change it began in the
+    minute of."""
+    incident = report.incident
+    if incident is None:
+        return None
+    end = incident.end or report.until
+    text = f"{narrative.span(incident.onset, end, report.dated)} UTC"
+    text += "" if incident.recovery else ", until the end of the data"
+    text += f" ({narrative.duration(incident.onset, end)})"
+    anchor = report.anchor
+    if anchor is not None:
+        number = next(n for n, s in enumerate(report.timeline.changes, start=1) if s is anchor)
+        text += f"; it began in the minute of change #{number} at {narrative.at(report, anchor.change.event_time)}"
+    return text
 
 
 _DAY_FOLDERS = re.compile(r"^(?P<prefix>.*/)(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/[^/]*$")
