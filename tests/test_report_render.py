@@ -22,7 +22,7 @@ from report_scenario import FORMULA_UA, MARKUP_DOMAIN, MARKUP_PATH, SCRIPT_UA
 from correlate.present.document import timeline_from_document
 from correlate.present.render import csv_safe, to_text
 from correlate.report import narrative
-from correlate.report.charts import CHANGE, FAILED, ROLLBACK, SUSPECT, markers, render_charts
+from correlate.report.charts import CHANGE, FAILED, ROLLBACK, SUSPECT, _series, markers, render_charts
 from correlate.report.data import ReportData, ReportOptions, gather
 from correlate.report.render import (
     ReportWriteError,
@@ -293,6 +293,28 @@ def test_chart_markers_are_the_changes_numbered_as_the_candidates(report):
         ("14:20:45", "#4", FAILED, True),
         ("14:31:40", "#2", ROLLBACK, False),
     ]
+
+
+def test_the_minute_an_incident_began_with_a_change_is_drawn_from_the_change():
+    """Each minute is a step; the one holding the change the incident began with starts at the change,
+    so the chart does not rise before its marker."""
+    columns = ("p50_target_ms", "p90_target_ms", "p99_target_ms", "elb_5xx", "target_5xx", "status_4xx")
+    minute = dt.datetime(2026, 11, 2, 13, 59)
+    records = [
+        {"minute": minute + dt.timedelta(minutes=m), "requests": 100, **dict.fromkeys(columns, 30 * m)}
+        for m in (0, 1, 3)
+    ]
+    change = dt.datetime(2026, 11, 2, 14, 0, 23)
+    axis, series = _series(records, change)
+    assert axis == [
+        minute,
+        change,
+        minute + dt.timedelta(minutes=2),
+        minute + dt.timedelta(minutes=3),
+        minute + dt.timedelta(minutes=4),
+    ]
+    assert series["elb_5xx"].tolist()[:2] == [0.0, 30.0] and series["requests"].tolist()[2] == 0.0  # a break
+    assert _series(records)[0][1] == minute + dt.timedelta(minutes=1)
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():

@@ -56,10 +56,13 @@ def timeline_rows(timeline: Timeline, dated: bool = False) -> list[Row]:
             found = _changes(timeline.explained_by, shifts, anchor, timeline, dated, score=True)
             evidence = [f"explained by {c}" for c in found] or ["unexplained"]
         order = (anchor.event_time, 1) if anchor is not None else (key[0], 1)
+        if key[1] == "distribution" and not evidence and all(s.before >= 0.5 and s.after >= 0.5 for s in shifts):
+            continue  # traffic moving between targets, no target coming or going, no change behind it
+        if anchor is not None and not any(_inside(timeline) in item for item in evidence):
+            evidence.append(
+                f"began {_inside(timeline)} ({anchor.event_name} at {clock_time(anchor.event_time, dated)})"
+            )
         if key[1] == "distribution":
-            quiet = all(s.before >= 0.5 and s.after >= 0.5 for s in shifts)
-            if quiet and not evidence:
-                continue  # traffic moving between targets, no target coming or going, no change behind it
             what = _distribution(shifts)
             rows.append(((*order, what), (key[0], "shift", None, what, "", None, evidence)))
             continue
@@ -98,13 +101,14 @@ def _changes(which, shifts: Sequence[Shift], anchor, timeline: Timeline, dated: 
             if score:
                 text += f" ({scored.suspicion:.2f})"
             if anchor is not None and change.event_id == anchor.event_id:
-                text += (
-                    ", in the minute of the change"
-                    if (timeline.bucket_minutes or 1) == 1
-                    else (f", in the {timeline.bucket_minutes}-minute bucket of the change")
-                )
+                text += f", {_inside(timeline)}"
             found[text] = None
     return list(found)
+
+
+def _inside(timeline: Timeline) -> str:
+    bucket = timeline.bucket_minutes or 1
+    return "in the minute of the change" if bucket == 1 else f"in the {bucket}-minute bucket of the change"
 
 
 def _scopes(shifts: Sequence[Shift]) -> str:
