@@ -77,17 +77,20 @@ class Timeline:
         ]
 
     def anchor(self, shift: Shift) -> ScoredChange | None:
-        """The change inside the shift's first bucket that the shift is told after: the earliest one
-        the shift is put down to (it explains the shift, or the shift shows where it took effect),
-        else the earliest applied one. A shift's time is the start of its bucket, which can come
-        before a change inside it; the shift began in the minute (bucket) of that change, and the
-        timeline and the report tell the change first."""
+        """The change inside the shift's first bucket that the shift is told after. A shift's time is
+        the start of its bucket, which can come before a change inside it: the shift began in the
+        minute (bucket) of that change, and the timeline and the report tell the change first. It is
+        the earliest change in the bucket the shift is put down to (it explains the shift, or the
+        shift shows where it took effect); for a shift put down to no change, the earliest applied
+        change in the bucket; none for a shift put down to a change outside it."""
         bucket = dt.timedelta(minutes=self.bucket_minutes or 1)
-        inside = [s for s in self.changes if shift.at <= s.change.event_time < shift.at + bucket and s.applied >= 1]
-        if not inside:
-            return None
-        cause = {id(s) for s in [*self.explained_by(shift), *self.took_effect(shift)]}
-        return min(inside, key=lambda s: (id(s) not in cause, s.change.event_time))
+        causes = [*self.explained_by(shift), *self.took_effect(shift)]
+        inside = [
+            scored
+            for scored in (causes or [s for s in self.changes if s.applied >= 1])
+            if shift.at <= scored.change.event_time < shift.at + bucket
+        ]
+        return min(inside, key=lambda scored: scored.change.event_time, default=None)
 
 
 def explains(scored: ScoredChange, shift: Shift) -> bool:

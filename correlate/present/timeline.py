@@ -4,7 +4,7 @@ JSON document is present/document.py's."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from rich.table import Table
@@ -14,6 +14,7 @@ from correlate.analysis.episodes import Episode
 from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.shifts import METRICS, Shift
 from correlate.analysis.timeline import SUSPECT, Timeline
+from correlate.model.change import Change
 from correlate.present.document import timeline_document
 from correlate.present.evidence import clock_time, describe_shift, evidence_lines, note_line
 from correlate.present.render import json_bytes, render_rows, terminal
@@ -90,7 +91,14 @@ def _who(scored: ScoredChange) -> str:
     return f"{short} ({scored.change.actor_kind})" if scored.change.actor_kind else short
 
 
-def _changes(which, shifts: Sequence[Shift], anchor, timeline: Timeline, dated: bool, score: bool = False) -> list[str]:
+def _changes(
+    which: Callable[[Shift], list[ScoredChange]],
+    shifts: Sequence[Shift],
+    anchor: Change | None,
+    timeline: Timeline,
+    dated: bool,
+    score: bool = False,
+) -> list[str]:
     """`which(shift)` (explained_by, took_effect) for every shift of a group, each change once: its
     name and time (and suspicion), and for the group's anchor that the shifts began in its minute."""
     found: dict[str, None] = {}
