@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import invoke
+from conftest import invoke, ts
 from timeline_support import TEST_RATES
 
+from correlate.analysis.episodes import Episode, Stretch
+from correlate.analysis.timeline import Timeline
 from correlate.demo import generate, run, scenario
 from correlate.demo.run import load_trail
 from correlate.demo.scenarios import BASIC_KINDS
 from correlate.pipeline.logs import LogsOptions, load_logs
+from correlate.present.timeline import window_note
 from correlate.store.database import Database
 
 
@@ -163,6 +166,40 @@ def test_shifts_are_told_after_the_change_they_began_in_the_minute_of(story):
         ("| 2026-11-02 14:00:27", "#4 ModifyListener FAILED (AccessDenied), nothin"),
         ("| 2026-11-02 14:00:32", "#5 AddTags: tags added: CostCenter=web-4411, Ow"),
     ]
+
+
+def test_the_window_note_says_which_window_and_how_to_pick_the_others():
+    days = (
+        Stretch(ts("2026-11-02T13:30Z"), ts("2026-11-02T14:20Z")),
+        Stretch(ts("2026-11-03T09:00Z"), ts("2026-11-03T17:00Z")),
+    )
+    quiet = Timeline("web-prod", days[1].since, days[1].until, (), (), stretches=days, chosen=True)
+    assert window_note(quiet) == (
+        "No incident in web-prod's data (no metric got worse); showing its most recent stretch, 2026-11-03 09:00 to "
+        "17:00: --since 2026-11-03T09:00Z --until 2026-11-03T17:00Z. Its data runs from 2026-11-02 13:30 to "
+        "2026-11-03 17:00 in 2 stretches, with a gap between."
+    )
+    first = Episode(days[0].since, days[0].until, ts("2026-11-02T14:00Z"), days[0].until, False, ("elb_5xx_rate",))
+    second = Episode(
+        ts("2026-11-03T09:30Z"), ts("2026-11-03T12:00Z"), ts("2026-11-03T10:30Z"), ts("2026-11-03T11:00Z"), True,
+        ("p99_target_ms", "requests_per_min"),
+    )  # fmt: skip
+    shown = Timeline(
+        "web-prod", second.since, second.until, (), (), stretches=days, incidents=(first, second), chosen=True
+    )
+    assert window_note(shown) == (
+        "Showing the most recent of web-prod's 2 incidents, 2026-11-03 10:30 recovered 11:00 (p99 target latency, "
+        "requests per minute): --since 2026-11-03T09:30Z --until 2026-11-03T12:00Z. Its data runs from 2026-11-02 "
+        "13:30 to 2026-11-03 17:00 in 2 stretches, with a gap between. The others:\n"
+        "  2026-11-02 14:00 until the end of the data at 14:20 (ELB 5xx rate): --since 2026-11-02T13:30Z --until "
+        "2026-11-02T14:20Z"
+    )
+    whole = Timeline(
+        "web-prod", days[0].since, days[0].until, (), (), stretches=days[:1], incidents=(first,), chosen=True
+    )
+    assert window_note(whole) is None  # the one incident, all of the data
+    given = Timeline("web-prod", days[0].since, days[1].until, (), (), stretches=days)
+    assert window_note(given).startswith("The window holds 2 stretches of web-prod's data with a gap between")
 
 
 # -- every textbook kind in one database -----------------------------------------------------------

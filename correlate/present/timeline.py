@@ -178,6 +178,8 @@ def window_note(timeline: Timeline) -> str | None:
     shown = next((e for e in timeline.incidents if (e.since, e.until) == (timeline.since, timeline.until)), None)
     window = _pick(timeline.since, timeline.until)
     if shown is None:
+        if (timeline.since, timeline.until) != (stretches[-1].since, stretches[-1].until):
+            return None  # no requests anywhere: all of the data
         return (
             f"No incident in {lb}'s data (no metric got worse); showing its most recent stretch, "
             f"{_span(timeline.since, timeline.until)}: {window}. {data}."
