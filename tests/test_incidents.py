@@ -273,6 +273,10 @@ def test_with_every_kind_loaded_the_report_is_of_the_most_recent_incident(kinds,
     ]
     text = (tmp_path / "r.md").read_text()
     assert "· window 2026-11-07 " in text
+    (others,) = [line for line in text.splitlines() if line.startswith("This report is of the most recent of 5")]
+    assert re.findall(r"`--since (\S+) --until (\S+)`", others) == [
+        (line.split("--since ")[1].split(" ")[0], line.split("--until ")[1]) for line in note[1:-1]
+    ]
     story = text.split("## Summary", 1)[1].split("## Charts", 1)[0]  # summary, impact, candidates, timeline
     assert set(re.findall(r"\b2026-11-\d\d(?= \d\d:\d\d)", story)) == {"2026-11-07"}
     assert "No change in the window explains it" in summary(text)

@@ -176,7 +176,7 @@ def window_note(timeline: Timeline) -> str | None:
     if len(stretches) > 1:
         data += f" in {len(stretches)} stretches, with {'a gap' if len(stretches) == 2 else 'gaps'} between"
     shown = next((e for e in timeline.incidents if (e.since, e.until) == (timeline.since, timeline.until)), None)
-    window = _pick(timeline.since, timeline.until)
+    window = pick_window(timeline.since, timeline.until)
     if shown is None:
         if (timeline.since, timeline.until) != (stretches[-1].since, stretches[-1].until):
             return None  # no requests anywhere: all of the data
@@ -186,12 +186,13 @@ def window_note(timeline: Timeline) -> str | None:
         )
     others = [e for e in timeline.incidents if e is not shown]
     which = f"the most recent of {lb}'s {len(timeline.incidents)} incidents" if others else f"{lb}'s only incident"
-    lines = [f"Showing {which}, {_incident(shown)}: {window}. {data}." + (" The others:" if others else "")]
-    lines += [f"  {_incident(e)}: {_pick(e.since, e.until)}" for e in others]
+    lines = [f"Showing {which}, {incident_text(shown)}: {window}. {data}." + (" The others:" if others else "")]
+    lines += [f"  {incident_text(e)}: {pick_window(e.since, e.until)}" for e in others]
     return "\n".join(lines)
 
 
-def _incident(episode: Episode) -> str:
+def incident_text(episode: Episode) -> str:
+    """`2026-11-02 14:00 until the end of the data at 14:20 (ELB 5xx rate)`."""
     end = f"{episode.end:%H:%M}" if episode.end.date() == episode.onset.date() else f"{episode.end:%Y-%m-%d %H:%M}"
     what = ", ".join(METRICS[m][2] if m in METRICS else m for m in episode.metrics)
     until = f"recovered {end}" if episode.recovered else f"until the end of the data at {end}"
@@ -205,7 +206,8 @@ def _span(since: dt.datetime, until: dt.datetime) -> str:
     )
 
 
-def _pick(since: dt.datetime, until: dt.datetime) -> str:
+def pick_window(since: dt.datetime, until: dt.datetime) -> str:
+    """The --since/--until that pick the window [since, until)."""
     return f"--since {since:%Y-%m-%dT%H:%MZ} --until {until:%Y-%m-%dT%H:%MZ}"
 
 

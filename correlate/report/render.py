@@ -24,6 +24,7 @@ from markupsafe import Markup
 from correlate.errors import CorrelateError
 from correlate.present.evidence import evidence_lines
 from correlate.present.render import to_text
+from correlate.present.timeline import incident_text, pick_window
 from correlate.report import narrative
 from correlate.report.charts import render_charts, tls_moved
 from correlate.report.data import ReportData
@@ -303,6 +304,7 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         "figures": report.figures,
         "ref": refs,
         "timeline_command": _timeline_command(report),
+        "other_incidents": _other_incidents(report),
     }
 
 
@@ -370,6 +372,17 @@ def _full_names(report: ReportData) -> list[tuple[str, str]]:
         if change.actor and narrative.short_actor(change.actor) != change.actor:
             names.setdefault(change.actor, narrative.short_actor(change.actor))
     return [(short, full) for full, short in names.items()]
+
+
+def _other_incidents(report: ReportData) -> list[dict[str, str]]:
+    """The other incidents in the data, when the report's timeline chose its window: what each was
+    and the --since/--until that picks it."""
+    window = (report.timeline.since, report.timeline.until)
+    return [
+        {"text": incident_text(episode), "pick": pick_window(episode.since, episode.until)}
+        for episode in report.timeline.incidents
+        if (episode.since, episode.until) != window
+    ]
 
 
 def _timeline_command(report: ReportData) -> str:
