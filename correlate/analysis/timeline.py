@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -91,6 +92,11 @@ class Timeline:
             if shift.at <= scored.change.event_time < shift.at + bucket
         ]
         return min(inside, key=lambda scored: scored.change.event_time, default=None)
+
+    def anchor_of(self, shifts: Iterable[Shift]) -> ScoredChange | None:
+        """The earliest `anchor` of these shifts (a group told as one, the opening of an incident)."""
+        anchors = [a for a in (self.anchor(shift) for shift in shifts) if a is not None]
+        return min(anchors, key=lambda scored: scored.change.event_time, default=None)
 
 
 def explains(scored: ScoredChange, shift: Shift) -> bool:

@@ -49,8 +49,8 @@ def timeline_rows(timeline: Timeline, dated: bool = False) -> list[Row]:
         groups.setdefault(key, []).append(shift)
     for key, shifts in groups.items():
         shifts.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), s.scope.key))
-        anchors = [a for a in (timeline.anchor(s) for s in shifts) if a is not None]
-        anchor = min(anchors, key=lambda a: a.change.event_time).change if anchors else None
+        anchored = timeline.anchor_of(shifts)
+        anchor = anchored.change if anchored else None
         if key[1] == "distribution" or shifts[0].worse is False:
             evidence = [f"follows {c}" for c in _changes(timeline.took_effect, shifts, anchor, timeline, dated)]
         else:

@@ -1,6 +1,5 @@
 """What the report reads out of the timeline besides its incident (correlate/analysis/episodes.py):
-the change the incident began in the minute of, and a rollback of the suspect change. Plain
-functions of typed inputs, tested without a database.
+a rollback of the suspect change. A plain function of typed inputs, tested without a database.
 
 A later change undoes the suspect one when it is the inverse call on the same object (deregisters
 the targets it registered, removes the tags it added, ...), or the same call on the same object that
@@ -13,19 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from correlate.analysis.episodes import Incident
 from correlate.analysis.scoring import ScoredChange
-from correlate.analysis.timeline import Timeline
 from correlate.model.change import Change
-
-
-def onset_anchor(timeline: Timeline, incident: Incident | None) -> ScoredChange | None:
-    """The change the incident's onset began in the minute (bucket) of (`Timeline.anchor` of the
-    shifts that opened it), the earliest when several."""
-    if incident is None:
-        return None
-    anchors = [a for a in (timeline.anchor(m.onset) for m in incident.metrics) if a is not None]
-    return min(anchors, key=lambda scored: scored.change.event_time, default=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.timeline import Timeline
 from correlate.errors import BadTimeline, CorrelateError, EmptyWindow
 from correlate.model.change import Change
-from correlate.report.analysis import Rollback, find_rollback, onset_anchor
+from correlate.report.analysis import Rollback, find_rollback
 from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
 from correlate.store.queries import resolve_lb
@@ -73,7 +73,7 @@ class ReportData:
     rollback: Rollback | None
     changes: tuple[Change, ...]
     figures: tuple[Figure, ...]
-    anchor: ScoredChange | None = None  # the change the incident began in the minute of (report/analysis.py)
+    anchor: ScoredChange | None = None  # the change the incident began in the minute of (Timeline.anchor)
     dated: bool = True  # every time is written with its date (timeparse.with_dates)
 
     def figure(self, query: str) -> Figure | None:
@@ -172,7 +172,7 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
         rollback=find_rollback(timeline.suspect, changes),
         changes=changes,
         figures=figures,
-        anchor=onset_anchor(timeline, incident),
+        anchor=timeline.anchor_of(m.onset for m in incident.metrics) if incident else None,
         dated=with_dates(since, until, options.today),
     )
 

@@ -408,13 +408,12 @@ def _shift_entries(report: ReportData, shifts: list[Shift], numbers: dict[str, i
         )
     entries = []
     for group, label, text, detail in groups:
-        anchors = [a for a in (report.timeline.anchor(s) for s in group) if a is not None]
-        anchor = min(anchors, key=lambda scored: scored.change.event_time).change if anchors else None
+        anchor = report.timeline.anchor_of(group)
         told_at = group[0].at
         if anchor is not None:
             bucket = report.timeline.bucket_minutes or 1
             inside = "the minute" if bucket == 1 else f"the {bucket}-minute bucket"
-            told_at, label = anchor.event_time, f"{label} in {inside} of #{numbers[anchor.event_id]}"
+            told_at, label = anchor.change.event_time, f"{label} in {inside} of #{numbers[anchor.change.event_id]}"
         entries.append(Entry(told_at, minute(report, group[0].at), "shift", f"{label}: {text}", detail))
     return entries
 
