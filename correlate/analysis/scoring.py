@@ -24,8 +24,15 @@ that it broke anything. Then
 
 where applied is 0.02 for a call that failed (it changed nothing) and plausibility is below 1 for
 changes that cannot move traffic by themselves (tags 0.03, logging-only attributes 0.05, a Classic
-policy not yet attached to a listener 0.3, an ECS UpdateService that starts nothing 0.3).
-docs/scoring.md explains the same with examples.
+policy not yet attached to a listener 0.3, an ECS UpdateService that starts nothing 0.3, a change no
+request went through: 0.1).
+
+Blame only the cause: a change inside a worsening that began before it is credited only with what was
+still to come (`episode_root`, `_already_moved`); a worsening that builds up is timed from where it
+began (`departure`); a target-group change does not gain from wider slices a sibling group moved; a
+change of a part no request went through (`unreached_part`) explains nothing; reverts are paired and
+returns to the first level are recoveries (analysis/shifts.py). docs/scoring.md explains the same
+with examples.
 """
 
 from __future__ import annotations
