@@ -536,43 +536,67 @@ def _already_moved(
 ) -> AlreadyMoved | None:
     """Counter-evidence: the metric had already made part of its move before the change's bucket.
 
-    When the shift continues a worsening that began in an earlier bucket than the change's (in its own
-    slice or a wider one: `episode_root`), the move is measured where that worsening began: on the
-    root shift's series, from its level before to its level after, and the change is credited only
-    with the part still to come once it was made. A narrower slice (one target) can cross its own
-    change point minutes after its target group did, by chance; that does not make it a new shift.
-    Otherwise only a move more than half made in the minutes before the change counts against it."""
+    When the shift belongs to a worsening that began in an earlier bucket than the change's
+    (`episode_root`: in its own slice, a wider one or a narrower one), the change is credited only
+    with the part of the move still to come at its bucket. That part is measured twice, and the
+    smaller counts: on the root shift's series (a narrower slice can cross its own change point
+    minutes after its target group did, by chance; a wider one can cross it a bucket after its parts
+    did), and on the shift's own series from its level before the episode began. Otherwise only a
+    move more than half made in the buckets before the change counts against it."""
     width = dt.timedelta(minutes=series.bucket_minutes)
     change_bucket = series.time(series.bucket_of(change.event_time))
     root = episode_root(shift, shifts, series)
-    earlier = root is not shift and root.at < change_bucket
-    measured = root if earlier else shift
-    metric = metrics.get((measured.scope.key, measured.metric))
-    if metric is None:
+    if root is not shift and root.at < change_bucket:
+        found = [
+            _moved_before(measured, metrics, series, max(root.at, change_bucket - 3 * width), change_bucket, before)
+            for measured, before in ((root, None), (shift, root.at))
+        ]
+        known = [item for item in found if item is not None]
+        if not known:
+            return None
+        level, fraction, measured = max(known, key=lambda item: item[1])
+        if fraction <= 0.1:
+            return None
+        minutes = int((change_bucket - max(root.at, change_bucket - 3 * width)).total_seconds() // 60)
+        return AlreadyMoved(measured, level, minutes, min(1.0, fraction), root.at)
+    since = max(shift.before_from, change_bucket - 3 * width)
+    found = _moved_before(shift, metrics, series, since, change_bucket, None)
+    if found is None or found[1] <= 0.5:
         return None
-    since = max(measured.at if earlier else measured.before_from, change_bucket - 3 * width)
-    if since >= change_bucket:
+    level, fraction, _ = found
+    return AlreadyMoved(shift, level, int((change_bucket - since).total_seconds() // 60), min(1.0, fraction))
+
+
+def _moved_before(
+    shift: Shift,
+    metrics: dict[tuple[str, str], MetricSeries],
+    series: SeriesSet,
+    since: dt.datetime,
+    until: dt.datetime,
+    began: dt.datetime | None,
+) -> tuple[float, float, Shift] | None:
+    """(level in [since, until), the fraction of the shift's move it stands for, the shift): measured
+    from the shift's before level, or from the level in the 5 buckets before `began` when given."""
+    metric = metrics.get((shift.scope.key, shift.metric))
+    if metric is None or since >= until:
         return None
-    level = value_between(metric, series, since, change_bucket)
-    if level is None:
+    level = value_between(metric, series, since, until)
+    width = dt.timedelta(minutes=series.bucket_minutes)
+    baseline = shift.before if began is None else value_between(metric, series, began - 5 * width, began)
+    if level is None or baseline is None:
         return None
-    scale = level_scale(measured.unit)
-    span = scale(measured.after) - scale(measured.before)
+    scale = level_scale(shift.unit)
+    span = scale(shift.after) - scale(baseline)
     if span == 0:
         return None
-    fraction = (scale(level) - scale(measured.before)) / span
-    if fraction <= (0.1 if earlier else 0.5):
-        return None
-    fraction = min(1.0, fraction)
-    minutes = int((change_bucket - since).total_seconds() // 60)
-    return AlreadyMoved(measured, level, minutes, fraction, root.at if earlier else None)
+    return level, (scale(level) - scale(baseline)) / span, shift
 
 
 def episode_root(shift: Shift, shifts: Sequence[Shift], series: SeriesSet) -> Shift:
     """The first shift of the worsening a shift belongs to: following back the worse shifts of the
-    same family and direction, in the same slice or a wider one (the load balancer; a target's target
-    group), whose after-window reaches into the start of the one they precede. The shift itself when
-    nothing earlier leads to it."""
+    same family and direction in related slices (the same, a wider or a narrower one: the load
+    balancer holds everything, a target group its targets) whose after-window reaches into the start
+    of the one they precede. The shift itself when nothing earlier leads to it."""
     root = shift
     if shift.kind != "health" or not shift.worse:
         return root
@@ -584,13 +608,17 @@ def episode_root(shift: Shift, shifts: Sequence[Shift], series: SeriesSet) -> Sh
                 continue
             if other.family != shift.family or other.direction != shift.direction:
                 continue
-            if not other.at < current.at < other.after_until or not _contains(other.scope, current.scope, series):
+            if not other.at < current.at < other.after_until or not _related(other.scope, current.scope, series):
                 continue
             seen.add(other)
             chain.append(other)
             if other.at < root.at:
                 root = other
     return root
+
+
+def _related(one: Scope, other: Scope, series: SeriesSet) -> bool:
+    return _contains(one, other, series) or _contains(other, one, series)
 
 
 def _contains(wide: Scope, narrow: Scope, series: SeriesSet) -> bool:
@@ -605,19 +633,26 @@ def _contains(wide: Scope, narrow: Scope, series: SeriesSet) -> bool:
 def departure(shift: Shift, metric: MetricSeries, series: SeriesSet) -> dt.datetime:
     """Where a shift that built up gradually began: the first of the buckets right before its change
     point that were all already worse than the early before-window level by more than the series'
-    noise (at least two of them, at most ten). A step change gives its own time back."""
+    noise and a quarter of the move (at least two of them, at most ten). A step change gives its own
+    time back."""
     first, stop = max(0, series.bucket_of(shift.before_from)), max(0, series.bucket_of(shift.at))
     values = metric.transformed[first:stop]
     known = values[~np.isnan(values)]
     if len(known) < 6:
         return shift.at
     level = float(np.median(known[: len(known) // 2]))
-    sigma = robust_sigma(known, metric.sigma_floor)
+    after = metric.transformed[max(0, stop) : max(0, series.bucket_of(shift.after_until))]
+    after = after[~np.isnan(after)]
+    if not len(after):
+        return shift.at
+    # a bucket counts as already moving when it is worse than the early level by more than the noise
+    # and by a quarter of the whole move
+    margin = max(robust_sigma(known, metric.sigma_floor), 0.25 * abs(float(np.median(after)) - level))
     sign = 1.0 if shift.direction == "up" else -1.0
     began = stop
     for bucket in range(stop - 1, max(first, stop - 10) - 1, -1):
         value = metric.transformed[bucket]
-        if math.isnan(value) or sign * (value - level) <= sigma:
+        if math.isnan(value) or sign * (value - level) <= margin:
             break
         began = bucket
     return series.time(began) if stop - began >= 2 else shift.at
