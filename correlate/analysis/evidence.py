@@ -109,6 +109,18 @@ class AlreadyMoved:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlyInBucket:
+    """Counter-evidence: the shift begins in the change's own bucket, but `before` of that bucket came
+    before the change, and the metric had already made `fraction` of its move there (more than an
+    effect of the change could have in the part after it)."""
+
+    shift: Shift
+    level: float
+    before: float  # share of the bucket before the change
+    fraction: float
+
+
+@dataclass(frozen=True, slots=True)
 class BeganBefore:
     """Counter-evidence: a shift this change would fit began before it."""
 
@@ -149,12 +161,13 @@ Evidence = (
     | QuietPart
     | OtherPart
     | AlreadyMoved
+    | EarlyInBucket
     | BeganBefore
     | NoLogs
     | OtherKinds
     | NothingMoved
 )
-Caveat = QuietPart | OtherPart | AlreadyMoved  # what an attribution's score was lowered for
+Caveat = QuietPart | OtherPart | AlreadyMoved | EarlyInBucket  # what an attribution's score was lowered for
 
 
 # -- notes on the whole window ---------------------------------------------------------------------

@@ -44,11 +44,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 
 from correlate.analysis.evidence import (
     AlreadyMoved,
     BeganBefore,
     Caveat,
+    EarlyInBucket,
     Evidence,
     Failed,
     Implausible,
@@ -443,7 +445,7 @@ def attribute(
         notes.append(scope_note)
     fit = affinity(change, shift)
     quality = 0.7 + 0.3 * shift.strength
-    pre = _already_moved(change, shift, shifts, series, metrics)
+    pre = _already_moved(change, shift, shifts, series, metrics) or _early_in_bucket(change, shift, series, metrics)
     if pre is not None:
         timing *= max(0.0, 1.0 - pre.fraction)
         notes.append(pre)
@@ -546,6 +548,12 @@ def _already_moved(
     width = dt.timedelta(minutes=series.bucket_minutes)
     change_bucket = series.time(series.bucket_of(change.event_time))
     root = episode_root(shift, shifts, series)
+    metric = metrics.get((shift.scope.key, shift.metric))
+    if root is shift and metric is not None and shift.worse:
+        # no earlier shift, but the buckets right before the change's were already on their way
+        began = departure(shift, metric, series, min_run=1)
+        if began < change_bucket:
+            root = dataclasses.replace(shift, at=began)
     if root is not shift and root.at < change_bucket:
         found = [
             _moved_before(measured, metrics, series, max(root.at, change_bucket - 3 * width), change_bucket, before)
@@ -565,6 +573,49 @@ def _already_moved(
         return None
     level, fraction, _ = found
     return AlreadyMoved(shift, level, int((change_bucket - since).total_seconds() // 60), min(1.0, fraction))
+
+
+def _early_in_bucket(
+    change: Change, shift: Shift, series: SeriesSet, metrics: dict[tuple[str, str], MetricSeries]
+) -> EarlyInBucket | None:
+    """Counter-evidence from inside the change's own bucket: a shift that begins there shows its move
+    pooled over the whole bucket, but only the part of the bucket after the change can carry an effect
+    of it. Had the move started at the change, the bucket would hold the before level for the part
+    before it and the after level for the rest; when it holds significantly more of the move than that
+    (a binomial test on a rate's events, a Poisson test on a count; p < 0.01), the excess came before
+    the change. Latency quantiles do not pool that way and are not judged here."""
+    metric = metrics.get((shift.scope.key, shift.metric))
+    if not shift.worse or metric is None or metric.numerator is None or shift.after == shift.before:
+        return None
+    bucket = series.bucket_of(change.event_time)
+    if shift.at != series.time(bucket) or not 0 <= bucket < series.buckets:
+        return None
+    width = dt.timedelta(minutes=series.bucket_minutes)
+    after_change = (shift.at + width - change.event_time) / width
+    expected = shift.before + (shift.after - shift.before) * after_change
+    events = float(metric.numerator[bucket])
+    if metric.denominator is not None:  # a rate: events among requests
+        trials = int(metric.denominator[bucket])
+        if trials == 0:
+            return None
+        level = events / trials
+        up = shift.direction == "up"
+        p_value = stats.binom.sf(events - 1, trials, expected) if up else stats.binom.cdf(events, trials, expected)
+    else:  # requests per minute
+        minutes = float(metric.coverage[bucket])
+        if minutes == 0:
+            return None
+        level = events / minutes
+        up = shift.direction == "up"
+        mean = expected * minutes
+        p_value = stats.poisson.sf(events - 1, mean) if up else stats.poisson.cdf(events, mean)
+    if p_value >= 0.01:
+        return None
+    made = (level - shift.before) / (shift.after - shift.before)
+    fraction = (made - after_change) / (1 - after_change)
+    if fraction <= 0.1:
+        return None
+    return EarlyInBucket(shift, level, round(1 - after_change, 2), min(1.0, fraction))
 
 
 def _moved_before(
@@ -594,7 +645,7 @@ def _moved_before(
 
 def episode_root(shift: Shift, shifts: Sequence[Shift], series: SeriesSet) -> Shift:
     """The first shift of the worsening a shift belongs to: following back the worse shifts of the
-    same family and direction in related slices (the same, a wider or a narrower one: the load
+    same metric and direction in related slices (the same, a wider or a narrower one: the load
     balancer holds everything, a target group its targets) whose after-window reaches into the start
     of the one they precede. The shift itself when nothing earlier leads to it."""
     root = shift
@@ -606,7 +657,7 @@ def episode_root(shift: Shift, shifts: Sequence[Shift], series: SeriesSet) -> Sh
         for other in shifts:
             if other in seen or other.kind != "health" or not other.worse:
                 continue
-            if other.family != shift.family or other.direction != shift.direction:
+            if other.metric != shift.metric or other.direction != shift.direction:
                 continue
             if not other.at < current.at < other.after_until or not _related(other.scope, current.scope, series):
                 continue
@@ -630,11 +681,11 @@ def _contains(wide: Scope, narrow: Scope, series: SeriesSet) -> bool:
     return False
 
 
-def departure(shift: Shift, metric: MetricSeries, series: SeriesSet) -> dt.datetime:
+def departure(shift: Shift, metric: MetricSeries, series: SeriesSet, min_run: int = 2) -> dt.datetime:
     """Where a shift that built up gradually began: the first of the buckets right before its change
     point that were all already worse than the early before-window level by more than the series'
-    noise and a quarter of the move (at least two of them, at most ten). A step change gives its own
-    time back."""
+    noise and a quarter of the move (at least `min_run` of them, at most ten). A step change gives its
+    own time back."""
     first, stop = max(0, series.bucket_of(shift.before_from)), max(0, series.bucket_of(shift.at))
     values = metric.transformed[first:stop]
     known = values[~np.isnan(values)]
@@ -655,7 +706,7 @@ def departure(shift: Shift, metric: MetricSeries, series: SeriesSet) -> dt.datet
         if math.isnan(value) or sign * (value - level) <= margin:
             break
         began = bucket
-    return series.time(began) if stop - began >= 2 else shift.at
+    return series.time(began) if stop - began >= min_run else shift.at
 
 
 # -- evidence -------------------------------------------------------------------------------------

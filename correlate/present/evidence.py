@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from correlate.analysis.evidence import (
     AlreadyMoved,
     BeganBefore,
+    EarlyInBucket,
     Evidence,
     Failed,
     Implausible,
@@ -96,6 +97,12 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
                 f"counter-evidence: the worsening began at {began:%H:%M}, before the change; "
                 f"{_where(shift)}{metric_name(shift)} was already {format_value(shift.unit, level)} in the {minutes} "
                 f"min before it ({fraction:.0%} of the move): only the rest can be the change's"
+            )
+        case EarlyInBucket(shift, level, before, fraction):
+            return (
+                f"counter-evidence: {_where(shift)}{metric_name(shift)} was already {format_value(shift.unit, level)} "
+                f"in the change's own bucket, {before:.0%} of which came before it ({fraction:.0%} of the "
+                "move before the change)"
             )
         case BeganBefore(shift):
             return (
