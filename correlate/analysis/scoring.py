@@ -581,7 +581,8 @@ def _early_in_bucket(
     """Counter-evidence from inside the change's own bucket: a shift that begins there shows its move
     pooled over the whole bucket, but only the part of the bucket after the change can carry an effect
     of it. Had the move started at the change, the bucket would hold the before level for the part
-    before it and the after level for the rest; when it holds significantly more of the move than that
+    before it and the after level for the rest. When most of the bucket came before the change and it
+    holds significantly more of the move than that
     (a binomial test on a rate's events, a Poisson test on a count; p < 0.01), the excess came before
     the change. Latency quantiles do not pool that way and are not judged here."""
     metric = metrics.get((shift.scope.key, shift.metric))
@@ -592,24 +593,12 @@ def _early_in_bucket(
         return None
     width = dt.timedelta(minutes=series.bucket_minutes)
     after_change = (shift.at + width - change.event_time) / width
+    if after_change > 0.5:
+        return None  # too little of the bucket came before the change to tell its level apart
     expected = shift.before + (shift.after - shift.before) * after_change
-    events = float(metric.numerator[bucket])
-    if metric.denominator is not None:  # a rate: events among requests
-        trials = int(metric.denominator[bucket])
-        if trials == 0:
-            return None
-        level = events / trials
-        up = shift.direction == "up"
-        p_value = stats.binom.sf(events - 1, trials, expected) if up else stats.binom.cdf(events, trials, expected)
-    else:  # requests per minute
-        minutes = float(metric.coverage[bucket])
-        if minutes == 0:
-            return None
-        level = events / minutes
-        up = shift.direction == "up"
-        mean = expected * minutes
-        p_value = stats.poisson.sf(events - 1, mean) if up else stats.poisson.cdf(events, mean)
-    if p_value >= 0.01:
+    level = value_between(metric, series, shift.at, shift.at + width)
+    p_value = _tail(metric, bucket, bucket + 1, expected, shift.direction == "up")
+    if level is None or p_value is None or p_value >= 0.01:
         return None
     made = (level - shift.before) / (shift.after - shift.before)
     fraction = (made - after_change) / (1 - after_change)
@@ -684,8 +673,9 @@ def _contains(wide: Scope, narrow: Scope, series: SeriesSet) -> bool:
 def departure(shift: Shift, metric: MetricSeries, series: SeriesSet, min_run: int = 2) -> dt.datetime:
     """Where a shift that built up gradually began: the first of the buckets right before its change
     point that were all already worse than the early before-window level by more than the series'
-    noise and a quarter of the move (at least `min_run` of them, at most ten). A step change gives its
-    own time back."""
+    noise and a quarter of the move (at least `min_run` of them, at most five; for events and requests
+    the run must also differ from the level before it by a binomial or Poisson test, p < 0.01). A step
+    change gives its own time back."""
     first, stop = max(0, series.bucket_of(shift.before_from)), max(0, series.bucket_of(shift.at))
     values = metric.transformed[first:stop]
     known = values[~np.isnan(values)]
@@ -701,12 +691,34 @@ def departure(shift: Shift, metric: MetricSeries, series: SeriesSet, min_run: in
     margin = max(robust_sigma(known, metric.sigma_floor), 0.25 * abs(float(np.median(after)) - level))
     sign = 1.0 if shift.direction == "up" else -1.0
     began = stop
-    for bucket in range(stop - 1, max(first, stop - 10) - 1, -1):
+    for bucket in range(stop - 1, max(first, stop - 5) - 1, -1):
         value = metric.transformed[bucket]
         if math.isnan(value) or sign * (value - level) <= margin:
             break
         began = bucket
-    return series.time(began) if stop - began >= min_run else shift.at
+    if stop - began < min_run:
+        return shift.at
+    if metric.numerator is not None:  # events or requests: the run must differ from before it, not by chance
+        baseline = value_between(metric, series, shift.before_from, series.time(began))
+        p_value = None if baseline is None else _tail(metric, began, stop, baseline, shift.direction == "up")
+        if p_value is None or p_value >= 0.01:
+            return shift.at
+    return series.time(began)
+
+
+def _tail(metric: MetricSeries, first: int, stop: int, level: float, up: bool) -> float | None:
+    """How likely the buckets [first, stop) hold as many events (up) or as few (down) as they do, were
+    the rate (or requests per minute) `level`: a binomial test for a rate, a Poisson test for a count."""
+    events = float(metric.numerator[first:stop].sum())
+    if metric.denominator is not None:
+        trials = int(metric.denominator[first:stop].sum())
+        if trials == 0:
+            return None
+        return float(stats.binom.sf(events - 1, trials, level) if up else stats.binom.cdf(events, trials, level))
+    mean = level * float(metric.coverage[first:stop].sum())
+    if mean == 0 and not up:
+        return None
+    return float(stats.poisson.sf(events - 1, mean) if up else stats.poisson.cdf(events, mean))
 
 
 # -- evidence -------------------------------------------------------------------------------------
