@@ -227,7 +227,9 @@ create table if not exists changes (
     attributed_by varchar,             -- how lb was found: request, arn, cloudtrail, inventory, access_logs
     categories varchar[],              -- every category the change falls in, `category` first
     target_groups varchar[],           -- names of the target groups it concerns (forwards to, changes)
-    classic boolean                    -- a change of a Classic Load Balancer
+    classic boolean,                   -- a change of a Classic Load Balancer
+    reverts varchar                    -- event_id of the earlier change this one undoes (same resource,
+                                       -- previous values), else NULL
 );
 
 -- table: inventory

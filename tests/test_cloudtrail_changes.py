@@ -50,6 +50,7 @@ def base(event_id: int, time: str, name: str, **fields) -> dict:
     row.setdefault("categories", [row.get("category")])
     row.setdefault("target_groups", [row["target_group"]] if row["target_group"] else [])
     row.setdefault("classic", False)
+    row.setdefault("reverts", None)
     return row
 
 

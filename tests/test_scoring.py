@@ -102,8 +102,13 @@ def test_a_change_on_the_sibling_target_group_is_not_suspect(incident):
     api = change("DeregisterTargets", 1798, category="targets", target_group="api", target_group_arn=API)
     result = scored(incident, api)["DeregisterTargets-1798"]
     assert result.suspicion < 0.5
-    assert "target group api did not move with the load balancer" in evidence_lines(result)
+    # the load balancer moved because web did: a sibling carries the move, on every slice
     assert "the change concerns target group api, not web" in evidence_lines(result)
+    assert {(a.shift.scope.kind, a.scope) for a in result.explains if a.shift.kind == "health"} == {
+        ("lb", 0.1),
+        ("target_group", 0.1),
+        ("target", 0.1),
+    }
 
 
 def test_a_shift_that_began_before_the_change_is_counter_evidence(incident):

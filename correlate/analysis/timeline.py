@@ -244,6 +244,18 @@ def _covered(shift: Shift, explained: list[Shift], series: SeriesSet) -> bool:
     return False
 
 
+def _followed_by(timeline: Timeline, at: dt.datetime) -> Change | None:
+    """The first change after a shift began that could act on traffic (applied, plausible): the
+    reaction it may have prompted, which a reader should not take for its cause."""
+    width = dt.timedelta(minutes=timeline.bucket_minutes or 1)
+    after = [
+        s.change
+        for s in timeline.changes
+        if s.change.event_time >= at + width and s.applied == 1 and s.plausibility >= 0.1
+    ]
+    return min(after, key=lambda c: c.event_time, default=None)
+
+
 _SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
 
 
@@ -279,5 +291,5 @@ def _notes(timeline: Timeline, series: SeriesSet) -> tuple[Note, ...]:
         clusters.setdefault(shift.at, []).append(shift)
     for at, group in sorted(clusters.items()):
         group.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), -s.strength))
-        notes.append(Unexplained(at, tuple(group)))
+        notes.append(Unexplained(at, tuple(group), _followed_by(timeline, at)))
     return tuple(notes)

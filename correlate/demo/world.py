@@ -112,7 +112,8 @@ class Scenario:
         return next((event for event in self.events if event.culprit), None)
 
     def at(self, seconds: float) -> dt.datetime:
-        return self.incident + dt.timedelta(seconds=seconds)
+        """The moment `seconds` after the incident, in whole seconds (as CloudTrail records times)."""
+        return self.incident + dt.timedelta(seconds=round(seconds))
 
     def add(
         self, call: Call, expected: Expected | None = None, culprit: bool = False, reverts: Call | None = None

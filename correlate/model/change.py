@@ -14,7 +14,9 @@ computed once by the change model from the call:
   Classic Load Balancer, where the whole load balancer is one listener's traffic);
 - `details`: per-call facts, as JSON: before/after `fields` where known, `ecs_action` (ECS service
   calls), `health_check` (the interval and thresholds a health-check change sets), `attribute_keys`
-  (the attributes an attribute change sets), and more per call (docs/cloudtrail.md).
+  (the attributes an attribute change sets), and more per call (docs/cloudtrail.md);
+- `reverts`: the change it undoes, when it sets the same resource back to the values it had before an
+  earlier change (model/reverts.py).
 
 Only the columns of the user-facing contract (`event_id`, `event_time`, `event_name`, `lb`, and who
 made it) are required; a change from elsewhere (a deploy feed) states what it knows.
@@ -70,6 +72,7 @@ class Change:
     categories: tuple[str, ...] = ()  # every category, `category` first (given none: `category` alone)
     target_groups: tuple[str, ...] = ()  # names (given none: `target_group`, if any)
     classic: bool = False
+    reverts: str | None = None  # event_id of the earlier change this one undoes (model/reverts.py)
 
     def __post_init__(self) -> None:
         if not self.categories:

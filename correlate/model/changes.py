@@ -41,6 +41,7 @@ from correlate.model.effects import (
 )
 from correlate.model.elbv2 import ElbV2Handlers
 from correlate.model.related import RelatedHandlers
+from correlate.model.reverts import pair_reverts
 from correlate.model.state import (
     CallRow,
     InventoryItem,
@@ -88,7 +89,7 @@ def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) 
     knowledge = knowledge or Knowledge()
     state = State()
     snapshot_applied = knowledge.taken_at is None
-    changes: list[Change] = []
+    changes: list[tuple[Change, str | None]] = []
     for call in sorted(calls, key=_replay_order):
         if not snapshot_applied and call.event_time >= knowledge.taken_at:
             apply_inventory(state, knowledge.items)
@@ -102,8 +103,8 @@ def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) 
             # The parameters are valid JSON but not the shape the API defines (hand-edited or
             # damaged records): attribute the call by its identifiers and say so.
             effects = replay.unexpected_shape(error)
-        changes += [replay.change(effect) for effect in effects]
-    return changes
+        changes += [(replay.change(effect), replay.resource()) for effect in effects]
+    return pair_reverts(changes)
 
 
 def is_read_only(event_name: str) -> bool:
@@ -184,6 +185,19 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
             target_groups=tuple(dict.fromkeys(n for n in (tg_name(effect.target_group_arn), *named) if n)),
             classic=call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
         )
+
+    def resource(self) -> str | None:
+        """What the call changes, for pairing a revert with the change it undoes: the rule, listener,
+        target group or load balancer its request names (the most specific), or the Classic load
+        balancer (and listener port)."""
+        rq = self.rq
+        for key in ("rulearn", "listenerarn", "targetgrouparn", "loadbalancerarn"):
+            if isinstance(rq.get(key), str):
+                return rq[key]
+        if isinstance(rq.get("loadbalancername"), str):
+            port = rq.get("loadbalancerport")
+            return f"classic:{rq['loadbalancername']}" + (f":{port}" if port is not None else "")
+        return None
 
     # -- dispatch --
 

@@ -352,7 +352,16 @@ class ElbV2Handlers:
             rule = Rule(arn, listener_arn, hit.lb, hit.lb_id, priority, conditions, actions)
             self.state.rules[arn] = rule
             self.state.link(actions)
-        return [Effect(*hit, "routing", summary, listener_port=port, target_group_arn=main_target_group(actions))]
+        return [
+            Effect(
+                *hit,
+                "routing",
+                summary,
+                listener_port=port,
+                target_group_arn=main_target_group(actions),
+                details=_priority(priority),
+            )
+        ]
 
     @handles(ELB_V2, "ModifyRule", categories=("routing",))
     def v2_modify_rule(self) -> list[Effect]:
@@ -395,7 +404,7 @@ class ElbV2Handlers:
                 summary,
                 listener_port=port,
                 target_group_arn=routing_to,
-                details={"fields": fields.changes},
+                details={"fields": fields.changes} | _priority(rule.priority),
             )
         ]
 
@@ -578,3 +587,9 @@ def _labelled(key: str, before: Any, after: Any) -> tuple[str, Any, Any, Callabl
     """`Fields.diff` arguments after the key: the attribute's label, the values, how to show them."""
     label, render = attribute_label(key)
     return label, before, after, render
+
+
+def _priority(priority: Any) -> dict[str, int]:
+    """A rule's priority for `details` (the scoring asks whether any request matched the rule)."""
+    number = as_int(priority) if priority is not UNKNOWN else None
+    return {} if number is None else {"rule_priority": number}

@@ -37,12 +37,13 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
         for a in scored.explains:
             if explains(scored, a.shift):
                 explained.setdefault(a.shift, []).append(scored.change.event_id)
+    reverted_by = {s.change.reverts: s.change.event_id for s in timeline.changes if s.change.reverts}
     return {
         "lb": timeline.lb,
         "since": iso(timeline.since),
         "until": iso(timeline.until),
         "bucket_minutes": timeline.bucket_minutes,
-        "changes": [_change(scored) for scored in timeline.changes],
+        "changes": [_change(scored, reverted_by.get(scored.change.event_id)) for scored in timeline.changes],
         "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
         "notes": [note_line(note, _spans_days(timeline)) for note in timeline.notes],
         "parameters": timeline.parameters.as_dict() if timeline.parameters else None,
@@ -68,8 +69,9 @@ def _incident(episode: Episode, timeline: Timeline) -> dict[str, Any]:
     }
 
 
-def _change(scored: ScoredChange) -> dict[str, Any]:
+def _change(scored: ScoredChange, reverted_by: str | None) -> dict[str, Any]:
     change = scored.change
+    pairs = {"reverts": change.reverts, "reverted_by": reverted_by}
     return {
         "event_id": change.event_id,
         "event_time": iso(change.event_time),
@@ -83,6 +85,7 @@ def _change(scored: ScoredChange) -> dict[str, Any]:
         "categories": list(change.categories),
         "applied": scored.applied,
         "plausibility": scored.plausibility,
+        **{key: value for key, value in pairs.items() if value is not None},
         "explains": [
             {
                 "metric": a.shift.metric,
@@ -201,6 +204,7 @@ def _read_change(read: _Reader, item: Mapping[str, Any], where: str, lb: str, sh
         summary=read.text(item, "summary", where, optional=True),
         category=categories[0] if categories else "other",
         categories=categories,
+        reverts=read.text(item, "reverts", where, optional=True),
     )
     by_key = {(s.metric, s.scope.key, s.at): s for s in shifts}
     explained = []

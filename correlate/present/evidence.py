@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from correlate.analysis.evidence import (
     AlreadyMoved,
     BeganBefore,
+    EarlyInBucket,
     Evidence,
     Failed,
     Implausible,
@@ -24,9 +25,12 @@ from correlate.analysis.evidence import (
     OtherKinds,
     OtherPart,
     QuietPart,
+    RevertedBy,
+    Reverts,
     Spread,
     Stated,
     Unexplained,
+    Unreached,
 )
 from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.series import Scope
@@ -39,6 +43,11 @@ _IMPLAUSIBLE = {
     "unrouted_target_group": "a new target group gets no traffic until a listener or rule forwards to it",
     "ecs_idle": "the call started no deployment and kept the desired count",
     "inert_attributes": "only logging or protection settings changed ({keys})",
+}
+_UNREACHED = {
+    "rule": "counter-evidence: no request matched rule {names} in the window, before or after the change",
+    "target_group": "counter-evidence: target group {names} received no request in the window, before or after it",
+    "listener": "counter-evidence: listener {names} received no request in the window, before or after it",
 }
 _FAMILIES = {"latency": "latency", "errors": "5xx", "client_errors": "4xx", "traffic": "traffic", "tls_mix": "TLS mix"}
 
@@ -65,10 +74,35 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
             return f"target group {', '.join(groups)} did not move with the load balancer"
         case OtherPart(groups, moved):
             return f"the change concerns target group {', '.join(groups)}, not {moved}"
-        case AlreadyMoved(shift, level, minutes, fraction):
+        case Reverts(earlier):
+            return (
+                f"reverts the change at {earlier.event_time:%H:%M:%S} ({earlier.event_name}"
+                f"{_by(earlier)}): sets it back as it was"
+            )
+        case RevertedBy(later, same_actor, recovered):
+            who = "by the same engineer" if same_actor else _by(later).removeprefix(" ")
+            ended = ""
+            if recovered is not None:
+                ended = f"; {_FAMILIES.get(recovered.family, recovered.family)} recovered from {recovered.at:%H:%M}"
+            return f"reverted at {later.event_time:%H:%M:%S} {who} ({later.event_name}){ended}"
+        case Unreached(part, names):
+            return _UNREACHED[part].format(names=", ".join(names))
+        case AlreadyMoved(shift, level, minutes, fraction, None):
             return (
                 f"counter-evidence: {metric_name(shift)} was already {format_value(shift.unit, level)} in the "
                 f"{minutes} min before the change ({fraction:.0%} of the move)"
+            )
+        case AlreadyMoved(shift, level, minutes, fraction, began):
+            return (
+                f"counter-evidence: the worsening began at {began:%H:%M}, before the change; "
+                f"{_where(shift)}{metric_name(shift)} was already {format_value(shift.unit, level)} in the {minutes} "
+                f"min before it ({fraction:.0%} of the move): only the rest can be the change's"
+            )
+        case EarlyInBucket(shift, level, before, fraction):
+            return (
+                f"counter-evidence: {_where(shift)}{metric_name(shift)} was already {format_value(shift.unit, level)} "
+                f"in the change's own bucket, {before:.0%} of which came before it ({fraction:.0%} of the "
+                "move before the change)"
             )
         case BeganBefore(shift):
             return (
@@ -106,12 +140,26 @@ def note_line(note: Note, dated: bool = False) -> str:
             return f"No metric of {lb} shifted in this window."
         case NoneSuspect(lb, threshold):
             return f"No change reaches suspicion {threshold}: nothing recorded for {lb} explains its shifts."
-        case Unexplained(at, shifts):
+        case Unexplained(at, shifts, followed_by):
             shown = "; ".join(describe_shift(s) for s in shifts[:3])
             more = f" (and {len(shifts) - 3} more)" if len(shifts) > 3 else ""
             when = at.strftime("%Y-%m-%d %H:%M" if dated else "%H:%M")
-            return f"Unexplained at {when}: {shown}{more}. No change in the window explains it."
+            text = f"Unexplained at {when}: {shown}{more}. No change in the window explains it"
+            if followed_by is None:
+                return text + "."
+            return (
+                f"{text}; it began at {when}, before {followed_by.event_name} at "
+                f"{clock_time(followed_by.event_time, dated)}."
+            )
     raise TypeError(f"no words for {note!r}")
+
+
+def _by(change) -> str:
+    return f" by {change.actor_name or change.actor}" if (change.actor_name or change.actor) else ""
+
+
+def _where(shift: Shift) -> str:
+    return "" if shift.scope.kind == "lb" else f"in {shift.scope.label}, "
 
 
 # -- one shift --------------------------------------------------------------------------------------
