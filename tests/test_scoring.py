@@ -9,11 +9,12 @@ import datetime as dt
 import pytest
 from timeline_support import API, START, WEB, cells
 
+from correlate.analysis.evidence import RevertedBy, Reverts
 from correlate.analysis.scoring import FAILED_CALL, score_changes
 from correlate.analysis.series import build_series
 from correlate.analysis.shifts import DetectionParameters, detect, metric_series
 from correlate.model.change import Change
-from correlate.present.evidence import evidence_lines
+from correlate.present.evidence import evidence_line, evidence_lines
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +198,19 @@ def test_an_ecs_update_that_starts_nothing_is_barely_plausible(incident):
     result = scored(incident, idle)[idle.event_id]
     assert result.plausibility == 0.3 and result.suspicion < 0.5
     assert evidence_lines(result)[0] == "the call started no deployment and kept the desired count"
+
+
+def test_evidence_times_carry_their_date_on_another_day_than_the_change():
+    """The row gives the change's time (dated where the window's times are); a time in its evidence
+    on another day says which."""
+    late = change("ModifyListener", 3600 * 10 + 1700, actor_name="user/bob")  # 23:28:20, the day of START
+    undo = change("ModifyListener", 3600 * 11 + 1925, actor_name="user/alice")  # 00:32:05, the next day
+    assert evidence_line(RevertedBy(undo, False, None), late.event_time) == (
+        "reverted at 2026-11-21 00:32:05 by user/alice (ModifyListener)"
+    )
+    assert evidence_line(Reverts(late), undo.event_time) == (
+        "reverts the change at 2026-11-20 23:28:20 (ModifyListener by user/bob): sets it back as it was"
+    )
+    assert evidence_line(Reverts(late), late.event_time + dt.timedelta(minutes=20)) == (
+        "reverts the change at 23:28:20 (ModifyListener by user/bob): sets it back as it was"
+    )

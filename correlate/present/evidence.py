@@ -76,15 +76,16 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
             return f"the change concerns target group {', '.join(groups)}, not {moved}"
         case Reverts(earlier):
             return (
-                f"reverts the change at {earlier.event_time:%H:%M:%S} ({earlier.event_name}"
+                f"reverts the change at {_near(earlier.event_time, changed_at, True)} ({earlier.event_name}"
                 f"{_by(earlier)}): sets it back as it was"
             )
         case RevertedBy(later, same_actor, recovered):
             who = "by the same engineer" if same_actor else _by(later).removeprefix(" ")
             ended = ""
             if recovered is not None:
-                ended = f"; {_FAMILIES.get(recovered.family, recovered.family)} recovered from {recovered.at:%H:%M}"
-            return f"reverted at {later.event_time:%H:%M:%S} {who} ({later.event_name}){ended}"
+                family = _FAMILIES.get(recovered.family, recovered.family)
+                ended = f"; {family} recovered from {_near(recovered.at, changed_at)}"
+            return f"reverted at {_near(later.event_time, changed_at, True)} {who} ({later.event_name}){ended}"
         case Unreached(part, names):
             return _UNREACHED[part].format(names=", ".join(names))
         case AlreadyMoved(shift, level, minutes, fraction, None):
@@ -94,7 +95,7 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
             )
         case AlreadyMoved(shift, level, minutes, fraction, began):
             return (
-                f"counter-evidence: the worsening began at {began:%H:%M}, before the change; "
+                f"counter-evidence: the worsening began at {_near(began, changed_at)}, before the change; "
                 f"{_where(shift)}{metric_name(shift)} was already {format_value(shift.unit, level)} in the {minutes} "
                 f"min before it ({fraction:.0%} of the move): only the rest can be the change's"
             )
@@ -106,7 +107,7 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
             )
         case BeganBefore(shift):
             return (
-                f"counter-evidence: {describe_shift(shift)} began at {shift.at:%H:%M}, "
+                f"counter-evidence: {describe_shift(shift)} began at {_near(shift.at, changed_at)}, "
                 f"{-_minutes(changed_at, shift)} min before the change"
             )
         case NoLogs(lb):
@@ -117,6 +118,13 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
         case NothingMoved(lb, lag_seconds):
             return f"no metric of {lb} moved within {int(lag_seconds // 60)} min after it"
     raise TypeError(f"no words for {item!r}")
+
+
+def _near(value: dt.datetime, changed_at: dt.datetime, seconds: bool = False) -> str:
+    """A time in a change's evidence: `14:00` (`14:00:23` with `seconds`), with its date when it falls
+    on another day than the change (whose own time carries the date where the window's times do)."""
+    date = "" if value.date() == changed_at.date() else "%Y-%m-%d "
+    return value.strftime(date + ("%H:%M:%S" if seconds else "%H:%M"))
 
 
 def clock_time(value: dt.datetime, dated: bool = False) -> str:
@@ -248,7 +256,7 @@ def _minutes(changed_at: dt.datetime, shift: Shift) -> int:
 def _when(changed_at: dt.datetime, shift: Shift) -> str:
     minutes = _minutes(changed_at, shift)
     if minutes == 0:
-        return f"from {shift.at:%H:%M}, the minute of the change"
+        return f"from {_near(shift.at, changed_at)}, the minute of the change"
     if minutes > 0:
-        return f"from {shift.at:%H:%M}, {minutes} min after"
-    return f"from {shift.at:%H:%M}, {-minutes} min before"
+        return f"from {_near(shift.at, changed_at)}, {minutes} min after"
+    return f"from {_near(shift.at, changed_at)}, {-minutes} min before"
