@@ -252,6 +252,8 @@ create table if not exists changes (
     categories varchar[],              -- every category the change falls in, `category` first
     target_groups varchar[],           -- names of the target groups it concerns (forwards to, changes)
     classic boolean,                   -- a change of a Classic Load Balancer
+    reverts varchar,                   -- event_id of the earlier change this one undoes (same resource,
+                                       -- previous values), else NULL
     origin varchar,                    -- cloudtrail (an API call) or feed (correlate ingest changes)
     url varchar,                       -- a feed event's link back to the system that made the change
     end_time timestamp                 -- a feed event's end of rollout, when it gave one

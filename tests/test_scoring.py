@@ -9,11 +9,12 @@ import datetime as dt
 import pytest
 from timeline_support import API, START, WEB, cells
 
+from correlate.analysis.evidence import RevertedBy, Reverts
 from correlate.analysis.scoring import FAILED_CALL, score_changes
 from correlate.analysis.series import build_series
 from correlate.analysis.shifts import DetectionParameters, detect, metric_series
 from correlate.model.change import Change
-from correlate.present.evidence import evidence_lines
+from correlate.present.evidence import evidence_line, evidence_lines
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,13 @@ def test_a_change_on_the_sibling_target_group_is_not_suspect(incident):
     api = change("DeregisterTargets", 1798, category="targets", target_group="api", target_group_arn=API)
     result = scored(incident, api)["DeregisterTargets-1798"]
     assert result.suspicion < 0.5
-    assert "target group api did not move with the load balancer" in evidence_lines(result)
+    # the load balancer moved because web did: a sibling carries the move, on every slice
     assert "the change concerns target group api, not web" in evidence_lines(result)
+    assert {(a.shift.scope.kind, a.scope) for a in result.explains if a.shift.kind == "health"} == {
+        ("lb", 0.1),
+        ("target_group", 0.1),
+        ("target", 0.1),
+    }
 
 
 def test_a_shift_that_began_before_the_change_is_counter_evidence(incident):
@@ -257,3 +263,19 @@ def test_a_lambda_change_the_load_balancer_does_not_invoke_is_barely_plausible(i
     result = scored(incident, code)[code.event_id]
     assert (result.plausibility, result.suspicion) == (0.2, round(0.2 * 0.758, 3))
     assert evidence_lines(result)[0] == "the load balancer invokes checkout:live, which this call did not change"
+
+
+def test_evidence_times_carry_their_date_on_another_day_than_the_change():
+    """The row gives the change's time (dated where the window's times are); a time in its evidence
+    on another day says which."""
+    late = change("ModifyListener", 3600 * 10 + 1700, actor_name="user/bob")  # 23:28:20, the day of START
+    undo = change("ModifyListener", 3600 * 11 + 1925, actor_name="user/alice")  # 00:32:05, the next day
+    assert evidence_line(RevertedBy(undo, False, None), late.event_time) == (
+        "reverted at 2026-11-21 00:32:05 by user/alice (ModifyListener)"
+    )
+    assert evidence_line(Reverts(late), undo.event_time) == (
+        "reverts the change at 2026-11-20 23:28:20 (ModifyListener by user/bob): sets it back as it was"
+    )
+    assert evidence_line(Reverts(late), late.event_time + dt.timedelta(minutes=20)) == (
+        "reverts the change at 23:28:20 (ModifyListener by user/bob): sets it back as it was"
+    )

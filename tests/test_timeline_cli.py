@@ -276,7 +276,25 @@ def test_demo_timeline_and_report_agree(runner, tmp_path, monkeypatch):
         "Explore: correlate timeline --lb web-prod --since 2026-11-02T13:30Z --until 2026-11-02T14:20Z"
     )
     timeline = invoke(runner, "--db", db, "timeline", "--lb", "web-prod", "--format", "json")
-    assert json.loads(timeline.stdout) == json.loads(demo.stdout)
+    chosen = json.loads(timeline.stdout)
+    # the demo names its scenario's window; without one the timeline finds the same as the one incident
+    assert (chosen.pop("window_chosen"), chosen.pop("incidents")) == (
+        True,
+        [
+            {
+                "since": "2026-11-02T13:30:00Z",
+                "until": "2026-11-02T14:20:00Z",
+                "onset": "2026-11-02T14:00:00Z",
+                "end": "2026-11-02T14:20:00Z",
+                "recovered": False,
+                "metrics": ["elb_5xx_rate", "p99_target_ms", "p50_target_ms"],
+                "shown": True,
+            }
+        ],
+    )
+    given = json.loads(demo.stdout)
+    assert (given.pop("window_chosen"), given.pop("incidents")) == (False, [])
+    assert chosen == given
     assert (json.loads(demo.stdout)["since"], json.loads(demo.stdout)["until"]) == (
         "2026-11-02T13:30:00Z",
         "2026-11-02T14:20:00Z",

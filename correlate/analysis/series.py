@@ -141,6 +141,8 @@ class SeriesSet:
     target_groups: dict[str, str] = field(default_factory=dict)  # target group name -> ARN
     traffic_from: dt.datetime | None = None  # first and last minute with requests: outside them the
     traffic_until: dt.datetime | None = None  # logs say nothing, which is not the same as zero traffic
+    # listener rule priority -> requests it matched per bucket (ALB logs; empty when the logs do not say)
+    rules: dict[int, np.ndarray] = field(default_factory=dict)
 
     def time(self, bucket: int) -> dt.datetime:
         return self.start + dt.timedelta(minutes=bucket * self.bucket_minutes)
@@ -228,7 +230,14 @@ def build_series(
     busy = np.flatnonzero(np.bincount(back_minute, weights=requests, minlength=span) > 0)
     traffic_from = first_minute + dt.timedelta(minutes=int(busy[0])) if len(busy) else None
     traffic_until = first_minute + dt.timedelta(minutes=int(busy[-1])) if len(busy) else None
-    return SeriesSet(lb, start, buckets, bucket_minutes, tuple(slices), target_groups, traffic_from, traffic_until)
+    rules: dict[int, np.ndarray] = {}
+    if "matched_rule_priority" in front.column_names:
+        rule_codes, priorities = codes(front.column("matched_rule_priority"))
+        for code, priority in enumerate(priorities):
+            rules[int(priority)] = front_counts.sum("requests", rule_codes == code)
+    return SeriesSet(
+        lb, start, buckets, bucket_minutes, tuple(slices), target_groups, traffic_from, traffic_until, rules
+    )
 
 
 def target_group_name(arn: str) -> str:

@@ -10,6 +10,7 @@ import click
 from correlate.cli.options import format_option, open_db, resolve_format
 from correlate.demo import KINDS, scenario
 from correlate.present.render import render_rows
+from correlate.timeparse import utcnow
 
 
 @click.command("demo")
@@ -75,7 +76,7 @@ def demo_command(ctx: click.Context, kind: str, seed: int, out: Path, list_kinds
         click.echo(f"CloudTrail: {run.trail.line()}", err=True)
         if run.feed is not None:
             click.echo(f"Change feed: {run.feed.line()}", err=True)
-    render_timeline(run.timeline, resolve_format(fmt), sys.stdout)
+    render_timeline(run.timeline, resolve_format(fmt), sys.stdout, today=utcnow().date())
     if not settings.quiet:
         click.echo(
             f"Explore: correlate timeline --lb {story.subject} --since {story.start:%Y-%m-%dT%H:%MZ} "

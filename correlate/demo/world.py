@@ -134,7 +134,8 @@ class Scenario:
         return (item.record["kind"], item.at) if item is not None else None
 
     def at(self, seconds: float) -> dt.datetime:
-        return self.incident + dt.timedelta(seconds=seconds)
+        """The moment `seconds` after the incident, in whole seconds (as CloudTrail records times)."""
+        return self.incident + dt.timedelta(seconds=round(seconds))
 
     def add(
         self, call: Call, expected: Expected | None = None, culprit: bool = False, reverts: Call | None = None

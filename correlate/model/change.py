@@ -16,6 +16,8 @@ computed once by the change model from the call:
   calls), `health_check` (the interval and thresholds a health-check change sets), `attribute_keys`
   (the attributes an attribute change sets), `invoked` (Lambda: whether the version the load balancer
   invokes changed), and more per call (docs/cloudtrail.md);
+- `reverts`: the change it undoes, when it sets the same resource back to the values it had before an
+  earlier change (model/reverts.py);
 - where it came from: `origin` (`cloudtrail`, or `feed` for the deploys, flags and other events of
   `correlate ingest changes`), the `url` back to the system that made it, and `end_time` for a
   rollout that took a while (the scoring allows its effect until then).
@@ -80,6 +82,7 @@ class Change:
     categories: tuple[str, ...] = ()  # every category, `category` first (given none: `category` alone)
     target_groups: tuple[str, ...] = ()  # names (given none: `target_group`, if any)
     classic: bool = False
+    reverts: str | None = None  # event_id of the earlier change this one undoes (model/reverts.py)
     origin: str = "cloudtrail"  # cloudtrail: an API call; feed: an event of `correlate ingest changes`
     url: str | None = None  # back to the system that made the change (a feed event's `url`)
     end_time: dt.datetime | None = None  # a rollout that takes a while: when it ended

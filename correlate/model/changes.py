@@ -47,6 +47,7 @@ from correlate.model.elbv2 import ElbV2Handlers
 from correlate.model.feed import place_event
 from correlate.model.lambda_ import LambdaHandlers
 from correlate.model.related import RelatedHandlers
+from correlate.model.reverts import pair_reverts
 from correlate.model.state import (
     CallRow,
     InventoryItem,
@@ -102,7 +103,7 @@ def build_changes(
     knowledge = knowledge or Knowledge()
     state = State()
     snapshot_applied = knowledge.taken_at is None
-    changes: list[Change] = []
+    changes: list[tuple[Change, str | None]] = []  # each with the resource its call changes (reverts)
     steps = [(_replay_order(call), call) for call in calls]
     steps += [((event.event_time, _AFTER_CALLS, event.event_id), event) for event in events]
     for _, call in sorted(steps, key=lambda step: step[0]):
@@ -110,7 +111,7 @@ def build_changes(
             apply_inventory(state, knowledge.items)
             snapshot_applied = True
         if isinstance(call, FeedEvent):
-            changes += place_event(call, state, knowledge)
+            changes += [(change, None) for change in place_event(call, state, knowledge)]  # no revert pairing
             continue
         if is_read_only(call.event_name):
             continue
@@ -121,8 +122,8 @@ def build_changes(
             # The parameters are valid JSON but not the shape the API defines (hand-edited or
             # damaged records): attribute the call by its identifiers and say so.
             effects = replay.unexpected_shape(error)
-        changes += [replay.change(effect) for effect in effects]
-    return changes
+        changes += [(replay.change(effect), replay.resource()) for effect in effects]
+    return pair_reverts(changes)
 
 
 def is_read_only(event_name: str) -> bool:
@@ -217,6 +218,19 @@ class Replay(
             ),
             classic=effect.classic or call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
         )
+
+    def resource(self) -> str | None:
+        """What the call changes, for pairing a revert with the change it undoes: the rule, listener,
+        target group or load balancer its request names (the most specific), or the Classic load
+        balancer (and listener port)."""
+        rq = self.rq
+        for key in ("rulearn", "listenerarn", "targetgrouparn", "loadbalancerarn"):
+            if isinstance(rq.get(key), str):
+                return rq[key]
+        if isinstance(rq.get("loadbalancername"), str):
+            port = rq.get("loadbalancerport")
+            return f"classic:{rq['loadbalancername']}" + (f":{port}" if port is not None else "")
+        return None
 
     # -- dispatch --
 
