@@ -9,6 +9,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from conftest import invoke, load, load_cloudtrail
@@ -23,6 +24,9 @@ from correlate.store.database import Database
 from correlate.store.lake import lake_database
 from correlate.store.logs import LogStore
 
+if TYPE_CHECKING:
+    from correlate.spark.minutes import MinutesSummary
+
 KIND = "deregistered-targets"
 
 
@@ -33,6 +37,7 @@ class Incident:
     lake: Path
     subject: str
     start: dt.datetime
+    minutes: MinutesSummary
 
 
 def plant_bad_input(logs: Path) -> None:
@@ -62,8 +67,8 @@ def incident(tmp_path_factory, spark) -> Incident:
         load_cloudtrail(db, *files.trail_files)
     lake = root / "lake"
     spark_ingest(spark, [str(logs)], str(lake))
-    spark_minutes(spark, str(lake))
-    return Incident(logs, db_path, lake, files.scenario.subject, files.scenario.start)
+    minutes = spark_minutes(spark, str(lake))
+    return Incident(logs, db_path, lake, files.scenario.subject, files.scenario.start, minutes)
 
 
 def multiset(db: Database, query: str) -> Counter:
@@ -94,6 +99,29 @@ def test_lake_rows_equal_the_database_rows(incident, table, least):
 def test_cells_are_one_file_per_partition(incident, view):
     files = list((incident.lake / view).rglob("*.parquet"))
     assert len(files) == len({path.parent for path in files}) == 2
+
+
+def test_spark_minutes_counts_the_cells_it_writes(incident):
+    with Database.open(str(incident.db_path), read_only=True) as db:
+        counts = {view: db.query(f"select count(*) from {view}")[1][0][0] for view in incident.minutes.cells}
+        partitions = db.query("select distinct lb, cast(cast(arrived_at as date) as varchar) from request_facts")[1]
+    assert list(incident.minutes.cells) == ["latency_cells", "frontend_cells", "request_spans"]
+    assert incident.minutes.cells == counts
+    assert incident.minutes.partitions == sorted(partitions)
+    assert incident.minutes.line() == (
+        f"2 load balancer days (legacy-web, {incident.subject}): latency_cells {counts['latency_cells']:,}, "
+        f"frontend_cells {counts['frontend_cells']:,}, request_spans 2 rows written to {incident.lake}"
+    )
+
+
+def test_spark_minutes_of_a_selection_without_requests_writes_nothing(incident, spark):
+    from correlate.spark.minutes import spark_minutes
+
+    before = sorted((path, path.stat().st_mtime_ns) for path in incident.lake.rglob("*"))
+    summary = spark_minutes(spark, str(incident.lake), lb="no-such-lb")
+    assert summary.partitions == [] and summary.cells == {}
+    assert summary.line() == f"No requests in {incident.lake} for the selection: no cells written."
+    assert sorted((path, path.stat().st_mtime_ns) for path in incident.lake.rglob("*")) == before
 
 
 def test_rejects_name_file_and_line(incident):
