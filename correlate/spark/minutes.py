@@ -6,7 +6,7 @@ partitions (pruned by --lb and the days of --since/--until); each view's columns
 against its file's header, as DuckDB's schema loader does. Every (lb, day) partition of the
 selection is computed whole and replaces its cells in the lake.
 
-Each cell table is one Spark job: computed from the requests' Parquet (only the columns its view
+Each cell table is one Spark action: computed from the requests' Parquet (only the columns its view
 reads) and written, its rows counted on the way (`DataFrame.observe`). A selection without
 requests writes nothing.
 """
@@ -94,7 +94,7 @@ def spark_minutes(
     if not summary.partitions:
         return summary  # nothing to write (and an empty write reports no observed rows)
     for name in CELL_TABLES:
-        # One job a table: its rows are counted while they are written, not by a job of their own
+        # One action a table: its rows are counted while they are written, not by an action of their own
         # over a cached copy (that took a third longer). request_facts is not cached either: its
         # 28 columns cost more to build in memory than the scans of requests they would save, as
         # each cell view reads only the few columns it needs.

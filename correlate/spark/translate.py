@@ -10,7 +10,7 @@ translation with the view file's name, rather than run with other answers.
 
 sqlglot is pinned exactly (pyproject.toml): tests/snapshots/spark/ holds the SQL it generates for
 every view Spark runs, so a new version that translates differently fails a test before it changes
-an answer; tests/test_spark_minutes.py runs each rule on Spark against DuckDB.
+an answer; tests/test_spark_translate.py runs each rule on Spark against DuckDB.
 """
 
 from __future__ import annotations
