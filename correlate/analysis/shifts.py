@@ -404,7 +404,7 @@ def _judge_counts(series, metric: MetricSeries, before, after, params: Detection
     if 1 / params.requests_min_ratio < change < params.requests_min_ratio:
         return None
     strength = min(1.0, abs(math.log(change)) / math.log(4))
-    if min(len(before), len(after)) >= params.test_min_buckets:
+    if _rank_test_can_decide(len(before), len(after), params):
         test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
         return before_rate, after_rate, float(test.pvalue), "Mann-Whitney U on requests per bucket", strength, None
     # Too few buckets for a rank test: compare the two Poisson rates, the variance inflated by the
@@ -413,6 +413,17 @@ def _judge_counts(series, metric: MetricSeries, before, after, params: Detection
     z2 = math.log((k2 + 0.5) / e2 / ((k1 + 0.5) / e1)) ** 2 / (dispersion * (1 / (k1 + 0.5) + 1 / (k2 + 0.5)))
     p_value = float(stats.chi2.sf(z2, 1))
     return before_rate, after_rate, p_value, "rate ratio test on requests, overdispersion-adjusted", strength, None
+
+
+def _rank_test_can_decide(n_before: int, n_after: int, params: DetectionParameters) -> bool:
+    """Whether a rank test on per-bucket values can reach `alpha` at all with these many buckets: the
+    smallest p-value it can give (every after-bucket beyond every before-bucket, normal approximation)
+    must be below alpha. Five buckets against ten cannot (p >= 0.002), so a step beside a short window
+    is judged by the test on the requests themselves instead."""
+    if min(n_before, n_after) < params.test_min_buckets:
+        return False
+    extreme = n_before * n_after / 2 / math.sqrt(n_before * n_after * (n_before + n_after + 1) / 12)
+    return bool(2 * stats.norm.sf(extreme) < params.alpha)
 
 
 def _count_dispersion(counts: np.ndarray, coverage: np.ndarray, buckets: np.ndarray) -> float:
@@ -439,7 +450,7 @@ def _judge_latency(series: SeriesSet, metric: MetricSeries, before, after, param
     tail = _tail_test(series, metric.latency, q, before, after, after_value > before_value, params)
     if tail is None or not tail < params.alpha:
         return None
-    if min(len(before), len(after)) >= params.test_min_buckets:
+    if _rank_test_can_decide(len(before), len(after), params):
         test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
         p_value, name = float(test.pvalue), "Mann-Whitney U on per-bucket quantiles"
     else:  # too few buckets for a rank test: the tail test alone
