@@ -1,7 +1,10 @@
 """The timeline of one load balancer: its changes, ranked by suspicion, and its metric shifts.
 
-`build_timeline` reads the window's cells (two passes over `requests`) and changes, builds the
-series, detects the shifts and scores every change. The result is plain data; rendering lives in
+`build_timeline` reads the window's cells (two passes over `requests`; for an NLB without access to
+requests, its TLS logs; with neither, CloudWatch's metrics) and changes, builds the series, detects
+the shifts and scores every change. CloudWatch's metrics that no log holds (host counts, the surge
+queue, TLS negotiation errors) join the logs' series whenever the window has them; `coverage` says
+which evidence was used and what is missing. The result is plain data; rendering lives in
 `correlate.present.timeline`, and the report reuses the same object (its `series` included).
 """
 
@@ -11,10 +14,18 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from correlate.analysis.evidence import NoChanges, NoneSuspect, NoRequests, NoShifts, Note, Unexplained
+from correlate.analysis.evidence import Coverage, NoChanges, NoneSuspect, NoRequests, NoShifts, Note, Unexplained
+from correlate.analysis.measured import build_nlb_series, metrics_series, with_cloudwatch_extras
 from correlate.analysis.scoring import ScoredChange, score_changes
-from correlate.analysis.series import SeriesSet, build_series
-from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
+from correlate.analysis.series import CLOUDWATCH, SeriesSet, build_series
+from correlate.analysis.shifts import (
+    SCOPE_ORDER,
+    DetectionParameters,
+    MetricSeries,
+    Shift,
+    detect,
+    metric_series,
+)
 from correlate.errors import EmptyWindow
 from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
@@ -40,6 +51,7 @@ class Timeline:
     bucket_minutes: int | None = None
     parameters: DetectionParameters | None = None
     series: SeriesSet | None = None  # the per-bucket series the shifts were found in
+    coverage: Coverage | None = None  # which evidence was used, what is missing
 
     @property
     def suspect(self) -> ScoredChange | None:
@@ -80,18 +92,7 @@ def build_timeline(
     since, until = whole_minutes(since or data_since, until or data_until)
     if since >= until:
         raise EmptyWindow(lb, since, until, first, last, "requests or changes")
-    back = source.latency_cells(lb, since, until)
-    front = source.frontend_cells(lb, since, until)
-    series = build_series(
-        lb,
-        back,
-        front,
-        since,
-        until - dt.timedelta(minutes=1),
-        parameters.bucket_minutes,
-        min_bucket_requests=parameters.min_bucket_requests,
-        max_buckets=parameters.max_buckets,
-    )
+    series, coverage = _series(source, lb, since, until, parameters)
     metrics = metric_series(series, parameters)
     shifts: list[Shift] = []
     for metric in metrics:
@@ -102,8 +103,39 @@ def build_timeline(
     if not changes and series.traffic_from is None:
         raise EmptyWindow(lb, since, until, first, last, "requests or changes")
     scored = score_changes(changes, shifts, series, by_key)
-    timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series)
+    timeline = Timeline(
+        lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series, coverage
+    )
     return dataclasses.replace(timeline, notes=_notes(timeline, series))
+
+
+def _series(
+    source: CellSource, lb: str, since: dt.datetime, until: dt.datetime, parameters: DetectionParameters
+) -> tuple[SeriesSet, Coverage]:
+    """The series of the window from the best evidence it holds: access logs, else an NLB's TLS logs,
+    else CloudWatch; with CloudWatch's extras beside logs."""
+    held = source.held(lb, since, until)
+    last = until - dt.timedelta(minutes=1)
+    sizes = {"min_bucket_requests": parameters.min_bucket_requests, "max_buckets": parameters.max_buckets}
+    if held.requests or not (held.connections or held.metric_points):
+        back = source.latency_cells(lb, since, until)
+        front = source.frontend_cells(lb, since, until)
+        series = build_series(lb, back, front, since, last, parameters.bucket_minutes, **sizes)
+    elif held.connections:
+        cells, clients = source.nlb_cells(lb, since, until), source.nlb_client_cells(lb, since, until)
+        series = build_nlb_series(lb, cells, clients, since, last, parameters.bucket_minutes, **sizes)
+    else:
+        cells, reads = source.metric_cells(lb, since, until), source.metric_reads(lb, since, until)
+        return metrics_series(lb, cells, reads, since, last, parameters.bucket_minutes, **sizes), Coverage(
+            (CLOUDWATCH,), ("tls_logs",) if held.lb_type == "nlb" else ("access_logs",)
+        )
+    logs = (series.traffic_source,) if held.requests or held.connections else ()
+    nlb = held.lb_type == "nlb"
+    if not held.metric_points:
+        missing = ("cloudwatch_nlb" if nlb else "cloudwatch",)
+        return series, Coverage(logs, missing if logs else ("tls_logs" if nlb else "access_logs", *missing))
+    cells, reads = source.metric_cells(lb, since, until), source.metric_reads(lb, since, until)
+    return with_cloudwatch_extras(series, cells, reads, since, last), Coverage((*logs, CLOUDWATCH))
 
 
 def _covered(shift: Shift, explained: list[Shift], series: SeriesSet) -> bool:
@@ -123,11 +155,8 @@ def _covered(shift: Shift, explained: list[Shift], series: SeriesSet) -> bool:
     return False
 
 
-_SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
-
-
 def _shift_order(shift: Shift) -> tuple:
-    return (shift.at, _SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
+    return (shift.at, SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
 
 
 def _notes(timeline: Timeline, series: SeriesSet) -> tuple[Note, ...]:
@@ -157,6 +186,6 @@ def _notes(timeline: Timeline, series: SeriesSet) -> tuple[Note, ...]:
     for shift in unexplained:
         clusters.setdefault(shift.at, []).append(shift)
     for at, group in sorted(clusters.items()):
-        group.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), -s.strength))
+        group.sort(key=lambda s: (SCOPE_ORDER.index(s.scope.kind), -s.strength))
         notes.append(Unexplained(at, tuple(group)))
     return tuple(notes)

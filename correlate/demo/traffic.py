@@ -168,7 +168,7 @@ def epoch(moment: dt.datetime) -> float:
     return (moment - EPOCH).total_seconds()
 
 
-class _Replay:
+class Replay:
     """Applies the scenario's effects to a fresh world as generation passes their times."""
 
     def __init__(self, scenario: Scenario) -> None:
@@ -184,7 +184,7 @@ class _Replay:
 
 
 def _arrivals(scenario: Scenario, rate: float, rng: random.Random, traffic) -> Iterator[tuple[float, World]]:
-    replay = _Replay(scenario)
+    replay = Replay(scenario)
     t = epoch(scenario.start)
     end = epoch(scenario.end)
     while True:
@@ -228,10 +228,24 @@ def _overload_error(load: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Served:
+    """What CloudWatch counts of one request (demo/metrics.py): when it arrived, the target group that
+    took it, its status, whether the load balancer answered it itself, and the target's response time
+    (seconds; None when no target answered)."""
+
+    arrived: float
+    group: str | None
+    status: int
+    by_lb: bool
+    target_time: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     time: float  # the time that decides the log file (ALB: response sent; Classic: received)
     node: str
     text: str
+    served: Served | None = None
 
 
 def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[Line]:
@@ -262,7 +276,7 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
                 f'"https://{host}:443{path}"', '"-"', '"-"', '"-"', '"-"', '"-"', tid, '"-"', '"-"', '"-"', node, '"-"',
                 '"-"',
             ]  # fmt: skip
-            yield Line(response, node, " ".join(fields))
+            yield Line(response, node, " ".join(fields), Served(t, None, 301, True, None))
             continue
         api = rng.random() < world.alb.api_share
         host = "api.example.com" if api else ("www.example.com" if rng.random() < 0.8 else "example.com")
@@ -326,7 +340,10 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
             '"-"', '"-"', f'"{target}"', f'"{target_status}"', '"-"', '"-"', tid, '"-"', '"-"', '"-"', node, '"-"',
             '"-"',
         ]  # fmt: skip
-        yield Line(response, node, " ".join(fields))
+        answered = target_status != "-"
+        yield Line(
+            response, node, " ".join(fields), Served(t, group.name, status, not answered, latency if answered else None)
+        )
 
 
 def _pick_target(serving: list[str], weights: dict[str, float], rng: random.Random) -> tuple[str, float]:
@@ -379,7 +396,7 @@ def clb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
             f"{latency:.6f}", f"{rng.uniform(0.00001, 0.00004):.6f}", str(status), str(status), "0", str(sent),
             f'"GET {scheme}://legacy.example.com:{port}{path} HTTP/1.1"', f'"{browser}"', cipher, protocol,
         ]  # fmt: skip
-        yield Line(t, node, " ".join(fields))
+        yield Line(t, node, " ".join(fields), Served(t, None, status, False, latency))
 
 
 def write_logs(

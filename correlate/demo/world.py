@@ -51,6 +51,9 @@ class AlbState:
     slowness: dict[str, float] = field(default_factory=dict)
     # target -> weight of the requests it gets (1 when absent): stickiness concentrates load on a few
     weights: dict[str, float] = field(default_factory=dict)
+    # target group -> targets failing their health checks that it still routes to: when every target of
+    # a group fails, ALB fails open and keeps sending them requests (CloudWatch counts them unhealthy)
+    unhealthy: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass

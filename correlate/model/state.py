@@ -36,13 +36,20 @@ class CallRow:
 
 @dataclass(frozen=True, slots=True)
 class LogLink:
-    """A target group seen serving a load balancer in the access logs, and when."""
+    """A target group seen serving a load balancer in the access logs (or read with it from CloudWatch:
+    `target_group_arn` is then the metric's `targetgroup/NAME/ID`), and when."""
 
     target_group_arn: str
     lb: str
     lb_id: str | None
     first_seen: dt.datetime
     last_seen: dt.datetime
+    source: str = "access_logs"  # or cloudwatch
+
+
+def target_group_key(arn: str) -> str:
+    """`targetgroup/NAME/ID`, the part of a target group's ARN that CloudWatch's dimension holds too."""
+    return arn.rsplit(":", 1)[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +208,7 @@ class Knowledge:
         self.taken_at = self.items[0].taken_at if self.items else None
         self.log_links: dict[str, list[LogLink]] = {}
         for link in log_links:
-            self.log_links.setdefault(link.target_group_arn, []).append(link)
+            self.log_links.setdefault(target_group_key(link.target_group_arn), []).append(link)
         self.snapshot = State()
         apply_inventory(self.snapshot, self.items)
 
@@ -211,10 +218,11 @@ class Knowledge:
         pairs |= {(listener.lb, listener.lb_id) for listener, _ in self.snapshot.forwards_to(tg_arn)}
         if pairs:
             return sorted(pairs, key=pair_key), "inventory"
-        links = self.log_links.get(tg_arn, [])
+        links = self.log_links.get(target_group_key(tg_arn), [])
         during = [link for link in links if link.first_seen <= when <= link.last_seen]
         chosen = during or links
-        return sorted({(link.lb, link.lb_id) for link in chosen}, key=pair_key), "access_logs"
+        how = "access_logs" if any(link.source == "access_logs" for link in chosen) else "cloudwatch"
+        return sorted({(link.lb, link.lb_id) for link in chosen}, key=pair_key), how
 
 
 def pair_key(pair: tuple[str, str | None]) -> tuple[str, str]:
