@@ -63,9 +63,9 @@ METRICS = {
     "healthy_hosts": ("hosts", "hosts", "HealthyHostCount"),
     "unhealthy_hosts": ("hosts", "hosts", "UnHealthyHostCount"),
     "surge_queue_length": ("capacity", "queue", "SurgeQueueLength"),
-    "spillover_per_min": ("capacity", "per_min", "SpilloverCount per minute"),
-    "rejected_connections_per_min": ("capacity", "per_min", "RejectedConnectionCount per minute"),
-    "client_tls_errors_per_min": ("tls_errors", "per_min", "ClientTLSNegotiationErrorCount per minute"),
+    "spillover_per_min": ("capacity", "per_min", "SpilloverCount"),
+    "rejected_connections_per_min": ("capacity", "per_min", "RejectedConnectionCount"),
+    "client_tls_errors_per_min": ("tls_errors", "per_min", "ClientTLSNegotiationErrorCount"),
     "new_flows_per_min": ("traffic", "per_min", "new flows per minute"),
     # an NLB's TLS access logs
     "connections_per_min": ("traffic", "per_min", "TLS connections per minute"),

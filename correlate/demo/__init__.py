@@ -1,8 +1,8 @@
 """`correlate demo`: a deterministic incident generator (also the tests' data source).
 
 `generate(kind, seed, root)` writes 50 minutes of access logs for two load balancers and the CloudTrail
-trail of the same time into `root`, in the AWS S3 key layouts (or, with `access_logs=False`, the
-one-minute metrics CloudWatch would hold instead of the logs: demo/metrics.py); `Scenario` says which
+trail of the same time into `root`, in the AWS S3 key layouts, and when asked the one-minute metrics
+CloudWatch would hold (demo/metrics.py); `Scenario` says which
 call is the culprit (if any), so tests can check the timeline's ranking.
 """
 
@@ -38,17 +38,17 @@ def generate(
     rates: Rates | None = None,
     file_minutes: int = 5,
     only: str | None = None,
-    access_logs: bool = True,
+    logs: bool = True,
+    metrics: bool = False,
 ) -> DemoFiles:
-    """Write the scenario's access logs (or, without `access_logs`, its CloudWatch metrics) and trail
-    files under `root` (files already there with the same bytes are left alone). `only` names the one
-    load balancer whose logs or metrics to write (tests)."""
+    """Write the scenario's access logs (with `logs`), its CloudWatch metrics (with `metrics`) and its
+    trail files under `root` (files already there with the same bytes are left alone). `only` names the
+    one load balancer whose logs or metrics to write (tests)."""
     built = scenario(kind, seed)
     ids = random.Random(f"trail:{kind}:{seed}")
     records = tuple(record(event.call, ids) for event in built.events)
-    if access_logs:
-        logs, metrics = write_logs(built, root, rates or Rates(), seed, file_minutes, only), []
-    else:
-        logs, metrics = [], write_metrics(built, root, rates or Rates(), seed, only)
+    rates = rates or Rates()
+    log_files = write_logs(built, root, rates, seed, file_minutes, only) if logs else []
+    metric_files = write_metrics(built, root, rates, seed, only) if metrics else []
     trail = write_trail(list(records), root, random.Random(f"trail-files:{kind}:{seed}"))
-    return DemoFiles(built, root, tuple(logs), tuple(trail), records, tuple(metrics))
+    return DemoFiles(built, root, tuple(log_files), tuple(trail), records, tuple(metric_files))

@@ -22,8 +22,19 @@ import numpy as np
 import orjson
 
 from correlate.demo.cloudtrail import write_if_changed
-from correlate.demo.fleet import ALB_ID, ALB_NAME, CLB_INSTANCES, CLB_NAME, CLB_NEW_INSTANCE, TARGET_GROUPS
-from correlate.demo.traffic import Line, Rates, Replay, Served, alb_lines, clb_lines, epoch
+from correlate.demo.fleet import (
+    ALB_ID,
+    ALB_NAME,
+    CLB_INSTANCES,
+    CLB_NAME,
+    CLB_NEW_INSTANCE,
+    NLB_ID,
+    NLB_NAME,
+    PARTNER_API,
+    TARGET_GROUPS,
+    TargetGroup,
+)
+from correlate.demo.traffic import Line, Rates, Replay, Served, alb_lines, clb_lines, epoch, nlb_lines
 from correlate.demo.world import Scenario, World
 from correlate.parse.cloudwatch import MetricSubject, metric_queries
 
@@ -54,6 +65,12 @@ def _alb_hosts(scenario: Scenario, world: World, at: dt.datetime) -> dict[str, t
     return counts
 
 
+def _nlb_hosts(scenario: Scenario, world: World, at: dt.datetime) -> dict[str, tuple[int, int]]:
+    members = _registered(scenario, at)[PARTNER_API.arn]
+    healthy = len({t for t in world.nlb.serving if t in members})
+    return {PARTNER_API.name: (healthy, len(members) - healthy)}
+
+
 def _clb_hosts(scenario: Scenario, world: World, at: dt.datetime) -> dict[str, tuple[int, int]]:
     registered = _registered(scenario, at)[CLB_NAME]
     healthy = len({ip for ip in world.clb.backends if ip in registered})
@@ -63,7 +80,7 @@ def _clb_hosts(scenario: Scenario, world: World, at: dt.datetime) -> dict[str, t
 def _registered(scenario: Scenario, at: dt.datetime) -> dict[str, set[str]]:
     """The targets registered at `at` (by target group ARN; the Classic ELB's instance IPs under its
     name): the fleet's at the start, then the scenario's register and deregister calls that succeeded."""
-    registered = {group.arn: set(group.targets) for group in TARGET_GROUPS}
+    registered = {group.arn: set(group.targets) for group in (*TARGET_GROUPS, PARTNER_API)}
     registered[CLB_NAME] = set(CLB_INSTANCES.values())
     instance_ips = {**CLB_INSTANCES, CLB_NEW_INSTANCE[0]: CLB_NEW_INSTANCE[1]}
     for event in scenario.events:
@@ -85,16 +102,28 @@ def _registered(scenario: Scenario, at: dt.datetime) -> dict[str, set[str]]:
     return registered
 
 
+def _dimensions(groups: Iterable[TargetGroup]) -> tuple[str, ...]:
+    return tuple(group.arn.split(":", 5)[5] for group in groups)
+
+
 SUBJECTS = {
     ALB_NAME: Subject(
         ALB_NAME,
-        MetricSubject("alb", ALB_ID, (), tuple(group.arn.split(":", 5)[5] for group in TARGET_GROUPS)),
+        MetricSubject("alb", ALB_ID, (), _dimensions(TARGET_GROUPS)),
         alb_lines,
         "alb",
         lambda rates: rates.alb,
         _alb_hosts,
     ),
     CLB_NAME: Subject(CLB_NAME, MetricSubject("clb", CLB_NAME), clb_lines, "clb", lambda rates: rates.clb, _clb_hosts),
+    NLB_NAME: Subject(
+        NLB_NAME,
+        MetricSubject("nlb", NLB_ID, (), _dimensions((PARTNER_API,))),
+        nlb_lines,
+        "nlb",
+        lambda rates: rates.nlb,
+        _nlb_hosts,
+    ),
 }
 
 
@@ -112,6 +141,12 @@ class _Minutes:
 
 
 def _count(totals: _Minutes, served: Served, minute: int, lb_type: str) -> None:
+    if lb_type == "nlb":
+        totals.add(("NewFlowCount", "Sum", ""), minute)
+        totals.add(("ActiveFlowCount", "Average", ""), minute, (served.target_time or 0.0) / 60)
+        if served.failed_handshake:
+            totals.add(("ClientTLSNegotiationErrorCount", "Sum", ""), minute)
+        return
     scopes = ("", served.group) if served.group else ("",)
     family = served.status // 100
     for scope in scopes:
@@ -145,7 +180,7 @@ def cloudwatch_document(scenario: Scenario, lb: str, rates: Rates, seed: int) ->
         if not 0 <= minute < minutes:
             continue
         _count(totals, served, minute, subject.metrics.lb_type)
-        if served.target_time is not None:
+        if served.target_time is not None and subject.metrics.lb_type != "nlb":
             for scope in ("", served.group) if served.group else ("",):
                 latencies.setdefault((scope, minute), []).append(served.target_time)
     latency = "Latency" if subject.metrics.lb_type == "clb" else "TargetResponseTime"
@@ -211,10 +246,11 @@ def _stamp(start: dt.datetime, minute: int) -> str:
 
 
 def write_metrics(scenario: Scenario, root: Path, rates: Rates, seed: int, only: str | None = None) -> list[Path]:
-    """Both load balancers' documents (or `only` one's) under root/cloudwatch/, one file each."""
+    """The load balancers' documents (or `only` one's) under root/cloudwatch/, one file each; the NLB's
+    only in an incident that hits it, as its logs."""
     written = []
     for lb in SUBJECTS:
-        if only is not None and lb != only:
+        if (only is not None and lb != only) or (lb == NLB_NAME and scenario.subject != NLB_NAME):
             continue
         document = cloudwatch_document(scenario, lb, rates, seed)
         path = root / "cloudwatch" / f"{scenario.kind}-{seed}-{lb}.json"

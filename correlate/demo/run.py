@@ -31,7 +31,7 @@ def run_demo(
     CloudWatch would hold, through `ingest metrics`' library call), then its trail, into `db` (the
     logs or metrics first: they tell the CloudTrail replay which load balancers serve a target group),
     and build the subject load balancer's timeline over the scenario's 50 minutes."""
-    files = generate(kind, seed, root, rates, access_logs=access_logs)
+    files = generate(kind, seed, root, rates, logs=access_logs, metrics=not access_logs)
     if access_logs:
         logs: IngestSummary | MetricsSummary = load_logs(db, LogsOptions((str(root / "AWSLogs"),)))
     else:

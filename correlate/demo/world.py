@@ -11,6 +11,7 @@ from correlate.demo.cloudtrail import Call
 from correlate.demo.fleet import (
     API,
     CLB_INSTANCES,
+    PARTNER_API,
     WEB,
     WEB_V2,
     TargetGroup,
@@ -65,9 +66,18 @@ class ClbState:
 
 
 @dataclass
+class NlbState:
+    """What shapes tls-front's connections at a moment."""
+
+    serving: list[str] = field(default_factory=lambda: list(PARTNER_API.targets))
+    protocols: tuple[str, ...] = ("tlsv12", "tlsv13")  # what the listener's TLS policy accepts
+
+
+@dataclass
 class World:
     alb: AlbState
     clb: ClbState
+    nlb: NlbState = field(default_factory=NlbState)
 
 
 Effect = tuple[dt.datetime, Callable[[World], None]]
