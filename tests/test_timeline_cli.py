@@ -172,6 +172,17 @@ def test_demo_list(runner):
         "tls-policy,legacy-web,Classic ELB listener moved to a TLS 1.2-only policy: TLS 1.0/1.1 clients vanish\n"
         "idle-timeout,web-prod,Idle timeout cut from 60 s to 5 s: long exports now end in 504\n"
         "traffic-surge,web-prod,Traffic surge with no change behind it\n"
+        "on-call-reaction,web-prod,web's application fails; the on-call engineer adds targets minutes later\n"
+        'unreached-rule,web-prod,"api left with one target, beside a rule no request matches and a check on an idle '
+        'target group"\n'
+        'revert,web-prod,"Default action moved to a broken release, then moved back 10-15 minutes later"\n'
+        "ramp,web-prod,Stickiness concentrates web's load on two targets over ten minutes\n"
+        "sibling-slice,web-prod,api's application fails half a minute after a harmless check change on web\n"
+        "slow-health-check,web-prod,A health check that fails after six one-minute intervals: targets leave later\n"
+        "fail-open,web-prod,Health check moved to a path no web target serves: ALB fails open; errors follow a new "
+        "task minutes later\n"
+        "nlb-tls-policy,tls-front,NLB listener moved to a TLS 1.3-only policy: the partner integration's TLS 1.2 "
+        "clients fail their handshakes\n"
     )
 
 
@@ -235,19 +246,6 @@ def test_a_load_balancer_with_changes_but_no_logs(runner, tmp_path):
     assert document["notes"] == [
         "No requests of lonely in this window: load its access logs with `correlate ingest logs`."
     ]
-
-
-def test_a_network_load_balancer_is_named_as_such(runner, tmp_path):
-    path = tmp_path / "n.duckdb"
-    assert invoke(runner, "--db", path, "ingest", "logs", FIXTURES / "nlb").exit_code == 0
-    with Database.open(str(path), read_only=True) as db:
-        ((name,),) = db.query("select distinct lb from tls_connections")[1]
-    result = invoke(runner, "--db", path, "timeline", "--lb", name)
-    assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == (
-        f"Error: {name} is a Network Load Balancer: its TLS access logs have no target latency or status codes, "
-        "and the timeline does not read them. Use `correlate sql` on the tls_connections table.\n"
-    )
 
 
 def test_demo_timeline_and_report_agree(runner, tmp_path, monkeypatch):

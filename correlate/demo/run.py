@@ -31,10 +31,11 @@ def run_demo(
     CloudWatch would hold, through `ingest metrics`' library call), then its trail, into `db` (the
     logs or metrics first: they tell the CloudTrail replay which load balancers serve a target group),
     and build the subject load balancer's timeline over the scenario's 50 minutes."""
-    files = generate(kind, seed, root, rates, logs=access_logs, metrics=not access_logs)
     if access_logs:
+        files = generate(kind, seed, root, rates)
         logs: IngestSummary | MetricsSummary = load_logs(db, LogsOptions((str(root / "AWSLogs"),)))
     else:
+        files = generate(kind, seed, root, rates, logs=False, metrics=True)
         logs = ingest_metric_files(MetricsStore(db), [str(path) for path in files.metric_files])
     trail = load_trail(db, files)
     scenario = files.scenario

@@ -486,7 +486,8 @@ def write_logs(
             folder = root / "AWSLogs" / ACCOUNT / "elasticloadbalancing" / REGION / delivered.strftime("%Y/%m/%d")
             random_part = "".join(names.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
             node_part = f"_{node}" if node else ""  # NLB file names have no node address
-            name = f"{ACCOUNT}_elasticloadbalancing_{REGION}_{lb_part}_{end_time:%Y%m%dT%H%MZ}{node_part}_{random_part}.log"
+            stamp = f"{end_time:%Y%m%dT%H%MZ}"
+            name = f"{ACCOUNT}_elasticloadbalancing_{REGION}_{lb_part}_{stamp}{node_part}_{random_part}.log"
             data = ("\n".join(line.text for line in batch) + "\n").encode()
             if compressed:
                 written.append(write_if_changed(folder / (name + ".gz"), gzip_bytes(data)))
