@@ -169,8 +169,8 @@ class CloudTrailStore:
     # -- the change model's inputs and output ------------------------------------------------
 
     def has_mutating_calls(self) -> bool:
-        row = self.db.con.execute("select 1 from api_calls where not read_only limit 1").fetchone()
-        return row is not None
+        # fetchall: a result fetched only in part blocks the connection's next statement
+        return bool(self.db.con.execute("select 1 from api_calls where not read_only limit 1").fetchall())
 
     def replay_calls(self) -> list[CallRow]:
         rows = self.db.con.execute(statements("replay/calls.sql")[0]).fetchall()
@@ -203,12 +203,12 @@ class CloudTrailStore:
 
     def change_counts(self) -> tuple[int, int]:
         """(changes, load balancers with changes)."""
-        row = self.db.con.execute("select count(*), count(distinct lb) from changes").fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        ((count, lbs),) = self.db.con.execute("select count(*), count(distinct lb) from changes").fetchall()
+        return int(count), int(lbs)
 
     def unattributed_calls(self) -> int:
-        row = self.db.con.execute("select count(*) from unattributed_calls").fetchone()
-        return int(row[0]) if row else 0
+        ((count,),) = self.db.con.execute("select count(*) from unattributed_calls").fetchall()
+        return int(count)
 
     # -- inventory snapshots ----------------------------------------------------------------
 
