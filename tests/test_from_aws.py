@@ -249,6 +249,7 @@ def test_the_command_from_zero(server, tmp_path):
     from S3 and CloudWatch's host counts, each source said on stderr; LookupEvents, which moto's server
     does not answer, is one line, and the timeline comes from the rest. A second `correlate timeline`
     (and `correlate report`) read the database alone."""
+    import os
     import subprocess
     import sys
 
@@ -272,19 +273,17 @@ def test_the_command_from_zero(server, tmp_path):
     start = now.replace(minute=now.minute - now.minute % 5) - dt.timedelta(minutes=35)
     upload_tree(boto3.client("s3", **keys), BUCKET, elb_tree(start, 0.5, lbs=("web-prod",)))
     dimension = [{"Name": "LoadBalancer", "Value": lb["LoadBalancerArn"].split(":loadbalancer/")[1]}]
-    boto3.client("cloudwatch", **keys).put_metric_data(
-        Namespace="AWS/ApplicationELB",
-        MetricData=[
-            {
-                "MetricName": "RequestCount",
-                "Dimensions": dimension,
-                "Value": 6.0,
-                "Timestamp": now - dt.timedelta(minutes=minutes),
-            }
-            for minutes in range(1, 30)
-        ],  # fmt: skip
-    )
-    env = {key: value for key, value in __import__("os").environ.items() if not key.startswith("AWS_")}
+    points = [
+        {
+            "MetricName": "RequestCount",
+            "Dimensions": dimension,
+            "Value": 6.0,
+            "Timestamp": now - dt.timedelta(minutes=m),
+        }
+        for m in range(1, 30)
+    ]
+    boto3.client("cloudwatch", **keys).put_metric_data(Namespace="AWS/ApplicationELB", MetricData=points)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env |= AWS_TEST_ENV | {
         "AWS_ENDPOINT_URL": server,
         "AWS_CONFIG_FILE": str(tmp_path / "none"),

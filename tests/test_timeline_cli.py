@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, invoke, ts
+from conftest import invoke, ts
 from timeline_support import insert, load_scenario
 
 from correlate.present.document import timeline_document, timeline_from_document
