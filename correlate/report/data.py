@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from correlate.analysis.series import CLOUDWATCH
 from correlate.analysis.timeline import Timeline
 from correlate.errors import BadTimeline, CorrelateError, EmptyWindow
 from correlate.model.change import Change
@@ -133,7 +134,8 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
 
     periods = run("periods", lb=lb, since=since, onset=onset, recovery=recovery, until=until)
     tls_mix = run("tls_mix", **window_params)
-    if not any(record["requests"] for record in periods.records()) and not tls_mix.rows:
+    measured = timeline.coverage is not None and CLOUDWATCH in timeline.coverage.used
+    if not any(record["requests"] for record in periods.records()) and not tls_mix.rows and not measured:
         raise EmptyWindow(lb, since, until, *span, "log rows")
     if incident is not None:
         run("impact", lb=lb, since=since, onset=onset, recovery=recovery)
