@@ -154,6 +154,15 @@ def test_the_json_and_the_table_say_which_evidence_was_used(runner, tmp_path):
     assert timeline_document(read_back)["sources"] == document["sources"]
     table = invoke(runner, "--db", path, "timeline", "--lb", "web-prod", "--format", "table").stdout
     assert table.endswith(f"Evidence: CloudWatch.\nMissing: {NO_ACCESS_LOGS}.\n")
+    review = tmp_path / "review.md"
+    assert invoke(runner, "--db", path, "report", "--lb", "web-prod", "-o", review).exit_code == 0
+    text = review.read_text()
+    assert "> First draft, built from the CloudWatch metrics and CloudTrail records in the database." in text
+    assert (
+        "No access logs cover this window: the request, error and latency figures are empty. The trigger candidates "
+        "and the timeline come from CloudWatch's one-minute metrics."
+    ) in text
+    assert f"- Evidence: CloudWatch.\n- Missing: {NO_ACCESS_LOGS}.\n" in text
 
 
 def test_a_network_load_balancer_gets_a_timeline_from_its_logs(runner, tmp_path):
