@@ -142,6 +142,12 @@ def test_the_json_and_the_table_say_which_evidence_was_used(runner, tmp_path):
         f"CloudWatch metric files under {tmp_path}/cloudwatch and 4 CloudTrail files under {tmp_path}/AWSLogs."
     )
     assert lines[1].startswith("CloudWatch: 2 files: web-prod (alb), legacy-web (clb): 52 series, ")
+    with Database.open(str(path), read_only=True) as db:
+        # no access logs or inventory: the health-check change reaches web-prod through CloudWatch's
+        # target-group series of it
+        assert db.query("select lb, attributed_by from changes where event_name = 'ModifyTargetGroup'")[1] == [
+            ("web-prod", "cloudwatch")
+        ]
     document = json.loads(invoke(runner, "--db", path, "timeline", "--lb", "web-prod", "--format", "json").stdout)
     assert document["sources"] == {"used": ["CloudWatch"], "missing": [NO_ACCESS_LOGS]}
     assert {shift["source"] for shift in document["shifts"]} == {"CloudWatch"}
