@@ -173,8 +173,8 @@ def test_demo_list(runner):
         "idle-timeout,web-prod,Idle timeout cut from 60 s to 5 s: long exports now end in 504\n"
         "traffic-surge,web-prod,Traffic surge with no change behind it\n"
         "on-call-reaction,web-prod,web's application fails; the on-call engineer adds targets minutes later\n"
-        'unreached-rule,web-prod,"api left with one target, beside a rule no request matches and a check on an idle '
-        'target group"\n'
+        'unreached-rule,web-prod,"api left with one target, beside a rule no request matches and a check on an '
+        'idle target group"\n'
         'revert,web-prod,"Default action moved to a broken release, then moved back 10-15 minutes later"\n'
         "ramp,web-prod,Stickiness concentrates web's load on two targets over ten minutes\n"
         "sibling-slice,web-prod,api's application fails half a minute after a harmless check change on web\n"
