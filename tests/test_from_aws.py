@@ -17,7 +17,7 @@ from timeline_support import TEST_RATES
 
 from correlate.analysis.evidence import Coverage
 from correlate.demo import DemoFiles, generate, scenario
-from correlate.errors import NoCredentials, SourceAccessError
+from correlate.errors import NoCredentials, NoInputFound, SourceAccessError
 from correlate.pipeline.cloudtrail import lookup_attributes
 from correlate.pipeline.from_aws import FromAws, fetch_from_aws, timeline_from_aws
 from correlate.present.evidence import evidence_lines
@@ -319,3 +319,22 @@ def test_the_command_from_zero(server, tmp_path):
     assert json.loads(again.stdout)["sources"] == document["sources"]
     report = correlate("report", "--lb", "web-prod", "--since", "30m", "-o", str(tmp_path / "review.md"))
     assert report.returncode == 0, report.stderr
+
+
+def test_a_load_balancer_another_region_has(aws, incident):
+    """web-prod lives in eu-west-1, the command asks us-east-1: the error says where it is."""
+    ec2 = boto3.client("ec2", region_name="eu-west-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="eu-west-1a")["Subnet"]
+    boto3.client("elbv2", region_name="eu-west-1").create_load_balancer(Name="web-prod", Subnets=[subnet["SubnetId"]])
+    clients = WithLookup()
+    answer_lookups(clients.stubber, [])
+    wanted, options = request(incident)
+    warned: list[str] = []
+    with clients.stubber, Database.open(":memory:") as db, pytest.raises(NoInputFound) as raised:
+        timeline_from_aws(db, clients, wanted, None, warned.append, **{**options, "other_regions": ["eu-west-1"]})
+    assert str(raised.value) == (
+        "No load balancer named web-prod in us-east-1 (asked the ELBv2 and Classic ELB APIs); there is one in "
+        "eu-west-1: pass --region eu-west-1."
+    )
+    assert str(raised.value) in warned

@@ -230,10 +230,10 @@ def build_nlb_series(
     per_minute = np.bincount(minute, weights=connections, minlength=span)
     grid = Grid.of(first_minute, span, per_minute, bucket_minutes, min_bucket_requests, max_buckets)
     bucket = grid.bucket_of_minute(minute)
+    everywhere = np.ones(len(bucket), dtype=bool)
 
-    def sums(weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        chosen = slice(None) if mask is None else mask
-        return np.bincount(bucket[chosen], weights=weights[chosen], minlength=grid.buckets).astype(np.int64)
+    def sums(weights: np.ndarray, mask: np.ndarray = everywhere) -> np.ndarray:
+        return _bucket_sums(bucket, weights, mask, grid.buckets)
 
     total = sums(connections)
     bins = cells.column("handshake_bin")
@@ -284,8 +284,8 @@ def _networks(clients: pa.Table, grid: Grid, first_minute: dt.datetime, span: in
     found = []
     for code in sorted(busiest[:NETWORKS_SHOWN], key=lambda c: networks[c]):
         mask = inside & (network_codes == code)
-        total = np.bincount(bucket[mask], weights=connections[mask], minlength=grid.buckets).astype(np.int64)
-        bad = np.bincount(bucket[mask], weights=failed[mask], minlength=grid.buckets).astype(np.int64)
+        total = _bucket_sums(bucket, connections, mask, grid.buckets)
+        bad = _bucket_sums(bucket, failed, mask, grid.buckets)
         found.append(
             Measured(
                 "failed_handshake_rate",
@@ -296,3 +296,8 @@ def _networks(clients: pa.Table, grid: Grid, first_minute: dt.datetime, span: in
             )
         )
     return found
+
+
+def _bucket_sums(bucket: np.ndarray, weights: np.ndarray, mask: np.ndarray, buckets: int) -> np.ndarray:
+    """Per bucket: the sum of `weights` over the cells of `mask`."""
+    return np.bincount(bucket[mask], weights=weights[mask], minlength=buckets).astype(np.int64)

@@ -5,11 +5,9 @@ target, one TLS protocol or one cipher. Every slice carries request and error co
 back-end slices (load balancer, target group, target) also carry a latency histogram per bucket, so
 quantiles can be taken over one bucket or pooled over many (histograms add up; quantiles do not).
 
-Series measured elsewhere than in access logs are `Measured`, one metric of one slice each:
-CloudWatch's one-minute metrics (`metrics_series` when they are all there is, `cloudwatch_extras`
-beside access logs: host counts, surge queue, rejected connections, TLS negotiation errors), and an
-NLB's TLS access logs (`build_nlb_series`: connections, failed handshakes, a histogram of handshake
-times, the protocol and cipher mix, client networks).
+Series measured elsewhere than in access logs are `Measured`, one metric of one slice each, in a set's
+`measured`: CloudWatch's one-minute metrics and an NLB's TLS access logs (built in analysis/measured.py
+on the same `Grid` of buckets).
 """
 
 from __future__ import annotations

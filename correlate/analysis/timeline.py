@@ -117,7 +117,7 @@ def _series(
     held = source.held(lb, since, until)
     last = until - dt.timedelta(minutes=1)
     sizes = {"min_bucket_requests": parameters.min_bucket_requests, "max_buckets": parameters.max_buckets}
-    if held.requests or not (held.connections or held.metric_points):
+    if held.requests or not (held.connections or held.metrics):
         back = source.latency_cells(lb, since, until)
         front = source.frontend_cells(lb, since, until)
         series = build_series(lb, back, front, since, last, parameters.bucket_minutes, **sizes)
@@ -131,7 +131,7 @@ def _series(
         )
     logs = (series.traffic_source,) if held.requests or held.connections else ()
     nlb = held.lb_type == "nlb"
-    if not held.metric_points:
+    if not held.metrics:
         missing = ("cloudwatch_nlb" if nlb else "cloudwatch",)
         return series, Coverage(logs, missing if logs else ("tls_logs" if nlb else "access_logs", *missing))
     cells, reads = source.metric_cells(lb, since, until), source.metric_reads(lb, since, until)

@@ -29,7 +29,7 @@ from typing import Any
 
 from correlate.analysis.scoring import OTHER_LAG
 from correlate.analysis.timeline import Timeline, build_timeline
-from correlate.errors import NoCredentials, NoInputFound, SourceAccessError
+from correlate.errors import NoCredentials, NoInputFound, SourceAccessError, UnknownLoadBalancer
 from correlate.pipeline.cloudtrail import ingest_lookup
 from correlate.pipeline.inventory import ingest_inventory
 from correlate.pipeline.logs import LogsOptions, load_logs
@@ -148,6 +148,14 @@ def timeline_from_aws(
     warn: Say | None = None,
     **options: Any,
 ) -> Timeline:
-    """`fetch_from_aws` (`options` are its keywords), then the load balancer's timeline over the window."""
-    fetch_from_aws(db, aws, request, say, warn, **options)
-    return build_timeline(db, request.lb, request.since, request.until)
+    """`fetch_from_aws` (`options` are its keywords), then the load balancer's timeline over the window.
+    When AWS had nothing of the load balancer, the error is what the sources said of it (a region that
+    has one), not the database's."""
+    fetched = fetch_from_aws(db, aws, request, say, warn, **options)
+    try:
+        return build_timeline(db, request.lb, request.since, request.until)
+    except UnknownLoadBalancer:
+        named = [line for line in fetched.failed if line.startswith(f"No load balancer named {request.lb} ")]
+        if named:
+            raise NoInputFound(named[0]) from None
+        raise

@@ -109,3 +109,17 @@ class LakeCells(DatabaseCells):
                 f"`correlate spark minutes --lake {self.db.path}` (or `correlate export`)."
             )
         return row[0], row[1]
+
+    def held(self, lb: str, since: dt.datetime, until: dt.datetime) -> timeline.Held:
+        """The lake's cells say whether the window has requests; CloudWatch's metrics come from the
+        database (a lake holds none)."""
+        (row,) = self.db.query(
+            """
+            select
+                exists (select 1 from latency_cells where lb = $lb and minute >= $since and minute < $until),
+                exists (select 1 from metrics_minute where lb = $lb and minute >= $since and minute < $until),
+                (select mode(lb_type) from metrics_minute where lb = $lb)
+            """,
+            {"lb": lb, "since": since, "until": until},
+        )[1]
+        return timeline.Held(row[0], False, row[1], row[2])

@@ -59,22 +59,23 @@ class Held:
     """What the database holds of one load balancer in a window: access-log requests, NLB TLS
     connections, CloudWatch datapoints, and its type (alb, clb, nlb; None when only changes say it)."""
 
-    requests: int
-    connections: int
-    metric_points: int
+    requests: bool
+    connections: bool
+    metrics: bool
     lb_type: str | None
 
 
 def evidence_held(db: Database, lb: str, since: dt.datetime, until: dt.datetime) -> Held:
-    """How much of each kind of evidence the window [since, until) holds for `lb`."""
+    """Which kinds of evidence the window [since, until) holds for `lb` (each `exists` stops at the
+    first row: no scan of the requests beyond the views the timeline reads)."""
     (row,) = db.query(
         """
         select
-            (select count(*) from request_facts where lb = $lb and minute >= $since and minute < $until),
-            (select count(*) from tls_connection_facts where lb = $lb and minute >= $since and minute < $until),
-            (select count(*) from metrics_minute where lb = $lb and minute >= $since and minute < $until),
+            exists (select 1 from request_facts where lb = $lb and minute >= $since and minute < $until),
+            exists (select 1 from tls_connection_facts where lb = $lb and minute >= $since and minute < $until),
+            exists (select 1 from metrics_minute where lb = $lb and minute >= $since and minute < $until),
             coalesce(
-                (select any_value(lb_type) from requests where lb = $lb),
+                (select lb_type from requests where lb = $lb limit 1),
                 (select 'nlb' from tls_connections where lb = $lb limit 1),
                 (select mode(lb_type) from metrics_minute where lb = $lb)
             )
