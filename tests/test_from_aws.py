@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from conftest import FakeTime
+from conftest import FakeTime, moto_server
 from timeline_support import TEST_RATES
 
 from correlate.analysis.evidence import Coverage
@@ -228,19 +228,8 @@ def test_nothing_read_is_an_error(monkeypatch, tmp_path, incident):
 
 @pytest.fixture(scope="module")
 def server():
-    import logging
-    import socket
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    running = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    running.start()
-    yield f"http://127.0.0.1:{port}"
-    running.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.mark.slow
