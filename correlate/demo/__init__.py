@@ -2,8 +2,8 @@
 
 `generate(kind, seed, root)` writes 50 minutes of access logs for two load balancers and the CloudTrail
 trail of the same time into `root`, in the AWS S3 key layouts, and when asked the one-minute metrics
-CloudWatch would hold (demo/metrics.py); `Scenario` says which
-call is the culprit (if any), so tests can check the timeline's ranking.
+CloudWatch would hold (demo/metrics.py); `Scenario` says which call is the culprit (if any), so tests
+can check the timeline's ranking.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class DemoFiles:
     log_files: tuple[Path, ...]
     trail_files: tuple[Path, ...]
     records: tuple[dict, ...]  # the CloudTrail records, in the scenario's event order
-    metric_files: tuple[Path, ...] = ()  # saved GetMetricData exchanges, instead of access logs
+    metric_files: tuple[Path, ...] = ()  # saved GetMetricData exchanges (demo/metrics.py)
 
 
 def generate(
