@@ -102,6 +102,20 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+def moto_subnets(ec2, zones: str = "ab") -> tuple[str, list[str]]:
+    """A VPC in moto (`ec2` a boto3 EC2 client) with one subnet in each of `zones` of its region, for a
+    load balancer: (VpcId, [SubnetId, ...])."""
+    region = ec2.meta.region_name
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate(zones, start=1)
+    ]
+    return vpc, subnets
+
+
 @pytest.fixture
 def aws(monkeypatch, tmp_path):
     """moto's in-process AWS with fake credentials; nothing from the developer's own AWS setup."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from conftest import FakeTime, moto_server
+from conftest import FakeTime, moto_server, moto_subnets
 from timeline_support import TEST_RATES
 
 from correlate.analysis.evidence import Coverage
@@ -75,13 +75,7 @@ def build_account(files: DemoFiles, *, access_logs: bool = True) -> None:
     """web-prod in moto as the demo has it: its target groups, its access logs in S3 (when enabled),
     and the CloudWatch datapoints of the demo's document that moto can answer (Sum and Average)."""
     ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = moto_subnets(ec2)
     elbv2 = boto3.client("elbv2", region_name=REGION)
     lb = elbv2.create_load_balancer(Name="web-prod", Subnets=subnets, Type="application")["LoadBalancers"][0]
     groups = {}
@@ -248,9 +242,8 @@ def test_the_command_from_zero(server, tmp_path):
     keys = {"endpoint_url": server, "region_name": REGION, "aws_access_key_id": "testing",
             "aws_secret_access_key": "testing"}  # fmt: skip
     ec2, elbv2 = boto3.client("ec2", **keys), boto3.client("elbv2", **keys)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone=f"{REGION}a")["Subnet"]
-    lb = elbv2.create_load_balancer(Name="web-prod", Subnets=[subnet["SubnetId"]])["LoadBalancers"][0]
+    _, subnets = moto_subnets(ec2, "a")
+    lb = elbv2.create_load_balancer(Name="web-prod", Subnets=subnets)["LoadBalancers"][0]
     elbv2.modify_load_balancer_attributes(
         LoadBalancerArn=lb["LoadBalancerArn"],
         Attributes=[
@@ -313,9 +306,8 @@ def test_the_command_from_zero(server, tmp_path):
 def test_a_load_balancer_another_region_has(aws, incident):
     """web-prod lives in eu-west-1, the command asks us-east-1: the error says where it is."""
     ec2 = boto3.client("ec2", region_name="eu-west-1")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="eu-west-1a")["Subnet"]
-    boto3.client("elbv2", region_name="eu-west-1").create_load_balancer(Name="web-prod", Subnets=[subnet["SubnetId"]])
+    _, subnets = moto_subnets(ec2, "a")
+    boto3.client("elbv2", region_name="eu-west-1").create_load_balancer(Name="web-prod", Subnets=subnets)
     clients = WithLookup()
     answer_lookups(clients.stubber, [])
     wanted, options = request(incident)

@@ -46,12 +46,13 @@ def demo_command(
     """Generate an incident, load it, and print its timeline.
 
     Writes 50 minutes of access logs for two load balancers (the ALB web-prod and the Classic ELB
-    legacy-web) and the CloudTrail trail of the same time into --out, in the AWS S3 key layouts,
-    loads them into the database, and prints the timeline of the load balancer the incident hits.
-    Each kind has one culprit change among decoys (a tag change, a change on the other load
-    balancer at the same moment, a call that failed, Describe calls, a service role registering
-    targets), except traffic-surge, where nothing explains the shift. The same kind and seed give
-    the same files; each kind and seed gets its own day, so several can share one database.
+    legacy-web; nlb-tls-policy also the TLS logs of the NLB tls-front) and the CloudTrail trail of the
+    same time into --out, in the AWS S3 key layouts, loads them into the database, and prints the
+    timeline of the load balancer the incident hits. Each kind has one culprit change among decoys (a
+    tag change, a change on the other load balancer at the same moment, a call that failed, Describe
+    calls, a service role registering targets), except traffic-surge, where nothing explains the shift.
+    The same kind and seed give the same files; each kind and seed gets its own day, so several can
+    share one database.
 
     With --no-access-logs the same incident comes as the one-minute metrics CloudWatch would hold
     for it (requests, errors, latency percentiles, healthy and unhealthy hosts: GetMetricData
