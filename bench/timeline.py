@@ -16,12 +16,15 @@ Timed, best of --repeat, in this process and then as CLI processes:
   scan          select count(*), sum(target_processing_time) from requests   (the narrow full scan)
   scan-columns  one aggregate over every column the timeline reads, all rows (a full scan of what it needs)
   lb_minute     the contract view lb_minute for the load balancer (exact per-minute quantiles)
-  timeline      correlate timeline --lb web-prod (library call / CLI with --format json)
+  timeline      correlate timeline --lb web-prod (library call / CLI with --format json): finds the
+                incidents in all of the data, then builds the timeline of the most recent one's window
+  timeline-day  the same with --since/--until of the whole day given (no incidents to find)
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -36,6 +39,7 @@ from correlate.analysis.timeline import build_timeline  # noqa: E402
 from correlate.store.database import Database  # noqa: E402
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup"
+DAY = dt.datetime(2026, 11, 20)  # the day the requests fill
 BUILD = f"""
 insert into requests (
     lb, lb_type, lb_id, type, time, request_at, client_ip, client_port, target_ip, target_port,
@@ -177,13 +181,14 @@ def main() -> int:
         top = timeline.changes[0]
         print(
             f"{rows:,} requests; timeline: {len(timeline.shifts)} shifts, {timeline.bucket_minutes}-minute buckets, "
-            f"most suspect {top.change.event_name} {top.suspicion:.2f}"
+            f"most suspect {top.change.event_name} {top.suspicion:.2f}; window {timeline.since} to {timeline.until}"
         )
         figures = {
             "scan": best(lambda: db.con.execute(SCAN).fetchall(), args.repeat),
             "scan-columns": best(lambda: db.con.execute(SCAN_COLUMNS).fetchall(), args.repeat),
             "lb_minute": best(lambda: db.con.execute(LB_MINUTE).fetchall(), args.repeat),
             "timeline": best(lambda: build_timeline(db, "web-prod"), args.repeat),
+            "timeline-day": best(lambda: build_timeline(db, "web-prod", DAY, DAY + dt.timedelta(days=1)), args.repeat),
         }
     print(f"\nin process (best of {args.repeat}):")
     for name, seconds in figures.items():

@@ -77,6 +77,18 @@ def window_around(first: dt.datetime, last: dt.datetime) -> tuple[dt.datetime, d
     return floor_minute(first), floor_minute(last) + _MINUTE
 
 
+def with_dates(since: dt.datetime, until: dt.datetime, today: dt.date | None) -> bool:
+    """Whether the times of a window [since, until) are written with their date: when it is longer
+    than a day, or is not `today` (or today is not known)."""
+    last = until - dt.timedelta(microseconds=1)
+    return until - since > dt.timedelta(days=1) or today is None or not since.date() == last.date() == today
+
+
+def spans_days(since: dt.datetime, until: dt.datetime) -> bool:
+    """The window [since, until) holds minutes of more than one day."""
+    return since.date() != (until - dt.timedelta(microseconds=1)).date()
+
+
 def iso(value: dt.datetime | None) -> str | None:
     """Render a UTC datetime the way every output does: `2026-11-20T14:05:00Z`."""
     if value is None:

@@ -4,7 +4,7 @@
 -- columns: lb, lb_type, lb_id, arrived_at, logged_at, minute, listener_port, domain_name, target_group_arn, target_group,
 --   target_ip, target_port, target, ssl_protocol, ssl_cipher, elb_status_code, target_status_code,
 --   status_class, is_lb_generated, is_elb_5xx, is_target_5xx, is_4xx, is_incomplete, is_error, target_ms,
---   latency_bin, source_file
+--   latency_bin, matched_rule_priority, source_file
 --
 -- Bucketing: every series counts a request in the minute it ARRIVED (ALB request_creation_time, Classic
 -- timestamp; ALB `time` only when the arrival time is missing), so a slow request is counted when it was
@@ -47,6 +47,7 @@ with base as (
             or response_processing_time is null
         ) as has_missing_timing,
         actions_executed,
+        matched_rule_priority,
         source_file
     from requests
 ),
@@ -92,5 +93,6 @@ select
         when target_processing_time < 0.016 then floor(target_processing_time * 1000 + 1e-6)::integer
         else 16 + floor(ln(target_processing_time * 62.5) * 20)::integer
     end as latency_bin,
+    matched_rule_priority,
     source_file
 from judged;

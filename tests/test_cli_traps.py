@@ -219,7 +219,7 @@ def test_an_empty_window_says_what_the_data_covers(runner, fixtures_db):
     assert changes.exit_code == 0
     assert changes.stdout == (
         "event_time,lb,event_name,category,listener_port,target_group,summary,actor_name,actor_kind,applied,"
-        "error_code,event_id\n"
+        "error_code,event_id,origin,url\n"
     )
     assert changes.stderr == (
         "No changes to web-prod between 2030-01-01T00:00:00Z and 2030-01-02T00:00:00Z; the 11 recorded span "
@@ -230,7 +230,8 @@ def test_an_empty_window_says_what_the_data_covers(runner, fixtures_db):
     assert (none.stdout, none.stderr) == (
         "[]\n",
         f"No configuration changes to media-lb are recorded in {fixtures_db}: load CloudTrail with correlate "
-        "ingest cloudtrail SOURCE (or --lookup).\n",
+        "ingest cloudtrail SOURCE (or --lookup), or deploys and other change events with correlate ingest changes "
+        "FILE.\n",
     )
 
 

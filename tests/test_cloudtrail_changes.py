@@ -44,12 +44,16 @@ def base(event_id: int, time: str, name: str, **fields) -> dict:
         "targets": [],
         "details": None,
         "attributed_by": "arn",
+        "origin": "cloudtrail",
+        "url": None,
+        "end_time": None,
     }
     row.update(fields)
     # the scoring's facts: by default the category alone, the target group named, an ELBv2 change
     row.setdefault("categories", [row.get("category")])
     row.setdefault("target_groups", [row["target_group"]] if row["target_group"] else [])
     row.setdefault("classic", False)
+    row.setdefault("reverts", None)
     return row
 
 
@@ -362,7 +366,7 @@ def test_target_group_found_through_access_logs(db, tmp_path):
     load_cloudtrail(db, trail)
     assert records(db, "select count(*) as n from changes") == [{"n": 0}]
     load(db, logs)
-    from correlate.pipeline.cloudtrail import rebuild_changes
+    from correlate.pipeline.changes import rebuild_changes
     from correlate.store.cloudtrail import CloudTrailStore
 
     rebuild_changes(CloudTrailStore(db))  # what `correlate ingest logs` does after loading
@@ -716,7 +720,7 @@ def test_listener_port_from_the_inventory_for_calls_that_do_not_carry_it(db, tmp
             ),
         ],
     )
-    from correlate.pipeline.cloudtrail import rebuild_changes
+    from correlate.pipeline.changes import rebuild_changes
 
     rebuild_changes(CloudTrailStore(db))
     rows = records(db, "select event_name, listener_port, summary from changes order by event_time")
@@ -974,4 +978,47 @@ def test_ecs_service_learned_from_a_response_gives_the_next_call_its_before_valu
             "details": '{"cluster":"prod","ecs_action":"deployment","fields":[{"after":8,"before":4,'
             '"field":"desired_count"}],"service":"api"}',
         }
+    ]
+
+
+def test_a_call_that_sets_what_is_already_set_reads_unchanged(db, tmp_path):
+    """Once the replay knows the listener forwards to web-v2 (also from another day's calls), a call
+    setting it again, spelled as the request or as a described listener, is not "forward web-v2 ->
+    forward web-v2": it reads unchanged, and is scored as a routing change to web-v2 all the same, as
+    when the replay knows nothing before it."""
+    trail = json.loads((CT / "trail_v2_story.json").read_text())
+    (story,) = [r for r in trail["Records"] if r["eventID"].endswith("000000000011")]
+    described = {"type": "forward", "order": 1, "targetGroupArn": TG_V2}
+    described["forwardConfig"] = {"targetGroups": [{"targetGroupArn": TG_V2}]}
+    again = []
+    for number, minute, actions, error in (
+        (60, "14:10", story["requestParameters"]["defaultActions"], "AccessDenied"),
+        (61, "14:12", [described], None),
+    ):
+        record = json.loads(json.dumps(story))
+        record |= {"eventID": f"00000000-0000-4000-8000-{number:012d}", "eventTime": f"2026-11-20T{minute}:00Z"}
+        record["requestParameters"]["defaultActions"] = actions
+        if error:
+            record |= {"errorCode": error, "errorMessage": "not allowed"}
+        again.append(record)
+    (tmp_path / "again.json").write_text(json.dumps({"Records": again}))
+    load_cloudtrail(db, CT / "trail_v2_story.json", tmp_path / "again.json")
+    facts = ("summary", "category", "categories", "target_group", "listener_port", "details")
+    assert [{k: change(db, n)[k] for k in facts} for n in (60, 61)] == [
+        {
+            "summary": "not applied (AccessDenied): listener 443: default action unchanged (already forward web-v2)",
+            "category": "routing",
+            "categories": ["routing"],
+            "target_group": "web-v2",
+            "listener_port": 443,
+            "details": {"applied": False, "fields": []},
+        },
+        {
+            "summary": "listener 443: default action unchanged (already forward web-v2)",
+            "category": "routing",
+            "categories": ["routing"],
+            "target_group": "web-v2",
+            "listener_port": 443,
+            "details": {"fields": []},
+        },
     ]

@@ -156,18 +156,18 @@ def test_from_zero_to_the_timeline(aws, incident):
         "inventory of us-east-1: 1 listeners, 1 load balancers, 2 network acls, 3 target groups; 0 changes after the "
         "rebuild",
         "Reading CloudWatch's metrics of web-prod...",
-        f"CloudWatch in us-east-1: web-prod (alb {lb_id}): 45 series, 377 datapoints (377 new), 34 series without "
+        f"CloudWatch in us-east-1: web-prod (alb {lb_id}): 45 series, 373 datapoints (373 new), 34 series without "
         "datapoints, 0 rejected",
         "Reading the access logs of web-prod...",
         f"web-prod (application): access logs in s3://{BUCKET}/web/AWSLogs/123456789012/elasticloadbalancing/us-east-1/",
-        "20 files: 20 loaded, 0 skipped; 12,016 rows, 0 rejected",
+        "22 files: 22 loaded, 0 skipped; 11,983 rows, 0 rejected",
         "Reading CloudTrail's LookupEvents in us-east-1...",
         "LookupEvents in 1 region; 12 records: 12 kept, 0 unrelated, 0 rejected, 0 duplicates; 7 changes on 2 load "
         "balancers",
     ]
     assert lb_id.startswith("app/web-prod/")
-    assert len(warned) == 1 and warned[0].startswith("cloudwatch:us-east-1: no datapoints from 2026-11-14T13:30:00Z")
-    assert loaded == (12016,)
+    assert len(warned) == 1 and warned[0].startswith("cloudwatch:us-east-1: no datapoints from 2026-11-15T13:30:00Z")
+    assert loaded == (11983,)
     assert timeline.coverage == Coverage(("access logs", "CloudWatch"))
     top = timeline.changes[0]
     assert (top.change.event_name, top.change.event_time, top.suspicion) == (

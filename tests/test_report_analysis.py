@@ -8,6 +8,7 @@ import json
 import pytest
 from conftest import ts
 
+from correlate.analysis.episodes import Incident, MetricRecovery, find_incident
 from correlate.analysis.evidence import Stated
 from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.series import Scope
@@ -15,7 +16,7 @@ from correlate.analysis.shifts import Shift
 from correlate.errors import BadTimeline
 from correlate.model.change import Change
 from correlate.present.document import timeline_document, timeline_from_document
-from correlate.report.analysis import Incident, MetricRecovery, Rollback, find_incident, find_rollback
+from correlate.report.analysis import Rollback, find_rollback
 from correlate.report.timeline import load_timeline
 
 

@@ -123,8 +123,9 @@ def test_the_html_report_in_chromium(runner, demo_db, tmp_path):
         assert view["pwned"] == "undefined"
         assert view["agents"] == [SCRIPT_UA]
         assert view["charts"] == 3  # the TLS mix did not move: no TLS chart
-        assert f"{lb}'s ELB 5xx rate rose" in view["summary"]
-        assert "The most suspect change is DeregisterTargets at 14:00:23 UTC by user/bob (cli)" in view["summary"]
+        assert "1 s after the change at 2026-11-02 14:00:23, " in view["summary"]
+        assert f"{lb}'s share of requests answered with a 5xx rose" in view["summary"]
+        assert "The most suspect change is DeregisterTargets at 2026-11-02 14:00:23 UTC by user/bob" in view["summary"]
         assert "DeregisterTargets" in view["suspect"] and "user/bob" in view["suspect"]
         assert view["actor"] == "arn:aws:iam::123456789012:user/bob"  # the full ARN on hover
         assert view["sql_hidden"]  # folded in <details>

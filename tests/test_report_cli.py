@@ -120,7 +120,7 @@ def test_without_a_saved_timeline_the_report_builds_one(runner, report_scenario,
     result = report(runner, report_scenario, "--lb", "shop-alb", "-o", output)
     assert result.exit_code == 0, result.stderr
     text = output.read_text()
-    assert "The most suspect change is RegisterTargets at 14:05:12 UTC by user/bob (terraform)" in text
+    assert "The most suspect change is RegisterTargets at 2026-11-20 14:05:12 UTC by user/bob (terraform)" in text
     assert "correlate timeline --lb shop-alb --since 2026-11-20T13:40:02Z" not in text  # the window is whole minutes
     assert (
         "`correlate timeline --lb shop-alb --since 2026-11-20T13:40:00Z --until 2026-11-20T14:40:00Z --format json`"

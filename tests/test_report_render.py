@@ -7,6 +7,7 @@ regenerate it with `UPDATE_SNAPSHOTS=1 pytest tests/test_report_render.py` and r
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -22,7 +23,7 @@ from report_scenario import FORMULA_UA, MARKUP_DOMAIN, MARKUP_PATH, SCRIPT_UA
 from correlate.present.document import timeline_from_document
 from correlate.present.render import csv_safe, to_text
 from correlate.report import narrative
-from correlate.report.charts import CHANGE, FAILED, ROLLBACK, SUSPECT, markers, render_charts
+from correlate.report.charts import CHANGE, FAILED, ROLLBACK, SUSPECT, _series, markers, render_charts
 from correlate.report.data import ReportData, ReportOptions, gather
 from correlate.report.render import (
     ReportWriteError,
@@ -37,12 +38,13 @@ from correlate.store.database import Database
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "report" / "shop-alb.md"
 GENERATED_AT = dt.datetime(2026, 11, 21, 9, 30)
+TODAY = ReportOptions("shop-alb", today=GENERATED_AT.date())  # the day after: every time carries its date
 
 
 @pytest.fixture(scope="module")
 def report(report_scenario) -> ReportData:
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        return gather(db, ReportOptions("shop-alb"), load_timeline(report_scenario.timeline_file))
+        return gather(db, TODAY, load_timeline(report_scenario.timeline_file))
 
 
 @pytest.fixture(scope="module")
@@ -91,17 +93,35 @@ def test_the_facts_of_the_scenario(report):
 
 
 def test_the_summary_says_what_moved_when_by_how_much_and_who(report):
+    """Written the day after, every time carries its date; the 5xx are one thing in the paragraph: the
+    share of requests answered with a 5xx (F2), not the timeline's 5xx rate beside F2's before."""
     assert narrative.summary(report) == [
-        "At 14:06:00 UTC on 2026-11-20, shop-alb's p99 target latency rose from 110 ms to 3,600 ms (×33) and "
-        "5xx rate rose from 0.30% to 6.90% (×23).",
-        "The metrics recovered at 14:32:00 UTC, 26 min later.",
-        "During the incident 29 of 464 requests (6.25%) got a 5xx response, against 0.77% before.",
+        "At 2026-11-20 14:06:00 UTC, shop-alb's p99 target latency rose from 110 ms to 3,600 ms (×33) and "
+        "share of requests answered with a 5xx rose from 0.77% to 6.25%.",
+        "The metrics recovered at 2026-11-20 14:32:00 UTC, 26 min later.",
+        "During the incident 29 of 464 requests got a 5xx response.",
         "72 requests (15.52%) were affected: a 5xx, or slower than the 269 ms p99 before.",
         "p99 target latency was 3,849 ms during the incident, 269 ms before.",
-        "The most suspect change is RegisterTargets at 14:05:12 UTC by user/bob (terraform): registered "
+        "The most suspect change is RegisterTargets at 2026-11-20 14:05:12 UTC by user/bob (terraform): registered "
         "1 target (10.0.20.23:9000) in api (suspicion 0.91).",
-        "DeregisterTargets at 14:31:40 UTC by user/alice undid it.",
+        "DeregisterTargets at 2026-11-20 14:31:40 UTC by user/alice undid it.",
     ]
+
+
+def test_times_carry_their_date_unless_the_window_is_today(report_scenario):
+    def first(today, since=None, until=None):
+        with Database.open(str(report_scenario.db_path), read_only=True) as db:
+            options = ReportOptions("shop-alb", since, until, today=today)
+            report = gather(db, options, load_timeline(report_scenario.timeline_file))
+        return report.dated, narrative.summary(report)[0][:41], narrative.timeline_entries(report)[0].when
+
+    assert first(dt.date(2026, 11, 20)) == (False, "At 14:06:00 UTC on 2026-11-20, shop-alb's", "13:52:03")
+    assert first(None) == (True, "At 2026-11-20 14:06:00 UTC, shop-alb's p9", "2026-11-20 13:52:03")
+    assert first(dt.date(2026, 11, 20), since=dt.datetime(2026, 11, 19, 13), until=dt.datetime(2026, 11, 20, 15)) == (
+        True,
+        "At 2026-11-20 14:06:00 UTC, shop-alb's p9",
+        "2026-11-20 13:52:03",
+    )
 
 
 def test_the_timeline_section(report):
@@ -138,7 +158,7 @@ def test_a_window_without_a_shift_or_a_suspect(report_scenario):
     for change in quiet["changes"]:
         change["suspicion"] = min(change["suspicion"], 0.2)
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        report = gather(db, ReportOptions("shop-alb"), timeline_from_document(quiet))
+        report = gather(db, ReportOptions("shop-alb", today=dt.date(2026, 11, 20)), timeline_from_document(quiet))
     assert report.incident is None and report.rollback is None
     assert report.figure("error_span") is None and report.figure("impact") is None
     assert narrative.summary(report) == [
@@ -158,12 +178,12 @@ def test_the_summary_leaves_out_p99_when_no_latency_shift_was_found(report_scena
     errors_only = json.loads(report_scenario.timeline_file.read_text())
     errors_only["shifts"] = [shift for shift in errors_only["shifts"] if shift["metric"] == "error_rate"]
     with Database.open(str(report_scenario.db_path), read_only=True) as db:
-        report = gather(db, ReportOptions("shop-alb"), timeline_from_document(errors_only))
+        report = gather(db, TODAY, timeline_from_document(errors_only))
     sentences = narrative.summary(report)
     assert sentences[:3] == [
-        "At 14:06:00 UTC on 2026-11-20, shop-alb's 5xx rate rose from 0.30% to 6.90% (×23).",
-        "The metrics recovered at 14:32:00 UTC, 26 min later.",
-        "During the incident 29 of 464 requests (6.25%) got a 5xx response, against 0.77% before.",
+        "At 2026-11-20 14:06:00 UTC, shop-alb's share of requests answered with a 5xx rose from 0.77% to 6.25%.",
+        "The metrics recovered at 2026-11-20 14:32:00 UTC, 26 min later.",
+        "During the incident 29 of 464 requests got a 5xx response.",
     ]
     assert not any(sentence.startswith("p99 target latency was") for sentence in sentences)
 
@@ -274,6 +294,28 @@ def test_chart_markers_are_the_changes_numbered_as_the_candidates(report):
         ("14:20:45", "#4", FAILED, True),
         ("14:31:40", "#2", ROLLBACK, False),
     ]
+
+
+def test_the_minute_an_incident_began_with_a_change_is_drawn_from_the_change():
+    """Each minute is a step; the one holding the change the incident began with starts at the change,
+    so the chart does not rise before its marker."""
+    columns = ("p50_target_ms", "p90_target_ms", "p99_target_ms", "elb_5xx", "target_5xx", "status_4xx")
+    minute = dt.datetime(2026, 11, 2, 13, 59)
+    records = [
+        {"minute": minute + dt.timedelta(minutes=m), "requests": 100, **dict.fromkeys(columns, 30 * m)}
+        for m in (0, 1, 3)
+    ]
+    change = dt.datetime(2026, 11, 2, 14, 0, 23)
+    axis, series = _series(records, change)
+    assert axis == [
+        minute,
+        change,
+        minute + dt.timedelta(minutes=2),
+        minute + dt.timedelta(minutes=3),
+        minute + dt.timedelta(minutes=4),
+    ]
+    assert series["elb_5xx"].tolist()[:2] == [0.0, 30.0] and series["requests"].tolist()[2] == 0.0  # a break
+    assert _series(records)[0][1] == minute + dt.timedelta(minutes=1)
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
@@ -387,3 +429,26 @@ def test_the_manifest_per_prefix_and_day(report):
             | {"rejected": 0, "rows_in_window": 19}
         ],
     ]
+
+
+def test_a_change_event_shows_its_origin_and_a_link_only_to_the_web(report):
+    """The candidates name a change event's feed and link back to it; a URL that is not http(s) (a
+    feed may say anything) stays text."""
+
+    def with_feed(url: str) -> ReportData:
+        scored = report.timeline.changes[-1]
+        change = dataclasses.replace(scored.change, origin="feed", actor_kind="github", url=url)
+        changes = (*report.timeline.changes[:-1], dataclasses.replace(scored, change=change))
+        return dataclasses.replace(report, timeline=dataclasses.replace(report.timeline, changes=changes))
+
+    linked = with_feed("https://github.com/example/web/commit/4c1d9e2f?tab=(files)")
+    page, _ = render_html(linked, "shop-alb_files", generated_at=GENERATED_AT)
+    assert '<a href="https://github.com/example/web/commit/4c1d9e2f?tab=(files)" rel="noopener noreferrer">' in page
+    assert '<span class="muted">(feed: github)</span>' in page
+    text, _ = render_markdown(linked, "shop-alb_files", generated_at=GENERATED_AT)
+    assert "<br>[link](https://github.com/example/web/commit/4c1d9e2f?tab=%28files%29) |" in text
+    assert " (feed: github) |" in text
+    sneaky = with_feed("javascript:alert(1)")
+    page, _ = render_html(sneaky, "shop-alb_files", generated_at=GENERATED_AT)
+    text, _ = render_markdown(sneaky, "shop-alb_files", generated_at=GENERATED_AT)
+    assert "javascript:" not in page and "javascript:" not in text

@@ -179,6 +179,8 @@ def test_demo_list(runner):
         "ramp,web-prod,Stickiness concentrates web's load on two targets over ten minutes\n"
         "sibling-slice,web-prod,api's application fails half a minute after a harmless check change on web\n"
         "slow-health-check,web-prod,A health check that fails after six one-minute intervals: targets leave later\n"
+        "app-deploy,web-prod,A deploy of web's application makes it slower and fail more (the cause only in the "
+        "deploy feed)\n"
         "fail-open,web-prod,Health check moved to a path no web target serves: ALB fails open; errors follow a new "
         "task minutes later\n"
         "nlb-tls-policy,tls-front,NLB listener moved to a TLS 1.3-only policy: the partner integration's TLS 1.2 "
@@ -265,7 +267,25 @@ def test_demo_timeline_and_report_agree(runner, tmp_path, monkeypatch):
         "Explore: correlate timeline --lb web-prod --since 2026-11-02T13:30Z --until 2026-11-02T14:20Z"
     )
     timeline = invoke(runner, "--db", db, "timeline", "--lb", "web-prod", "--format", "json")
-    assert json.loads(timeline.stdout) == json.loads(demo.stdout)
+    chosen = json.loads(timeline.stdout)
+    # the demo names its scenario's window; without one the timeline finds the same as the one incident
+    assert (chosen.pop("window_chosen"), chosen.pop("incidents")) == (
+        True,
+        [
+            {
+                "since": "2026-11-02T13:30:00Z",
+                "until": "2026-11-02T14:20:00Z",
+                "onset": "2026-11-02T14:00:00Z",
+                "end": "2026-11-02T14:20:00Z",
+                "recovered": False,
+                "metrics": ["elb_5xx_rate", "p99_target_ms", "p50_target_ms"],
+                "shown": True,
+            }
+        ],
+    )
+    given = json.loads(demo.stdout)
+    assert (given.pop("window_chosen"), given.pop("incidents")) == (False, [])
+    assert chosen == given
     assert (json.loads(demo.stdout)["since"], json.loads(demo.stdout)["until"]) == (
         "2026-11-02T13:30:00Z",
         "2026-11-02T14:20:00Z",

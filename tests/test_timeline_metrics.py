@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, invoke
+from conftest import FIXTURES, invoke, ts
 from timeline_support import TEST_RATES
 
+from correlate.analysis.episodes import Episode, Stretch
 from correlate.analysis.evidence import Coverage
 from correlate.analysis.timeline import SUSPECT, Timeline, build_timeline
 from correlate.demo import DemoFiles, Rates, generate, scenario
@@ -65,6 +66,23 @@ def test_metrics_alone_rank_the_culprit_first(db, tmp_path, kind):
     assert all(scored.suspicion < SUSPECT for scored in timeline.changes[1:]), ranking(timeline)
 
 
+def test_without_a_window_cloudwatch_alone_finds_the_incident(db, tmp_path):
+    """No --since/--until: the stretches of data and the incident come from CloudWatch's request count
+    when there are no access logs."""
+    load(db, write("deregistered-targets", tmp_path, Rates(), logs=False, metrics=True))
+    timeline = build_timeline(db, "web-prod")
+    assert (timeline.chosen, timeline.since, timeline.until) == (True, ts("2026-11-02T13:30"), ts("2026-11-02T14:20"))
+    assert timeline.stretches == (Stretch(ts("2026-11-02T13:30"), ts("2026-11-02T14:20")),)
+    assert timeline.incidents == (
+        Episode(
+            ts("2026-11-02T13:30"), ts("2026-11-02T14:20"), ts("2026-11-02T14:00"), ts("2026-11-02T14:20"), False,
+            ("elb_5xx_rate", "p50_target_ms"),
+        ),
+    )  # fmt: skip
+    assert timeline.coverage == Coverage(("CloudWatch",), ("access_logs",))
+    assert ranking(timeline)[0] == ("DeregisterTargets", 0.941)
+
+
 @pytest.fixture(scope="module")
 def fail_open(tmp_path_factory) -> DemoFiles:
     return write("fail-open", tmp_path_factory.mktemp("fail-open"), TEST_RATES, logs=True, metrics=True)
@@ -109,11 +127,11 @@ def test_an_nlb_tls_policy_from_its_own_logs(nlb_incident):
     ]
     assert timeline.changes[0].change.error_code is None
     assert evidence_lines(timeline.changes[0]) == (
-        "failed TLS handshake rate 0.0% -> 97.6% (+97.6 pp) (NLB TLS logs) in clients in 198.51.100.0/24 from 14:00, "
+        "failed TLS handshake rate 0.0% -> 96.8% (+96.8 pp) (NLB TLS logs) in clients in 198.51.100.0/24 from 14:00, "
         "the minute of the change (chi-square p<1e-6)",
-        "failed TLS handshake rate 0.0% -> 97.6% (+97.6 pp) (NLB TLS logs) in clients in 203.0.113.0/24 from 14:00, "
+        "failed TLS handshake rate 0.0% -> 98.4% (+98.4 pp) (NLB TLS logs) in clients in 203.0.113.0/24 from 14:00, "
         "the minute of the change (chi-square p<1e-6)",
-        "failed TLS handshake rate 0.0% -> 29.0% (+29.0 pp) (NLB TLS logs) from 14:00, the minute of the change "
+        "failed TLS handshake rate 0.0% -> 29.1% (+29.1 pp) (NLB TLS logs) from 14:00, the minute of the change "
         "(chi-square p<1e-6)",
         "share of cipher ECDHE-RSA-AES128-GCM-SHA256 (NLB TLS logs) 14.8% -> 0.0% (-14.8 pp) from 14:01, 1 min after "
         "(chi-square p<1e-6)",
@@ -125,7 +143,7 @@ def test_an_nlb_tls_policy_from_cloudwatch_alone(db, nlb_incident):
     timeline = load(db, nlb_incident, logs=False)
     assert ranking(timeline)[:2] == [("ModifyListener", 1.0), ("ModifyLoadBalancerAttributes", 0.2)]
     assert evidence_lines(timeline.changes[0]) == (
-        "ClientTLSNegotiationErrorCount 0.0/min -> 84/min (from nothing) (CloudWatch) from 14:00, the minute of the "
+        "ClientTLSNegotiationErrorCount 0.0/min -> 89/min (from nothing) (CloudWatch) from 14:00, the minute of the "
         "change (Mann-Whitney p<1e-6)",
     )
     assert timeline.coverage == Coverage(("CloudWatch",), ("tls_logs",))

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from correlate.analysis.shifts import Shift
+from correlate.model.change import Change
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +35,37 @@ class Implausible:
     """The change cannot move traffic by itself (or barely), and why: `read_only`, `tags`,
     `unused_policy` (a Classic policy no listener uses yet), `unrouted_target_group` (a new target
     group nothing forwards to), `ecs_idle` (an ECS update that starts nothing), `inert_attributes`
-    (only logging or protection settings: `keys`)."""
+    (only logging or protection settings: `keys`), `not_invoked` (a Lambda version or `$LATEST` the
+    load balancer does not invoke: `keys`, what it invokes)."""
 
     reason: str
     keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unreached:
+    """No request went through the part of the load balancer the change concerns, before or after it:
+    a listener `rule` (its priority) nothing matched, a `target_group` that received nothing, a
+    `listener` port with no traffic. What no request reaches cannot have moved a metric."""
+
+    part: str  # rule, target_group, listener
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reverts:
+    """The change sets its resource back to what it was before `earlier` (model/reverts.py)."""
+
+    earlier: Change
+
+
+@dataclass(frozen=True, slots=True)
+class RevertedBy:
+    """A later change set the resource back; `recovered` is the first recovery that followed it."""
+
+    later: Change
+    same_actor: bool
+    recovered: Shift | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +106,19 @@ class AlreadyMoved:
     level: float
     minutes: int
     fraction: float
+    began: dt.datetime | None = None  # where the worsening began, when that was before the change
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyInBucket:
+    """Counter-evidence: the shift begins in the change's own bucket, but `before` of that bucket came
+    before the change, and the metric had already made `fraction` of its move there (more than an
+    effect of the change could have in the part after it)."""
+
+    shift: Shift
+    level: float
+    before: float  # share of the bucket before the change
+    fraction: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,17 +156,21 @@ Evidence = (
     Stated
     | Failed
     | Implausible
+    | Unreached
+    | Reverts
+    | RevertedBy
     | Moved
     | Spread
     | QuietPart
     | OtherPart
     | AlreadyMoved
+    | EarlyInBucket
     | BeganBefore
     | NoLogs
     | OtherKinds
     | NothingMoved
 )
-Caveat = QuietPart | OtherPart | AlreadyMoved  # what an attribution's score was lowered for
+Caveat = QuietPart | OtherPart | AlreadyMoved | EarlyInBucket  # what an attribution's score was lowered for
 
 
 # -- notes on the whole window ---------------------------------------------------------------------
@@ -162,6 +207,7 @@ class Unexplained:
 
     at: dt.datetime
     shifts: tuple[Shift, ...]
+    followed_by: Change | None = None  # the first change that could act on traffic after it began
 
 
 Note = Stated | NoChanges | NoRequests | NoShifts | NoneSuspect | Unexplained

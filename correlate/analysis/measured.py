@@ -54,6 +54,8 @@ EXTRAS = (
     ("rejected_connections", "rejected_connections_per_min", "count"),
     ("client_tls_errors", "client_tls_errors_per_min", "count"),
 )
+# The load balancer's traffic in CloudWatch: its request count, else (an NLB) its new flows
+TRAFFIC_SERIES = ("requests", "new_flows")
 PERCENTILES = (("p50_target_s", "p50_target_ms", 0.5), ("p99_target_s", "p99_target_ms", 0.99))
 
 Key = tuple[str, str, str]  # scope, scope_name, series
@@ -164,7 +166,7 @@ def metrics_series(
     chosen from its request count (an NLB's new flows) as from the access logs' requests."""
     first_minute, span = minute_span(since, until)
     minutes = cloudwatch_minutes(cells, reads, first_minute, span)
-    traffic_name = "requests" if ("lb", "", "requests") in minutes else "new_flows"
+    traffic_name = TRAFFIC_SERIES[0] if ("lb", "", TRAFFIC_SERIES[0]) in minutes else TRAFFIC_SERIES[1]
     traffic = minutes.get(("lb", "", traffic_name), np.full(span, np.nan))
     grid = Grid.of(first_minute, span, traffic, bucket_minutes, min_bucket_requests, max_buckets)
     measured: list[Measured] = []
@@ -195,7 +197,7 @@ def metrics_series(
     groups = {name: name for _, name, scope in _scopes(minutes) if scope.kind == "target_group"}
     return SeriesSet(
         lb, grid.start, grid.buckets, grid.bucket_minutes, (), groups, traffic_from, traffic_until,
-        tuple(measured), CLOUDWATCH,
+        measured=tuple(measured), traffic_source=CLOUDWATCH,
     )  # fmt: skip
 
 
@@ -257,8 +259,8 @@ def build_nlb_series(
     measured += _networks(clients, grid, first_minute, span)
     traffic_from, traffic_until = grid.busy_span(per_minute)
     return SeriesSet(
-        lb, grid.start, grid.buckets, grid.bucket_minutes, (), {}, traffic_from, traffic_until, tuple(measured),
-        NLB_LOGS,
+        lb, grid.start, grid.buckets, grid.bucket_minutes, (), {}, traffic_from, traffic_until,
+        measured=tuple(measured), traffic_source=NLB_LOGS,
     )  # fmt: skip
 
 

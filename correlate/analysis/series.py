@@ -168,6 +168,8 @@ class SeriesSet:
     target_groups: dict[str, str] = field(default_factory=dict)  # target group name -> ARN
     traffic_from: dt.datetime | None = None  # first and last minute with requests: outside them the
     traffic_until: dt.datetime | None = None  # logs say nothing, which is not the same as zero traffic
+    # listener rule priority -> requests it matched per bucket (ALB logs; empty when the logs do not say)
+    rules: dict[int, np.ndarray] = field(default_factory=dict)
     measured: tuple[Measured, ...] = ()  # series from CloudWatch or an NLB's logs
     traffic_source: str = ACCESS_LOGS  # what traffic_from/until were read from
 
@@ -249,7 +251,14 @@ def build_series(
         for code in sorted(range(len(values)), key=lambda c: _natural(values[c])):
             slices.append(front_counts.front_slice(Scope(kind, values[code]), value_codes == code, total))
     traffic_from, traffic_until = grid.busy_span(per_minute)
-    return SeriesSet(lb, start, buckets, bucket_minutes, tuple(slices), target_groups, traffic_from, traffic_until)
+    rules: dict[int, np.ndarray] = {}
+    if "matched_rule_priority" in front.column_names:
+        rule_codes, priorities = codes(front.column("matched_rule_priority"))
+        for code, priority in enumerate(priorities):
+            rules[int(priority)] = front_counts.sum("requests", rule_codes == code)
+    return SeriesSet(
+        lb, start, buckets, bucket_minutes, tuple(slices), target_groups, traffic_from, traffic_until, rules
+    )
 
 
 def minute_span(since: dt.datetime, until: dt.datetime) -> tuple[dt.datetime, int]:

@@ -342,15 +342,21 @@ def breakpoints(values: np.ndarray, sigma_floor: float, params: DetectionParamet
     n = len(values)
     if n < 2 * params.min_segment_buckets:
         return []
-    differences = np.diff(values)
-    mad = float(np.median(np.abs(differences - np.median(differences))))
-    sigma = max(mad / 0.6745 / math.sqrt(2), sigma_floor)
+    sigma = robust_sigma(values, sigma_floor)
     scaled = np.clip((values - np.median(values)) / sigma, -params.clip_sigmas, params.clip_sigmas)
     if not np.any(scaled != scaled[0]):
         return []
     model = ruptures.KernelCPD(kernel="linear", min_size=params.min_segment_buckets, jump=1)
     found = model.fit(scaled.reshape(-1, 1)).predict(pen=params.penalty_beta * math.log(n))
     return [int(b) for b in found[:-1]]
+
+
+def robust_sigma(values: np.ndarray, floor: float) -> float:
+    """The noise of a series (no NaN) from its median absolute first difference, which a level
+    shift barely moves; never below `floor`."""
+    differences = np.diff(values)
+    mad = float(np.median(np.abs(differences - np.median(differences))))
+    return max(mad / 0.6745 / math.sqrt(2), floor)
 
 
 def refine(metric: MetricSeries, valid: np.ndarray, points: list[int], params: DetectionParameters) -> list[int]:
@@ -403,9 +409,39 @@ def detect(series: SeriesSet, metric: MetricSeries, params: DetectionParameters)
         before = valid[max(edges[i], point - params.window_buckets) : point]
         after = valid[point : min(edges[i + 2], point + params.window_buckets)]
         shift = _judge(series, metric, before, after, params)
+        if shift is not None and i > 0:
+            first = valid[max(0, edges[1] - params.window_buckets // 3) : edges[1]]
+            shift = _as_return(
+                shift, value_between(metric, series, series.time(int(first[0])), series.time(int(first[-1]) + 1))
+            )
         if shift is not None:
             shifts.append(shift)
     return shifts
+
+
+def _as_return(shift: Shift, first_level: float | None) -> Shift:
+    """A shift that takes a metric back to the level of the series' first segment (before anything
+    happened in the window), from a level that had moved away from it, is a recovery whatever its
+    direction: the end of clients' retry traffic is traffic going down, but it is the incident ending,
+    not a new one."""
+    if shift.kind != "health" or shift.worse is False or first_level is None:
+        return shift
+    scale = level_scale(shift.unit)
+    away = scale(shift.before) - scale(first_level)
+    back = scale(shift.after) - scale(first_level)
+    moved = abs(scale(shift.after) - scale(shift.before))
+    crossed = away * back <= 0  # back past the first level: all the way back
+    if moved > 0 and abs(away) >= 0.5 * moved and (crossed or abs(back) <= 0.5 * abs(away)):
+        return dataclasses.replace(shift, worse=False)
+    return shift
+
+
+def level_scale(unit: str) -> Callable[[float], float]:
+    """The scale on which moves of a metric compare: log for latencies and counts (host counts and the
+    surge queue too), arcsine-square-root for rates and shares."""
+    if unit in ("ms", "per_min", "hosts", "queue"):
+        return lambda v: math.log(v + 1.0)
+    return lambda v: math.asin(math.sqrt(min(1.0, max(0.0, v))))
 
 
 def _judge(

@@ -10,6 +10,7 @@ import click
 from correlate.cli.options import format_option, open_db, resolve_format
 from correlate.demo import KINDS, scenario
 from correlate.present.render import render_rows
+from correlate.timeparse import utcnow
 
 
 @click.command("demo")
@@ -51,8 +52,9 @@ def demo_command(
     timeline of the load balancer the incident hits. Each kind has one culprit change among decoys (a
     tag change, a change on the other load balancer at the same moment, a call that failed, Describe
     calls, a service role registering targets), except traffic-surge, where nothing explains the shift.
-    The same kind and seed give the same files; each kind and seed gets its own day, so several can
-    share one database.
+    In app-deploy the culprit is a release known only to the deploy feed it also writes (feeds/, loaded
+    as `correlate ingest changes` does). The same kind and seed give the same files; each kind and seed
+    gets its own day, so several can share one database.
 
     With --no-access-logs the same incident comes as the one-minute metrics CloudWatch would hold
     for it (requests, errors, latency percentiles, healthy and unhealthy hosts: GetMetricData
@@ -85,14 +87,17 @@ def demo_command(
             if no_access_logs
             else f"{len(files.log_files)} access-log files"
         )
+        feed = f", and the change feed {files.feed_files[0]}" if files.feed_files else ""
         click.echo(
             f"{story.kind} (seed {seed}): {story.title}. Wrote {written} and {len(files.trail_files)} CloudTrail "
-            f"files under {out}/AWSLogs.",
+            f"files under {out}/AWSLogs{feed}.",
             err=True,
         )
         click.echo(f"{'CloudWatch' if no_access_logs else 'Access logs'}: {run.logs.line()}", err=True)
         click.echo(f"CloudTrail: {run.trail.line()}", err=True)
-    render_timeline(run.timeline, resolve_format(fmt), sys.stdout)
+        if run.feed is not None:
+            click.echo(f"Change feed: {run.feed.line()}", err=True)
+    render_timeline(run.timeline, resolve_format(fmt), sys.stdout, today=utcnow().date())
     if not settings.quiet:
         click.echo(
             f"Explore: correlate timeline --lb {story.subject} --since {story.start:%Y-%m-%dT%H:%MZ} "

@@ -60,7 +60,9 @@ def report_command(
     action items and lessons are left for people. Every number carries a figure reference; the
     appendix holds the SQL that reproduces it.
 
-    Without --since/--until the window is the timeline's, or all the load balancer's data.
+    Without --since/--until the report is of the most recent incident in the load balancer's data
+    (the timeline's choice: stderr names it and the --since/--until of each other one); with
+    --timeline FILE, of that timeline's window.
 
     With --lake DEST the timeline is built from the lake's cells, and the report's other figures
     from the lake's requests of the load balancer (only its partitions of the window's days are
@@ -74,18 +76,24 @@ def report_command(
       correlate report --lb web-prod --timeline timeline.json -o review.html
       correlate report --lb web-prod --lake ./lake -o review.html
     """
+    from correlate.present.timeline import window_note
     from correlate.report import ReportOptions, build_report, write_report
 
+    now = utcnow().replace(microsecond=0)
+    options = ReportOptions(lb, since, until, today=now.date())
     if lake_root is not None:
         from correlate.sources.lake import open_lake
         from correlate.store.lake import lake_cells
 
         with lake_cells(open_lake(lake_root), lb, since, until, ctx.obj.db_path) as cells:
-            report = build_report(cells.db, ReportOptions(lb, since, until), timeline_file, cells)
+            report = build_report(cells.db, options, timeline_file, cells)
     else:
         with open_db(ctx, read_only=True) as db:
-            report = build_report(db, ReportOptions(lb, since, until), timeline_file)
-    written = write_report(report, output, generated_at=utcnow().replace(microsecond=0))
+            report = build_report(db, options, timeline_file)
+    note = window_note(report.timeline)
+    if note and not ctx.obj.quiet:
+        click.echo(note, err=True)
+    written = write_report(report, output, generated_at=now)
     if not ctx.obj.quiet:
         count = len(written.files)
         extra = f", {count} file{'s' if count != 1 else ''} in {written.files[0].parent}" if count else ""

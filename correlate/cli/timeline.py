@@ -7,6 +7,7 @@ import sys
 import click
 
 from correlate.cli.options import aws_options, format_option, lb_option, open_db, resolve_format, window_options
+from correlate.timeparse import utcnow
 
 
 @click.command("timeline")
@@ -43,9 +44,13 @@ def timeline_command(
     Every configuration change in the window gets a suspicion from 0 to 1 with its evidence: which
     metric moved, in which slice (target group, target, listener, TLS clients), how much, how soon
     after the change, and how sure the test is. Only where the evidence says a change moved a metric
-    does its suspicion reach 0.5; shifts nothing explains are listed as unexplained. Without
-    --since/--until the window is all the data for the load balancer. docs/scoring.md explains the
-    score.
+    does its suspicion reach 0.5; shifts nothing explains are listed as unexplained. docs/scoring.md
+    explains the score.
+
+    Without --since/--until the timeline finds the incidents in all of the load balancer's data
+    (episodes of metrics getting worse; a gap in the data ends one) and shows the most recent, saying
+    on stderr which it is and the --since/--until that pick each other one (also under "incidents" in
+    the JSON).
 
     With --lake DEST the cells come from a lake (`correlate spark minutes`, `correlate export`) and
     requests are not scanned; changes come from the lake when it has them, else from the database.
@@ -68,7 +73,7 @@ def timeline_command(
     """
     # Imported here: scipy and ruptures take about a second to load, and only the timeline needs them.
     from correlate.analysis.timeline import build_timeline
-    from correlate.present.timeline import render_timeline
+    from correlate.present.timeline import render_timeline, window_note
 
     if (profile or region) and not from_aws:
         raise click.UsageError("--profile and --region go with --from-aws.")
@@ -87,13 +92,15 @@ def timeline_command(
     else:
         with open_db(ctx, read_only=True) as db:
             timeline = build_timeline(db, lb, since, until)
-    render_timeline(timeline, resolve_format(fmt), sys.stdout)
+    note = window_note(timeline)
+    if note and not ctx.obj.quiet:
+        click.echo(note, err=True)
+    render_timeline(timeline, resolve_format(fmt), sys.stdout, today=utcnow().date())
 
 
 def _from_aws(ctx: click.Context, lb: str, since, until, profile: str | None, region: str | None):
     from correlate.pipeline.from_aws import FromAws, timeline_from_aws
     from correlate.sources.aws import AwsClients, AwsOptions
-    from correlate.timeparse import utcnow
 
     def say(text: str) -> None:
         if not ctx.obj.quiet:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from correlate.demo.catalog import KINDS, scenario
 from correlate.demo.cloudtrail import record, write_trail
+from correlate.demo.feed import write_feed
 from correlate.demo.metrics import write_metrics
 from correlate.demo.traffic import Rates, write_logs
 from correlate.demo.world import Scenario
@@ -28,6 +29,7 @@ class DemoFiles:
     log_files: tuple[Path, ...]
     trail_files: tuple[Path, ...]
     records: tuple[dict, ...]  # the CloudTrail records, in the scenario's event order
+    feed_files: tuple[Path, ...] = ()  # the change feed, for the kinds that have one
     metric_files: tuple[Path, ...] = ()  # saved GetMetricData exchanges (demo/metrics.py)
 
 
@@ -41,9 +43,9 @@ def generate(
     logs: bool = True,
     metrics: bool = False,
 ) -> DemoFiles:
-    """Write the scenario's access logs (with `logs`), its CloudWatch metrics (with `metrics`) and its
-    trail files under `root` (files already there with the same bytes are left alone). `only` names the
-    one load balancer whose logs or metrics to write (tests)."""
+    """Write the scenario's access logs (with `logs`), its CloudWatch metrics (with `metrics`), its
+    trail files and its change feed under `root` (files already there with the same bytes are left
+    alone). `only` names the one load balancer whose logs or metrics to write (tests)."""
     built = scenario(kind, seed)
     ids = random.Random(f"trail:{kind}:{seed}")
     records = tuple(record(event.call, ids) for event in built.events)
@@ -51,4 +53,5 @@ def generate(
     log_files = write_logs(built, root, rates, seed, file_minutes, only) if logs else []
     metric_files = write_metrics(built, root, rates, seed, only) if metrics else []
     trail = write_trail(list(records), root, random.Random(f"trail-files:{kind}:{seed}"))
-    return DemoFiles(built, root, tuple(log_files), tuple(trail), records, tuple(metric_files))
+    feed = write_feed(built, root, seed)
+    return DemoFiles(built, root, tuple(log_files), tuple(trail), records, tuple(feed), tuple(metric_files))

@@ -84,6 +84,8 @@ def unreached_rule(start: dt.datetime, rng: random.Random) -> Scenario:
 
 def revert(start: dt.datetime, rng: random.Random) -> Scenario:
     s = _alb("revert", "Default action moved to a broken release, then moved back 10-15 minutes later", start)
+    # Terraform re-applies the listener as it is (its plan sets the default action every run)
+    s.add(*modify_listener_default(s.at(-rng.uniform(1500, 1700)), TERRAFORM, WEB))
     green = ("10.0.5.11", "10.0.5.12", "10.0.5.13", "10.0.5.14")
     prepared = -rng.uniform(900, 1500)
     s.add(*register_targets(s.at(prepared), TERRAFORM, WEB_V2, green))

@@ -1,5 +1,6 @@
 """What the demo's load balancers are like at a moment (the world the traffic generator reads), and
-the scenario: its calls, which of them is the culprit, and the effects that change the world."""
+the scenario: its calls and change events, which of them is the culprit, and the effects that change
+the world."""
 
 from __future__ import annotations
 
@@ -106,6 +107,17 @@ class Event:
     reverts: Call | None = None  # the earlier call this one undoes
 
 
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """A change event of the demo's deploy feed (`correlate ingest changes`): what the feed file holds
+    (`record`, its `time` written from `at`), and the `changes` rows it should become (the oracle)."""
+
+    at: dt.datetime
+    record: dict
+    expected: tuple[Expected, ...] = ()
+    culprit: bool = False
+
+
 @dataclass
 class Scenario:
     kind: str
@@ -115,6 +127,7 @@ class Scenario:
     incident: dt.datetime
     events: list[Event] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    feed: list[FeedItem] = field(default_factory=list)
 
     @property
     def end(self) -> dt.datetime:
@@ -124,8 +137,18 @@ class Scenario:
     def culprit(self) -> Event | None:
         return next((event for event in self.events if event.culprit), None)
 
+    @property
+    def culprit_key(self) -> tuple[str, dt.datetime] | None:
+        """(event_name, time) of the change the timeline should rank first: the culprit call, or a
+        change event of the feed (its event name is its kind)."""
+        if self.culprit is not None:
+            return self.culprit.call.event_name, self.culprit.call.at
+        item = next((item for item in self.feed if item.culprit), None)
+        return (item.record["kind"], item.at) if item is not None else None
+
     def at(self, seconds: float) -> dt.datetime:
-        return self.incident + dt.timedelta(seconds=seconds)
+        """The moment `seconds` after the incident, in whole seconds (as CloudTrail records times)."""
+        return self.incident + dt.timedelta(seconds=round(seconds))
 
     def add(
         self, call: Call, expected: Expected | None = None, culprit: bool = False, reverts: Call | None = None
@@ -134,6 +157,19 @@ class Scenario:
 
     def effect(self, seconds: float, change: Callable[[World], None]) -> None:
         self.effects.append((self.at(seconds), change))
+
+    def announce(self, seconds: float, record: dict, *expected: Expected, culprit: bool = False) -> None:
+        """A change event of the feed at `seconds` from the incident (its `time`, and `end_time` when
+        the record gives `end_after` seconds)."""
+        at = self.at(seconds)
+        record = dict(record)
+        end_after = record.pop("end_after", None)
+        written = {"time": _iso(at), **({"end_time": _iso(self.at(seconds + end_after))} if end_after else {})}
+        self.feed.append(FeedItem(at, written | record, expected, culprit))
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def initial_world() -> World:

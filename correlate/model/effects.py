@@ -43,20 +43,33 @@ class Effect:
     targets: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # further categories this change falls in (model/change.py)
+    target_group_arns: tuple[str, ...] = ()  # every target group it concerns on this load balancer
+    classic: bool = False  # a Classic load balancer, known as such though the call is another service's
 
 
 @dataclass
 class Fields:
-    """Parts of a summary with their before/after values, for `details`."""
+    """Parts of a summary with their before/after values, for `details`.
+
+    A setting the call gives the value it already had (as far as the replay knows) is not a change:
+    it is said only when nothing else changed, as `LABEL unchanged (already VALUE)`. The replay's
+    earlier value depends on what else is loaded (another day's calls), so handlers take the facts the
+    scoring reads from what the call sets, never from whether `diff` found a change."""
 
     parts: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
 
     def diff(self, name: str, label: str, before: Any, after: Any, render: Callable[[Any], str] = text) -> bool:
-        if before is not UNKNOWN and before == after:
+        """Record `label before → after`; False (and nothing recorded as changed) when the known value
+        before is the same, also when only its spelling differs (a described listener's actions hold
+        more members than the request's, and show the same)."""
+        shown_after = render(after)
+        if before is not UNKNOWN and (before == after or render(before) == shown_after):
+            self.unchanged.append(f"{label} unchanged (already {shown_after})")
             return False
         shown_before = UNKNOWN if before is UNKNOWN else render(before)
-        self.parts.append(change_text(label, shown_before, render(after)))
+        self.parts.append(change_text(label, shown_before, shown_after))
         self.changes.append({"field": name, "before": None if before is UNKNOWN else before, "after": after})
         return True
 
@@ -66,7 +79,16 @@ class Fields:
             self.changes.append(detail)
 
     def joined(self, empty: str) -> str:
-        return "; ".join(self.parts) if self.parts else empty
+        """The changed parts; when nothing changed, the settings given again (up to UNCHANGED_SHOWN of
+        them: a tool re-applying every attribute at once reads `empty`), or `empty`."""
+        if self.parts:
+            return "; ".join(self.parts)
+        if self.unchanged and len(self.unchanged) <= UNCHANGED_SHOWN:
+            return "; ".join(self.unchanged)
+        return empty
+
+
+UNCHANGED_SHOWN = 3
 
 
 # -- small helpers ----------------------------------------------------------------------------

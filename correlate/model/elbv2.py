@@ -199,30 +199,39 @@ class ElbV2Handlers:
         )
         replayed_port = as_int(listener.port) if listener.port is not UNKNOWN else None
         label_port = replayed_port if replayed_port is not None else port_after
+        # What changed picks the category; when the replay knows every setting given is as it was, what
+        # the call sets does, as when the replay knows nothing before it: the replayed values depend on
+        # what else is loaded (another day's calls), the scoring's facts must not.
         fields = Fields()
-        category = None
-        if "port" in rq and fields.diff("port", "port", listener.port, rq["port"]):
-            category = category or "routing"
-        if "protocol" in rq and fields.diff("protocol", "protocol", listener.protocol, rq["protocol"]):
-            category = category or "listener_tls"
-        tls = False
+        sets: list[tuple[str, bool]] = []  # (category, changed) of each setting the call gives
+        if "port" in rq:
+            sets.append(("routing", fields.diff("port", "port", listener.port, rq["port"])))
+        if "protocol" in rq:
+            sets.append(("listener_tls", fields.diff("protocol", "protocol", listener.protocol, rq["protocol"])))
+        tls = []
         if "sslpolicy" in rq:
-            tls |= fields.diff("ssl_policy", "SSL policy", listener.ssl_policy, rq["sslpolicy"])
+            tls.append(fields.diff("ssl_policy", "SSL policy", listener.ssl_policy, rq["sslpolicy"]))
         certificates = [c.get("certificatearn") for c in rq.get("certificates") or [] if c.get("certificatearn")]
         if certificates:
-            tls |= fields.diff("certificate", "certificate", listener.certificate, certificates[0], certificate_name)
+            tls.append(
+                fields.diff("certificate", "certificate", listener.certificate, certificates[0], certificate_name)
+            )
         if "mutualauthentication" in rq:
             mode = mutual_mode(rq["mutualauthentication"])
-            tls |= fields.diff("mutual_authentication", "mutual TLS", listener.mutual_authentication, mode)
-        routing = False
+            tls.append(fields.diff("mutual_authentication", "mutual TLS", listener.mutual_authentication, mode))
         new_actions = rq.get("defaultactions")
-        if new_actions is not None:
-            routing = fields.diff(
+        routing = new_actions is not None
+        if routing:
+            changed = fields.diff(
                 "default_actions", "default action", listener.default_actions, new_actions, describe_actions
             )
+            sets.insert(0, ("routing", changed))
+        if tls:
+            sets.insert(1 if routing else 0, ("listener_tls", any(tls)))
         if "alpnpolicy" in rq:
             fields.diff("alpn_policy", "ALPN policy", listener.alpn_policy, rq["alpnpolicy"])
-        category = "routing" if routing else ("listener_tls" if tls else category or "other")
+        first_changed = next((name for name, changed in sets if changed), None)
+        category = first_changed or (sets[0][0] if sets else "other")
         # what the call sets, changed or not: TLS settings make it a TLS change, actions a routing one
         if "sslpolicy" in rq or "certificates" in rq:
             also = ("listener_tls", "routing") if "defaultactions" in rq else ("listener_tls",)
@@ -343,7 +352,16 @@ class ElbV2Handlers:
             rule = Rule(arn, listener_arn, hit.lb, hit.lb_id, priority, conditions, actions)
             self.state.rules[arn] = rule
             self.state.link(actions)
-        return [Effect(*hit, "routing", summary, listener_port=port, target_group_arn=main_target_group(actions))]
+        return [
+            Effect(
+                *hit,
+                "routing",
+                summary,
+                listener_port=port,
+                target_group_arn=main_target_group(actions),
+                details=_priority(priority),
+            )
+        ]
 
     @handles(ELB_V2, "ModifyRule", categories=("routing",))
     def v2_modify_rule(self) -> list[Effect]:
@@ -365,9 +383,8 @@ class ElbV2Handlers:
         if "conditions" in self.rq:
             fields.diff("conditions", "conditions", rule.conditions, self.rq["conditions"], describe_conditions)
         routing_to = None
-        if "actions" in self.rq and fields.diff(
-            "actions", "action", rule.actions, self.rq["actions"], describe_actions
-        ):
+        if "actions" in self.rq:  # the rule forwards there whether or not the replay knew it did before
+            fields.diff("actions", "action", rule.actions, self.rq["actions"], describe_actions)
             routing_to = main_target_group(self.rq["actions"])
         which = f"rule {rule.priority}" if rule.priority is not UNKNOWN else f"rule {short_id(arn)}"
         if rule.conditions is not UNKNOWN and "conditions" not in self.rq:
@@ -387,7 +404,7 @@ class ElbV2Handlers:
                 summary,
                 listener_port=port,
                 target_group_arn=routing_to,
-                details={"fields": fields.changes},
+                details={"fields": fields.changes} | _priority(rule.priority),
             )
         ]
 
@@ -530,6 +547,8 @@ class ElbV2Handlers:
             f"{verb} {plural(len(targets), 'target')} ({target_list(targets)}) {preposition} {self._tg_label(arn)}"
         )
         ids = tuple(str(t.get("id")) for t in targets)
+        if self.applied:  # which instances and Lambda functions serve the group (model/ec2.py, lambda_.py)
+            self.state.register(arn, ids, registering)
         details = {verb: [{k: t.get(k) for k in ("id", "port", "availabilityzone") if k in t} for t in targets]}
         return self._on_target_group(arn, "targets", summary, targets=ids, details=details)
 
@@ -570,3 +589,9 @@ def _labelled(key: str, before: Any, after: Any) -> tuple[str, Any, Any, Callabl
     """`Fields.diff` arguments after the key: the attribute's label, the values, how to show them."""
     label, render = attribute_label(key)
     return label, before, after, render
+
+
+def _priority(priority: Any) -> dict[str, int]:
+    """A rule's priority for `details` (the scoring asks whether any request matched the rule)."""
+    number = as_int(priority) if priority is not UNKNOWN else None
+    return {} if number is None else {"rule_priority": number}

@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from correlate.analysis.episodes import Episode, Stretch
 from correlate.analysis.evidence import Coverage, Stated
 from correlate.analysis.scoring import Attribution, ScoredChange
 from correlate.analysis.series import Scope
@@ -26,7 +27,7 @@ from correlate.analysis.timeline import Timeline, explains
 from correlate.errors import BadTimeline
 from correlate.model.change import Change
 from correlate.present.evidence import evidence_lines, missing_line, note_line
-from correlate.timeparse import iso
+from correlate.timeparse import iso, spans_days
 
 
 def timeline_document(timeline: Timeline) -> dict[str, Any]:
@@ -36,16 +37,20 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
         for a in scored.explains:
             if explains(scored, a.shift):
                 explained.setdefault(a.shift, []).append(scored.change.event_id)
+    reverted_by = {s.change.reverts: s.change.event_id for s in timeline.changes if s.change.reverts}
     return {
         "lb": timeline.lb,
         "since": iso(timeline.since),
         "until": iso(timeline.until),
         "bucket_minutes": timeline.bucket_minutes,
-        "changes": [_change(scored) for scored in timeline.changes],
+        "changes": [_change(scored, reverted_by.get(scored.change.event_id)) for scored in timeline.changes],
         "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
-        "notes": [note_line(note) for note in timeline.notes],
+        "notes": [note_line(note, _spans_days(timeline)) for note in timeline.notes],
         "parameters": timeline.parameters.as_dict() if timeline.parameters else None,
         "sources": _coverage(timeline.coverage),
+        "window_chosen": timeline.chosen,
+        "stretches": [{"since": iso(s.since), "until": iso(s.until)} for s in timeline.stretches],
+        "incidents": [_incident(episode, timeline) for episode in timeline.incidents],
     }
 
 
@@ -56,8 +61,25 @@ def _coverage(coverage: Coverage | None) -> dict[str, list[str]] | None:
     return {"used": list(coverage.used), "missing": [missing_line(code) for code in coverage.missing]}
 
 
-def _change(scored: ScoredChange) -> dict[str, Any]:
+def _spans_days(timeline: Timeline) -> bool:
+    return timeline.since is not None and timeline.until is not None and spans_days(timeline.since, timeline.until)
+
+
+def _incident(episode: Episode, timeline: Timeline) -> dict[str, Any]:
+    return {
+        "since": iso(episode.since),
+        "until": iso(episode.until),
+        "onset": iso(episode.onset),
+        "end": iso(episode.end),
+        "recovered": episode.recovered,
+        "metrics": list(episode.metrics),
+        "shown": (episode.since, episode.until) == (timeline.since, timeline.until),
+    }
+
+
+def _change(scored: ScoredChange, reverted_by: str | None) -> dict[str, Any]:
     change = scored.change
+    pairs = {"reverts": change.reverts, "reverted_by": reverted_by}
     return {
         "event_id": change.event_id,
         "event_time": iso(change.event_time),
@@ -66,11 +88,14 @@ def _change(scored: ScoredChange) -> dict[str, Any]:
         "actor_kind": change.actor_kind,
         "summary": change.summary,
         "error_code": change.error_code,
+        "origin": change.origin,
+        "url": change.url,
         "suspicion": scored.suspicion,
         "evidence": list(evidence_lines(scored)),
         "categories": list(change.categories),
         "applied": scored.applied,
         "plausibility": scored.plausibility,
+        **{key: value for key, value in pairs.items() if value is not None},
         "explains": [
             {
                 "metric": a.shift.metric,
@@ -144,6 +169,25 @@ def timeline_from_document(data: Any, origin: str = "the timeline") -> Timeline:
     )
     parameters = root.get("parameters")
     sources = root.get("sources")
+    stretches = tuple(
+        Stretch(read.time(item, "since", where), read.time(item, "until", where))
+        for index, raw in enumerate(root.get("stretches") or [])
+        for where in [f"stretches[{index}]"]
+        for item in [read.mapping(raw, where)]
+    )
+    incidents = tuple(
+        Episode(
+            since=read.time(item, "since", where),
+            until=read.time(item, "until", where),
+            onset=read.time(item, "onset", where),
+            end=read.time(item, "end", where),
+            recovered=bool(read.flag(item, "recovered", where)),
+            metrics=read.texts(item, "metrics", where),
+        )
+        for index, raw in enumerate(root.get("incidents") or [])
+        for where in [f"incidents[{index}]"]
+        for item in [read.mapping(raw, where)]
+    )
     return Timeline(
         lb=lb,
         since=read.time(root, "since", "the top level", optional=True),
@@ -154,6 +198,9 @@ def timeline_from_document(data: Any, origin: str = "the timeline") -> Timeline:
         bucket_minutes=read.integer(root, "bucket_minutes", "the top level"),
         parameters=_parameters(read, parameters) if parameters is not None else None,
         coverage=_read_coverage(read, sources) if sources is not None else None,
+        stretches=stretches,
+        incidents=incidents,
+        chosen=bool(read.flag(root, "window_chosen", "the top level")),
     )
 
 
@@ -175,6 +222,9 @@ def _read_change(read: _Reader, item: Mapping[str, Any], where: str, lb: str, sh
         summary=read.text(item, "summary", where, optional=True),
         category=categories[0] if categories else "other",
         categories=categories,
+        reverts=read.text(item, "reverts", where, optional=True),
+        origin=read.text(item, "origin", where, optional=True) or "cloudtrail",
+        url=read.text(item, "url", where, optional=True),
     )
     by_key = {(s.metric, s.scope.key, s.at): s for s in shifts}
     explained = []

@@ -11,6 +11,7 @@ from correlate.analysis.evidence import (
     AlreadyMoved,
     BeganBefore,
     Coverage,
+    EarlyInBucket,
     Evidence,
     Failed,
     Implausible,
@@ -25,9 +26,12 @@ from correlate.analysis.evidence import (
     OtherKinds,
     OtherPart,
     QuietPart,
+    RevertedBy,
+    Reverts,
     Spread,
     Stated,
     Unexplained,
+    Unreached,
 )
 from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.series import ACCESS_LOGS, CLOUDWATCH, Scope
@@ -40,6 +44,12 @@ _IMPLAUSIBLE = {
     "unrouted_target_group": "a new target group gets no traffic until a listener or rule forwards to it",
     "ecs_idle": "the call started no deployment and kept the desired count",
     "inert_attributes": "only logging or protection settings changed ({keys})",
+    "not_invoked": "the load balancer invokes {keys}, which this call did not change",
+}
+_UNREACHED = {
+    "rule": "counter-evidence: no request matched rule {names} in the window, before or after the change",
+    "target_group": "counter-evidence: target group {names} received no request in the window, before or after it",
+    "listener": "counter-evidence: listener {names} received no request in the window, before or after it",
 }
 _FAMILIES = {
     "latency": "latency",
@@ -83,14 +93,40 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
             return f"target group {', '.join(groups)} did not move with the load balancer"
         case OtherPart(groups, moved):
             return f"the change concerns target group {', '.join(groups)}, not {moved}"
-        case AlreadyMoved(shift, level, minutes, fraction):
+        case Reverts(earlier):
+            return (
+                f"reverts the change at {_near(earlier.event_time, changed_at, True)} ({earlier.event_name}"
+                f"{_by(earlier)}): sets it back as it was"
+            )
+        case RevertedBy(later, same_actor, recovered):
+            who = "by the same engineer" if same_actor else _by(later).removeprefix(" ")
+            ended = ""
+            if recovered is not None:
+                family = _FAMILIES.get(recovered.family, recovered.family)
+                ended = f"; {family} recovered from {_near(recovered.at, changed_at)}"
+            return f"reverted at {_near(later.event_time, changed_at, True)} {who} ({later.event_name}){ended}"
+        case Unreached(part, names):
+            return _UNREACHED[part].format(names=", ".join(names))
+        case AlreadyMoved(shift, level, minutes, fraction, None):
             return (
                 f"counter-evidence: {metric_name(shift)} was already {format_value(shift.unit, level)} in the "
                 f"{minutes} min before the change ({fraction:.0%} of the move)"
             )
+        case AlreadyMoved(shift, level, minutes, fraction, began):
+            return (
+                f"counter-evidence: the worsening began at {_near(began, changed_at)}, before the change; "
+                f"{_where(shift)}{metric_name(shift)} was already {format_value(shift.unit, level)} in the {minutes} "
+                f"min before it ({fraction:.0%} of the move): only the rest can be the change's"
+            )
+        case EarlyInBucket(shift, level, before, fraction):
+            return (
+                f"counter-evidence: {_where(shift)}{metric_name(shift)} was already {format_value(shift.unit, level)} "
+                f"in the change's own bucket, {before:.0%} of which came before it ({fraction:.0%} of the "
+                "move before the change)"
+            )
         case BeganBefore(shift):
             return (
-                f"counter-evidence: {describe_shift(shift)} began at {shift.at:%H:%M}, "
+                f"counter-evidence: {describe_shift(shift)} began at {_near(shift.at, changed_at)}, "
                 f"{-_minutes(changed_at, shift)} min before the change"
             )
         case NoLogs(lb, source):
@@ -104,7 +140,20 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
     raise TypeError(f"no words for {item!r}")
 
 
-def note_line(note: Note) -> str:
+def _near(value: dt.datetime, changed_at: dt.datetime, seconds: bool = False) -> str:
+    """A time in a change's evidence: `14:00` (`14:00:23` with `seconds`), with its date when it falls
+    on another day than the change (whose own time carries the date where the window's times do)."""
+    date = "" if value.date() == changed_at.date() else "%Y-%m-%d "
+    return value.strftime(date + ("%H:%M:%S" if seconds else "%H:%M"))
+
+
+def clock_time(value: dt.datetime, dated: bool = False) -> str:
+    """`14:00:23`, or `2026-11-20 14:00:23` when `dated`."""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if dated else "%H:%M:%S")
+
+
+def note_line(note: Note, dated: bool = False) -> str:
+    """A note in words; `dated`: a time in it carries its date."""
     match note:
         case Stated(text):
             return text
@@ -119,10 +168,17 @@ def note_line(note: Note) -> str:
             return f"No metric of {lb} shifted in this window."
         case NoneSuspect(lb, threshold):
             return f"No change reaches suspicion {threshold}: nothing recorded for {lb} explains its shifts."
-        case Unexplained(at, shifts):
+        case Unexplained(at, shifts, followed_by):
             shown = "; ".join(describe_shift(s) for s in shifts[:3])
             more = f" (and {len(shifts) - 3} more)" if len(shifts) > 3 else ""
-            return f"Unexplained at {at:%H:%M}: {shown}{more}. No change in the window explains it."
+            when = at.strftime("%Y-%m-%d %H:%M" if dated else "%H:%M")
+            text = f"Unexplained at {when}: {shown}{more}. No change in the window explains it"
+            if followed_by is None:
+                return text + "."
+            return (
+                f"{text}; it began at {when}, before {followed_by.event_name} at "
+                f"{clock_time(followed_by.event_time, dated)}."
+            )
     raise TypeError(f"no words for {note!r}")
 
 
@@ -138,6 +194,14 @@ def coverage_lines(coverage: Coverage) -> tuple[str, ...]:
 def missing_line(code: str) -> str:
     """What a missing source leaves out; a sentence read back from a saved timeline stays as it is."""
     return _MISSING.get(code, code)
+
+
+def _by(change) -> str:
+    return f" by {change.actor_name or change.actor}" if (change.actor_name or change.actor) else ""
+
+
+def _where(shift: Shift) -> str:
+    return "" if shift.scope.kind == "lb" else f"in {shift.scope.label}, "
 
 
 # -- one shift --------------------------------------------------------------------------------------
@@ -235,7 +299,7 @@ def _minutes(changed_at: dt.datetime, shift: Shift) -> int:
 def _when(changed_at: dt.datetime, shift: Shift) -> str:
     minutes = _minutes(changed_at, shift)
     if minutes == 0:
-        return f"from {shift.at:%H:%M}, the minute of the change"
+        return f"from {_near(shift.at, changed_at)}, the minute of the change"
     if minutes > 0:
-        return f"from {shift.at:%H:%M}, {minutes} min after"
-    return f"from {shift.at:%H:%M}, {-minutes} min before"
+        return f"from {_near(shift.at, changed_at)}, {minutes} min after"
+    return f"from {_near(shift.at, changed_at)}, {-minutes} min before"

@@ -4,19 +4,21 @@ JSON document is present/document.py's."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from rich.table import Table
 from rich.text import Text
 
+from correlate.analysis.episodes import Episode
 from correlate.analysis.scoring import ScoredChange
-from correlate.analysis.shifts import SCOPE_ORDER, Shift
+from correlate.analysis.shifts import METRICS, SCOPE_ORDER, Shift
 from correlate.analysis.timeline import SUSPECT, Timeline
+from correlate.model.change import Change
 from correlate.present.document import timeline_document
-from correlate.present.evidence import coverage_lines, describe_shift, evidence_lines, note_line
+from correlate.present.evidence import clock_time, coverage_lines, describe_shift, evidence_lines, note_line
 from correlate.present.render import json_bytes, render_rows, terminal
-from correlate.timeparse import iso
+from correlate.timeparse import iso, with_dates
 
 ROW_COLUMNS = ("time", "kind", "rank", "what", "who", "suspicion", "evidence")
 RANKED_SHOWN = 5  # the table's first part: this many changes, most suspect first
@@ -28,82 +30,97 @@ RANKED_SHOWN = 5  # the table's first part: this many changes, most suspect firs
 Row = tuple[dt.datetime, str, int | None, str, str, float | None, list[str]]
 
 
-def timeline_rows(timeline: Timeline) -> list[Row]:
+def timeline_rows(timeline: Timeline, dated: bool = False) -> list[Row]:
     """One row per change and per group of shifts (same time and metric, or requests moving between
     targets), in time order: (time, kind, rank, what, who, suspicion, evidence lines); a change's rank
-    is its place in the ranking, 1 the most suspect. Requests moving between targets is left out when
-    no target comes or goes and no change explains it (the JSON has it)."""
-    rows: list[Row] = []
+    is its place in the ranking, 1 the most suspect. A shift's time is the start of its bucket; one
+    that began in the bucket of the change it is put down to (`Timeline.anchor`) comes after that
+    change. Requests moving between targets is left out when no target comes or goes and no change
+    explains it (the JSON has it). `dated`: the times in the words carry their date."""
+    rows: list[tuple[tuple, Row]] = []
     for rank, scored in enumerate(timeline.changes, start=1):
-        rows.append(
-            (
-                scored.change.event_time,
-                "change",
-                rank,
-                _what(scored),
-                _who(scored),
-                scored.suspicion,
-                list(evidence_lines(scored)),
-            )
-        )
+        at = scored.change.event_time
+        row = (at, "change", rank, _what(scored), _who(scored), scored.suspicion, list(evidence_lines(scored)))
+        rows.append(((at, 0, row[3]), row))
     groups: dict[tuple, list[Shift]] = {}
     for shift in timeline.shifts:
         key = (shift.at, "distribution") if shift.kind == "distribution" else (shift.at, shift.metric, shift.direction)
         groups.setdefault(key, []).append(shift)
     for key, shifts in groups.items():
         shifts.sort(key=lambda s: (SCOPE_ORDER.index(s.scope.kind), s.scope.key))
+        anchored = timeline.anchor_of(shifts)
+        anchor = anchored.change if anchored else None
         if key[1] == "distribution" or shifts[0].worse is False:
-            evidence = [f"follows {c}" for c in _followed(timeline, shifts)]
+            evidence = [f"follows {c}" for c in _changes(timeline.took_effect, shifts, anchor, timeline, dated)]
         else:
-            evidence = [f"explained by {c}" for c in _causes(timeline, shifts)] or ["unexplained"]
+            found = _changes(timeline.explained_by, shifts, anchor, timeline, dated, score=True)
+            evidence = [f"explained by {c}" for c in found] or ["unexplained"]
+        order = (anchor.event_time, 1) if anchor is not None else (key[0], 1)
+        if key[1] == "distribution" and not evidence and all(s.before >= 0.5 and s.after >= 0.5 for s in shifts):
+            continue  # traffic moving between targets, no target coming or going, no change behind it
+        if anchor is not None and not any(_inside(timeline) in item for item in evidence):
+            evidence.append(
+                f"began {_inside(timeline)} ({anchor.event_name} at {clock_time(anchor.event_time, dated)})"
+            )
         if key[1] == "distribution":
-            quiet = all(s.before >= 0.5 and s.after >= 0.5 for s in shifts)
-            if quiet and not evidence:
-                continue  # traffic moving between targets, no target coming or going, no change behind it
-            rows.append((key[0], "shift", None, _distribution(shifts), "", None, evidence))
+            what = _distribution(shifts)
+            rows.append(((*order, what), (key[0], "shift", None, what, "", None, evidence)))
             continue
         primary = shifts[0]
         kind = "recovery" if primary.worse is False else "shift"
         what = describe_shift(primary)
         if len(shifts) > 1:
             what += f"; also {_scopes(shifts[1:])}"
-        rows.append((key[0], kind, None, what, "", None, evidence))
-    rows.sort(key=lambda r: (r[0], r[1] != "change", r[3]))
-    return rows
+        rows.append(((*order, what), (key[0], kind, None, what, "", None, evidence)))
+    rows.sort(key=lambda item: item[0])
+    return [row for _, row in rows]
 
 
 def _what(scored: ScoredChange) -> str:
+    """The summary, and the link back to the system that made the change, where it gave one."""
     change = scored.change
     what = change.summary or change.event_name
     if change.error_code and change.error_code not in what:
         what += f" (failed: {change.error_code})"
-    return what
+    return f"{what} <{change.url}>" if change.url else what
 
 
 def _who(scored: ScoredChange) -> str:
-    actor = scored.change.actor or "unknown"
+    """Who and how (`bob (cli)`); a change event says it came from a feed (`alice (feed: github)`)."""
+    change = scored.change
+    actor = change.actor or "unknown"
     short = actor.rsplit("/", 1)[-1] if actor.startswith("arn:") else actor
-    return f"{short} ({scored.change.actor_kind})" if scored.change.actor_kind else short
+    if change.origin == "feed":
+        return f"{short} (feed: {change.actor_kind})" if change.actor_kind else f"{short} (feed)"
+    return f"{short} ({change.actor_kind})" if change.actor_kind else short
 
 
-def _causes(timeline: Timeline, shifts: Sequence[Shift]) -> list[str]:
+def _changes(
+    which: Callable[[Shift], list[ScoredChange]],
+    shifts: Sequence[Shift],
+    anchor: Change | None,
+    timeline: Timeline,
+    dated: bool,
+    score: bool = False,
+) -> list[str]:
+    """`which(shift)` (explained_by, took_effect) for every shift of a group, each change once: its
+    name and time (and suspicion), and for the group's anchor that the shifts began in its minute."""
     found: dict[str, None] = {}
     for shift in shifts:
-        for scored in timeline.explained_by(shift):
-            found[f"{scored.change.event_name} at {scored.change.event_time:%H:%M:%S} ({scored.suspicion:.2f})"] = None
+        for scored in which(shift):
+            change = scored.change
+            text = f"{change.event_name} at {clock_time(change.event_time, dated)}"
+            if score:
+                text += f" ({scored.suspicion:.2f})"
+            if anchor is not None and change.event_id == anchor.event_id:
+                text += f", {_inside(timeline)}"
+            found[text] = None
     return list(found)
 
 
-def _followed(timeline: Timeline, shifts: Sequence[Shift]) -> list[str]:
-    """Applied changes that fit these shifts well (distribution and recovery shifts cannot make a
-    change suspect, but they show where a change took effect)."""
-    found: dict[str, None] = {}
-    for scored in timeline.changes:
-        if scored.applied < 1 or scored.plausibility < 0.5:
-            continue
-        if any(a.shift in shifts and a.score >= SUSPECT for a in scored.explains):
-            found[f"{scored.change.event_name} at {scored.change.event_time:%H:%M:%S}"] = None
-    return list(found)
+def _inside(timeline: Timeline) -> str:
+    bucket = timeline.bucket_minutes or 1
+    return "in the minute of the change" if bucket == 1 else f"in the {bucket}-minute bucket of the change"
 
 
 def _scopes(shifts: Sequence[Shift]) -> str:
@@ -140,20 +157,82 @@ def _scope_names(scopes) -> str:
     return ", ".join(names) + more
 
 
+# -- which window ----------------------------------------------------------------------------------
+
+
+def window_note(timeline: Timeline) -> str | None:
+    """What stderr says about the window when it is not all of the data: without --since/--until,
+    which incident is shown and the --since/--until of each other one; with them, that the window
+    spans a gap in the data. None when the window is all of the data, in one stretch."""
+    stretches, lb = timeline.stretches, timeline.lb
+    if not timeline.chosen:
+        if len(stretches) < 2:
+            return None
+        return (
+            f"The window holds {len(stretches)} stretches of {lb}'s data with "
+            f"{'a gap' if len(stretches) == 2 else 'gaps'} between "
+            f"({', '.join(_span(s.since, s.until) for s in stretches)}): a shift across a gap compares "
+            "different stretches. Pick one with --since/--until."
+        )
+    if not stretches or (timeline.since, timeline.until) == (stretches[0].since, stretches[-1].until):
+        return None
+    data = f"Its data runs from {_span(stretches[0].since, stretches[-1].until)}"
+    if len(stretches) > 1:
+        data += f" in {len(stretches)} stretches, with {'a gap' if len(stretches) == 2 else 'gaps'} between"
+    shown = next((e for e in timeline.incidents if (e.since, e.until) == (timeline.since, timeline.until)), None)
+    window = pick_window(timeline.since, timeline.until)
+    if shown is None:
+        if (timeline.since, timeline.until) != (stretches[-1].since, stretches[-1].until):
+            return None  # no requests anywhere: all of the data
+        return (
+            f"No incident in {lb}'s data (no metric got worse); showing its most recent stretch, "
+            f"{_span(timeline.since, timeline.until)}: {window}. {data}."
+        )
+    others = [e for e in timeline.incidents if e is not shown]
+    which = f"the most recent of {lb}'s {len(timeline.incidents)} incidents" if others else f"{lb}'s only incident"
+    lines = [f"Showing {which}, {incident_text(shown)}: {window}. {data}." + (" The others:" if others else "")]
+    lines += [f"  {incident_text(e)}: {pick_window(e.since, e.until)}" for e in others]
+    return "\n".join(lines)
+
+
+def incident_text(episode: Episode) -> str:
+    """`2026-11-02 14:00 until the end of the data at 14:20 (ELB 5xx rate)`."""
+    end = f"{episode.end:%H:%M}" if episode.end.date() == episode.onset.date() else f"{episode.end:%Y-%m-%d %H:%M}"
+    what = ", ".join(METRICS[m][2] if m in METRICS else m for m in episode.metrics)
+    until = f"recovered {end}" if episode.recovered else f"until the end of the data at {end}"
+    return f"{episode.onset:%Y-%m-%d %H:%M} {until} ({what})"
+
+
+def _span(since: dt.datetime, until: dt.datetime) -> str:
+    same_day = since.date() == (until - dt.timedelta(microseconds=1)).date()
+    return (
+        f"{since:%Y-%m-%d %H:%M} to {until:%H:%M}" if same_day else f"{since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M}"
+    )
+
+
+def pick_window(since: dt.datetime, until: dt.datetime) -> str:
+    """The --since/--until that pick the window [since, until)."""
+    return f"--since {since:%Y-%m-%dT%H:%MZ} --until {until:%Y-%m-%dT%H:%MZ}"
+
+
 # -- rendering ------------------------------------------------------------------------------------
 
 
-def render_timeline(timeline: Timeline, fmt: str, out: TextIO) -> None:
+def render_timeline(timeline: Timeline, fmt: str, out: TextIO, today: dt.date | None = None) -> None:
     """json: the contract's document (changes most suspect first, shifts in time order). table: the
     most suspect changes first, then every change and shift in time order. csv, ndjson, markdown: the
-    rows of the second part, in time order, each change with its rank."""
+    rows of the second part, in time order, each change with its rank. Times in the table and the
+    words carry their date when the window is longer than a day or is not `today` (not known: they
+    do); the JSON's words when the window is longer than a day, so the same data gives the same
+    document on any day."""
     if fmt == "json":
         out.write(json_bytes(timeline_document(timeline), indent=True).decode())
         out.write("\n")
         return
-    rows = timeline_rows(timeline)
+    dated = with_dates(timeline.since, timeline.until, today)
+    rows = timeline_rows(timeline, dated)
     if fmt == "table":
-        _table(timeline, rows, out)
+        _table(timeline, rows, out, dated)
         return
     flat = [
         (iso(t), kind, rank, what, who, suspicion, "; ".join(evidence))
@@ -162,18 +241,12 @@ def render_timeline(timeline: Timeline, fmt: str, out: TextIO) -> None:
     render_rows(ROW_COLUMNS, flat, fmt, out)
 
 
-def _table(timeline: Timeline, rows: list[Row], out: TextIO) -> None:
+def _table(timeline: Timeline, rows: list[Row], out: TextIO, dated: bool) -> None:
     """What an SRE reads first mid-incident: the suspects, with their evidence; then the story in time
     order, where the changes ranked above point back to their rank instead of repeating it."""
     console = terminal(out)
-    same_day = timeline.since.date() == (timeline.until - dt.timedelta(microseconds=1)).date()
-    span = (
-        f"{timeline.since:%Y-%m-%d %H:%M} to {timeline.until:%H:%M} UTC"
-        if same_day
-        else f"{timeline.since:%Y-%m-%d %H:%M} to {timeline.until:%Y-%m-%d %H:%M} UTC"
-    )
-    console.print(Text(f"{timeline.lb}: {span}, {timeline.bucket_minutes}-minute buckets"))
-    clock = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S"
+    span = _span(timeline.since, timeline.until)
+    console.print(Text(f"{timeline.lb}: {span} UTC, {timeline.bucket_minutes}-minute buckets"))
     ranked = timeline.changes[:RANKED_SHOWN]
     if ranked:
         more = len(timeline.changes) - len(ranked)
@@ -185,7 +258,7 @@ def _table(timeline: Timeline, rows: list[Row], out: TextIO) -> None:
             table.add_row(
                 str(rank),
                 _score(scored.suspicion),
-                scored.change.event_time.strftime(clock),
+                clock_time(scored.change.event_time, dated),
                 Text(f"{scored.change.event_name}: {_what(scored)}"),
                 Text(_who(scored)),
                 Text("\n".join(evidence_lines(scored))),
@@ -197,7 +270,9 @@ def _table(timeline: Timeline, rows: list[Row], out: TextIO) -> None:
     for at, kind, rank, what, who, suspicion, evidence in rows:
         if rank is not None and rank <= RANKED_SHOWN:
             evidence = [f"#{rank} above"]
-        table.add_row(at.strftime(clock), kind, Text(what), Text(who), _score(suspicion), Text("\n".join(evidence)))
+        # a shift's time is the start of its bucket: shown to the minute
+        when = clock_time(at, dated) if kind == "change" else at.strftime("%Y-%m-%d %H:%M" if dated else "%H:%M")
+        table.add_row(when, kind, Text(what), Text(who), _score(suspicion), Text("\n".join(evidence)))
     console.print(table)
     if timeline.changes and timeline.changes[0].suspicion >= SUSPECT:
         top = timeline.changes[0]
@@ -208,7 +283,7 @@ def _table(timeline: Timeline, rows: list[Row], out: TextIO) -> None:
             )
         )
     for note in timeline.notes:
-        console.print(Text(note_line(note)))
+        console.print(Text(note_line(note, dated)))
     if timeline.coverage is not None:
         for line in coverage_lines(timeline.coverage):
             console.print(Text(line))

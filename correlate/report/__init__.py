@@ -20,12 +20,16 @@ def build_report(
 ) -> ReportData:
     """The report's facts. The timeline comes from `timeline_file` when given; else it is built now
     over the report's window (from `cells` when given: a lake's), so the command the appendix names
-    reproduces it."""
+    reproduces it. Without --since/--until that window is the timeline's choice: the most recent
+    incident in the load balancer's data."""
     if timeline_file is not None:
         timeline = load_timeline(timeline_file)
-        return gather(db, report_window(db, options, timeline), timeline)
-    options = report_window(db, options, cells=cells)
-    return gather(db, options, current_timeline(cells or db, options.lb, options.since, options.until))
+    elif options.since is None and options.until is None:
+        timeline = current_timeline(cells or db, options.lb, None, None)  # the most recent incident's window
+    else:
+        options = report_window(db, options, cells=cells)
+        timeline = current_timeline(cells or db, options.lb, options.since, options.until)
+    return gather(db, report_window(db, options, timeline, cells), timeline)
 
 
 __all__ = [

@@ -106,9 +106,10 @@ def render_charts(report: ReportData, fmt: str) -> list[Chart]:
     unless it moved."""
     minutes = report.figure("minutes")
     tls = report.figure("tls_mix")
-    period = None
-    if report.incident is not None:
-        period = (report.incident.onset, report.incident.recovery or report.until)
+    anchor = report.anchor
+    period = report.period if report.incident is not None else None
+    if period is not None and anchor is not None:  # shaded from the change the incident began with
+        period = (anchor.change.event_time, period[1])
     intervals = report.figure("log_intervals")
     gaps = tuple(
         (gap["gap_from"], gap["gap_to"])
@@ -119,7 +120,7 @@ def render_charts(report: ReportData, fmt: str) -> list[Chart]:
     charts = []
     with matplotlib.rc_context(_STYLE):
         if minutes is not None and minutes.rows:
-            axis, series = _series(minutes.records())
+            axis, series = _series(minutes.records(), anchor.change.event_time if anchor else None)
             charts.append(_latency(context, axis, series, fmt))
             charts.append(_errors(context, axis, series, fmt))
             charts.append(_requests(context, axis, series, fmt))
@@ -158,9 +159,15 @@ def _axis(minutes: Sequence[dt.datetime]) -> tuple[list[dt.datetime], list[int |
     return axis, index
 
 
-def _series(records: Sequence[dict]) -> tuple[list[dt.datetime], dict[str, np.ndarray]]:
-    """Per-minute columns on the chart axis: NaN at breaks, and 0 requests."""
+def _series(
+    records: Sequence[dict], anchor: dt.datetime | None = None
+) -> tuple[list[dt.datetime], dict[str, np.ndarray]]:
+    """Per-minute columns on the chart axis: NaN at breaks, and 0 requests. Each value is drawn as a
+    step over its minute; the minute the incident began in with a change inside it (`anchor`, the
+    change's time) starts at the change: the change first, as in the prose and tables."""
     axis, index = _axis([record["minute"] for record in records])
+    if anchor is not None:
+        axis = [anchor if x == anchor.replace(second=0, microsecond=0) else x for x in axis]
     columns = ("requests", "p50_target_ms", "p90_target_ms", "p99_target_ms", "elb_5xx", "target_5xx", "status_4xx")
     series = {}
     for column in columns:
@@ -221,7 +228,7 @@ def _latency(context: _Context, axis: list[dt.datetime], series: dict[str, np.nd
     for (column, label), color in zip(
         (("p99_target_ms", "p99"), ("p90_target_ms", "p90"), ("p50_target_ms", "p50")), _LINES, strict=False
     ):
-        ax.plot(axis, series[column], label=label, color=color, lw=1.4)
+        ax.step(axis, series[column], where="post", label=label, color=color, lw=1.4)
     values = np.concatenate([series[c][~np.isnan(series[c])] for c in ("p50_target_ms", "p99_target_ms")])
     if values.size and values.min() > 0 and values.max() / values.min() > 30:
         ax.set_yscale("log")
@@ -248,7 +255,7 @@ def _errors(context: _Context, axis: list[dt.datetime], series: dict[str, np.nda
             strict=True,
         ):
             share = np.where(requests > 0, series[column] / requests * 100, np.nan)
-            ax.plot(axis, share, label=label, color=color, lw=1.4)
+            ax.step(axis, share, where="post", label=label, color=color, lw=1.4)
     ax.set_ylabel("% of requests")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))

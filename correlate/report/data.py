@@ -15,17 +15,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from correlate.analysis.episodes import Incident, find_incident, stretches
+from correlate.analysis.scoring import ScoredChange
 from correlate.analysis.series import CLOUDWATCH
 from correlate.analysis.timeline import Timeline
 from correlate.errors import BadTimeline, CorrelateError, EmptyWindow
 from correlate.model.change import Change
-from correlate.report.analysis import Incident, Rollback, find_incident, find_rollback
+from correlate.report.analysis import Rollback, find_rollback
 from correlate.store.cells import CellSource, DatabaseCells
 from correlate.store.database import Database
 from correlate.store.queries import resolve_lb
 from correlate.store.report import report_query, run_report_query, with_literals
 from correlate.store.timeline import change_of
-from correlate.timeparse import check_order, whole_minutes, window_around
+from correlate.timeparse import check_order, whole_minutes, window_around, with_dates
 
 
 class NoTrafficInWindow(CorrelateError):
@@ -38,6 +40,7 @@ class ReportOptions:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     data_span: tuple[dt.datetime, dt.datetime] | None = None  # set by report_window: first and last of the data
+    today: dt.date | None = None  # the day it is written: times in another day's report carry their date
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +74,19 @@ class ReportData:
     rollback: Rollback | None
     changes: tuple[Change, ...]
     figures: tuple[Figure, ...]
+    anchor: ScoredChange | None = None  # the change the incident began in the minute of (Timeline.anchor)
+    dated: bool = True  # every time is written with its date (timeparse.with_dates)
 
     def figure(self, query: str) -> Figure | None:
         return next((figure for figure in self.figures if figure.query == query), None)
 
     @property
     def period(self) -> tuple[dt.datetime, dt.datetime]:
-        """The incident period, or the whole window when there is no incident."""
+        """The incident period (up to its recovery, or the end of its stretch of data), or the whole
+        window when there is no incident."""
         if self.incident is None:
             return self.since, self.until
-        return self.incident.onset, self.incident.recovery or self.until
+        return self.incident.onset, self.incident.end or self.until
 
 
 # The appendix order.
@@ -126,25 +132,32 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
             f"Make one with: correlate timeline --lb {lb} --format json"
         )
     seen = _seen(lb, run("window", lb=lb).records())
-
-    incident = find_incident(shift for shift in timeline.shifts if since <= shift.at < until)
-    onset = incident.onset if incident else until
-    recovery = (incident.recovery or until) if incident else until
     window_params = {"lb": lb, "since": since, "until": until}
+    minutes = run("minutes", **window_params).records()
+    changes = tuple(change_of({"lb": lb, **record}) for record in run("changes", **window_params).records())
 
-    periods = run("periods", lb=lb, since=since, onset=onset, recovery=recovery, until=until)
+    # The stretches of data in the window: an incident ends where its stretch does (a gap in the
+    # data), and its before and after periods stay inside it. Without requests (an NLB's TLS logs,
+    # CloudWatch alone), the stretches the timeline found in its own evidence.
+    busy = [m["minute"] for m in minutes if m["requests"]]
+    data = stretches(busy, (c.event_time for c in changes)) if busy or not timeline.stretches else timeline.stretches
+    incident = find_incident((shift for shift in timeline.shifts if since <= shift.at < until), data)
+    onset = incident.onset if incident else until
+    recovery = (incident.end or until) if incident else until
+    stretch = next((s for s in data if incident is not None and s.holds(incident.onset)), None)
+    first, last = (max(since, stretch.since), min(until, stretch.until)) if stretch else (since, until)
+
+    periods = run("periods", lb=lb, since=first, onset=onset, recovery=recovery, until=last)
     tls_mix = run("tls_mix", **window_params)
     measured = timeline.coverage is not None and CLOUDWATCH in timeline.coverage.used
     if not any(record["requests"] for record in periods.records()) and not tls_mix.rows and not measured:
         raise EmptyWindow(lb, since, until, *span, "log rows")
     if incident is not None:
-        run("impact", lb=lb, since=since, onset=onset, recovery=recovery)
+        run("impact", lb=lb, since=first, onset=onset, recovery=recovery)
     period_start, period_end = (onset, recovery) if incident else (since, until)
     run("carriers", lb=lb, period_start=period_start, period_end=period_end)
     if incident is not None:
         run("error_span", lb=lb, search_from=_error_search_start(timeline, onset), search_to=recovery)
-    run("minutes", **window_params)
-    changes = tuple(change_of({"lb": lb, **record}) for record in run("changes", **window_params).records())
     run("log_intervals", **window_params)
     run("cloudtrail_coverage", **window_params)
     run("manifest", **window_params)
@@ -163,6 +176,8 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
         rollback=find_rollback(timeline.suspect, changes),
         changes=changes,
         figures=figures,
+        anchor=timeline.anchor_of(m.onset for m in incident.metrics) if incident else None,
+        dated=with_dates(since, until, options.today),
     )
 
 
@@ -182,7 +197,7 @@ def report_window(
     since, until = whole_minutes(since, until)
     if since >= until:
         raise EmptyWindow(lb, since, until, first, last, "log rows")
-    return ReportOptions(lb, since, until, (first, last))
+    return ReportOptions(lb, since, until, (first, last), options.today)
 
 
 def _seen(lb: str, records: list[dict[str, Any]]) -> dict[str, Any]:

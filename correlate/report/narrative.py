@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from correlate.analysis.episodes import Incident
 from correlate.analysis.series import ACCESS_LOGS, Scope
 from correlate.analysis.shifts import METRICS, Shift
 from correlate.model.change import Change
 from correlate.present.evidence import coverage_lines
-from correlate.report.analysis import Incident
 from correlate.report.data import ReportData
 
 _METRICS = {
@@ -32,6 +32,11 @@ _METRICS = {
     "status_4xx_rate": "4xx rate",
     "tls_share": "share of TLS requests",
 }
+
+
+# Rates of 5xx responses (of all of them, the load balancer's own, the targets'): the summary tells
+# them as one, the share of requests answered with a 5xx (F2).
+FIVE_XX_RATES = frozenset({"error_rate", "elb_5xx_rate", "target_5xx_rate"})
 
 
 def metric_label(metric: str) -> str:
@@ -84,6 +89,14 @@ def clock(value: dt.datetime | None, with_date: bool = False) -> str:
         return "—"
     text = value.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
     return text + ("" if value.microsecond == 0 else f".{value.microsecond // 1000:03d}")
+
+
+def span(start: dt.datetime | None, end: dt.datetime | None, with_date: bool = False) -> str:
+    """`13:40:00 – 14:06:00`; with the date (`with_date`, or the two fall on different days) on the
+    start, and on the end when it is another day."""
+    dated = with_date or (start is not None and end is not None and start.date() != end.date())
+    same_day = start is not None and end is not None and start.date() == end.date()
+    return f"{clock(start, dated)} – {clock(end, dated and not same_day)}"
 
 
 def duration(start: dt.datetime, end: dt.datetime) -> str:
@@ -158,9 +171,20 @@ def periods(report: ReportData) -> dict[str, dict[str, Any]]:
     return {record["period"]: record for record in _records(report, "periods")}
 
 
+def at(report: ReportData, value: dt.datetime | None) -> str:
+    """A time as the report writes it: with its date when the report's times carry it."""
+    return clock(value, report.dated)
+
+
+def minute(report: ReportData, value: dt.datetime) -> str:
+    """A bucket's start, to the minute: `14:00`, or `2026-11-20 14:00`."""
+    return value.strftime("%Y-%m-%d %H:%M" if report.dated else "%H:%M")
+
+
 def summary(report: ReportData) -> list[str]:
     """The summary paragraph, one sentence per item: what moved, when, by how much; the impact; the
-    most suspect change and who made it; the rollback."""
+    most suspect change and who made it; the rollback. Its 5xx are one thing throughout: the
+    responses clients got with a 5xx status, from the load balancer or a target (F2)."""
     sentences = []
     incident = report.incident
     spans = periods(report)
@@ -170,43 +194,82 @@ def summary(report: ReportData) -> list[str]:
             f"{window_text(report.since, report.until)}."
         )
     else:
-        sentences.append(
-            f"At {clock(incident.onset)} UTC on {incident.onset:%Y-%m-%d}, {report.lb}'s {_moved(incident)}."
-        )
+        moved, errors_told = _moved(incident, spans)
+        sentences.append(f"{_onset(report, incident)}, {report.lb}'s {moved}.")
         if incident.recovery is not None:
             sentences.append(
-                f"The metrics recovered at {clock(incident.recovery)} UTC, "
+                f"The metrics recovered at {at(report, incident.recovery)} UTC, "
                 f"{duration(incident.onset, incident.recovery)} later."
             )
         else:
-            sentences.append(f"The metrics had not recovered by the end of the data at {clock(report.until)} UTC.")
-        sentences += _impact_sentences(report, incident, spans)
+            end = incident.data_end or report.until
+            sentences.append(f"The metrics had not recovered by the end of the data at {at(report, end)} UTC.")
+        sentences += _impact_sentences(report, incident, spans, errors_told)
     sentences += _suspect_sentences(report)
     return sentences
 
 
-def _moved(incident: Incident) -> str:
+def _onset(report: ReportData, incident: Incident) -> str:
+    """When the incident began: a shift starts with its bucket, which can start before the change
+    inside it. Then it began with the first 5xx after the change, when the errors moved, or else in
+    the minute of the change."""
+    anchor = report.anchor
+    if anchor is None:
+        return f"At {at(report, incident.onset)} UTC" + ("" if report.dated else f" on {incident.onset:%Y-%m-%d}")
+    change = anchor.change.event_time
+    errors = _records(report, "error_span")
+    first = errors[0]["first_error_at"] if errors and errors[0]["errors"] else None
+    errors_moved = any(m.onset.metric in FIVE_XX_RATES for m in incident.metrics)
+    if errors_moved and first is not None and change <= first:
+        first, change = first.replace(microsecond=0), change.replace(microsecond=0)
+        return f"From {at(report, first)} UTC, {_lag(first - change)} after the change at {at(report, change)}"
+    return f"In the minute of the change at {at(report, change)} UTC"
+
+
+def _lag(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60} s" if seconds % 60 else f"{seconds // 60} min"
+
+
+def _moved(incident: Incident, spans: dict[str, dict[str, Any]]) -> tuple[str, bool]:
     """What got worse at the onset: the whole load balancer's metrics; or, when only slices of it
-    moved, the first slice's, naming the others."""
+    moved, the first slice's, naming the others. The whole load balancer's 5xx rates (ELB's and
+    targets') are told once, as the share of requests answered 5xx before and during the incident
+    (F2): the one definition of 5xx in the summary. Also whether that was told."""
     whole = [m.onset for m in incident.metrics if m.onset.scope.kind == "lb"]
     if whole:
-        return _join([shift_text(shift, with_scope=False) for shift in whole])
+        before, during = spans.get("before"), spans.get("during")
+        parts, told = [], False
+        for shift in whole:
+            if shift.metric in FIVE_XX_RATES and before and during and before["requests"] and during["requests"]:
+                if not told:
+                    parts.append(
+                        f"share of requests answered with a 5xx rose from {percent(before['error_rate'])} to "
+                        f"{percent(during['error_rate'])}"
+                    )
+                told = True
+            else:
+                parts.append(shift_text(shift, with_scope=False))
+        return _join(parts), told
     first, *rest = [m.onset for m in incident.metrics]
     others = sorted({scope_text(shift.scope) for shift in rest} - {scope_text(first.scope)})
-    return shift_text(first) + (f" (also on {_join(others)})" if others else "")
+    return shift_text(first) + (f" (also on {_join(others)})" if others else ""), False
 
 
-def _impact_sentences(report: ReportData, incident: Incident, spans: dict[str, dict[str, Any]]) -> list[str]:
+def _impact_sentences(
+    report: ReportData, incident: Incident, spans: dict[str, dict[str, Any]], errors_told: bool
+) -> list[str]:
     during, before = spans.get("during"), spans.get("before")
     impact = _records(report, "impact")
     if not during or not during["requests"]:
         return []
-    text = (
-        f"During the incident {during['errors']:,} of {during['requests']:,} requests "
-        f"({percent(during['error_rate'])}) got a 5xx response"
-    )
-    if before and before["requests"]:
-        text += f", against {percent(before['error_rate'])} before"
+    text = f"During the incident {during['errors']:,} of {during['requests']:,} requests got a 5xx response"
+    if not errors_told:
+        text += f" ({percent(during['error_rate'])})"
+        if before and before["requests"]:
+            text += f", against {percent(before['error_rate'])} before"
     sentences = [text + "."]
     if impact and impact[0]["affected"]:
         sentences.append(
@@ -228,7 +291,7 @@ def _suspect_sentences(report: ReportData) -> list[str]:
     if report.timeline.suspect is not None:
         suspect, suspicion = report.timeline.suspect.change, report.timeline.suspect.suspicion
         text = (
-            f"The most suspect change is {suspect.event_name} at {clock(suspect.event_time)} UTC by "
+            f"The most suspect change is {suspect.event_name} at {at(report, suspect.event_time)} UTC by "
             f"{short_actor(suspect.actor)}"
             + (f" ({suspect.actor_kind})" if suspect.actor_kind else "")
             + (f": {suspect.summary}" if suspect.summary else "")
@@ -238,7 +301,8 @@ def _suspect_sentences(report: ReportData) -> list[str]:
         if report.rollback is not None:
             rollback = report.rollback.change
             sentences.append(
-                f"{rollback.event_name} at {clock(rollback.event_time)} UTC by {short_actor(rollback.actor)} undid it."
+                f"{rollback.event_name} at {at(report, rollback.event_time)} UTC by {short_actor(rollback.actor)} "
+                "undid it."
             )
         return sentences
     if changes:
@@ -254,7 +318,8 @@ def _suspect_sentences(report: ReportData) -> list[str]:
 class Entry:
     """One line of the timeline section."""
 
-    at: dt.datetime
+    at: dt.datetime  # where it is told: its moment; a shift that began in a change's minute, the change's
+    when: str  # the time shown: a shift's to the minute (the start of its bucket)
     kind: str  # change, failed, rollback, shift, error, recovery
     what: str
     detail: str
@@ -266,11 +331,15 @@ _KIND_ORDER = {"change": 0, "failed": 0, "rollback": 0, "shift": 1, "error": 2, 
 
 
 def timeline_entries(report: ReportData) -> list[Entry]:
+    """The timeline section, in time order; a shift that began in the minute (bucket) of the change it
+    is put down to (`Timeline.anchor`) comes right after that change, though its bucket starts
+    before it."""
     entries = []
     rollback = report.rollback.change.event_id if report.rollback else None
     suspect = report.timeline.suspect.change if report.timeline.suspect else None
-    for number, scored in enumerate(report.timeline.changes, start=1):
-        change = scored.change
+    numbers = {scored.change.event_id: n for n, scored in enumerate(report.timeline.changes, start=1)}
+    for scored in report.timeline.changes:
+        change, number = scored.change, numbers[scored.change.event_id]
         if not report.since <= change.event_time < report.until:
             continue
         who = short_actor(change.actor) + (f" ({change.actor_kind})" if change.actor_kind else "")
@@ -288,14 +357,17 @@ def timeline_entries(report: ReportData) -> list[Entry]:
         detail = f"by {who}; suspicion {scored.suspicion:.2f}"
         if change.event_id == rollback and report.rollback is not None:
             detail += f"; {report.rollback.reason}"
-        entries.append(Entry(change.event_time, kind, what, detail))
-    entries += _shift_entries([s for s in report.timeline.shifts if report.since <= s.at < report.until])
+        entries.append(Entry(change.event_time, at(report, change.event_time), kind, what, detail))
+    entries += _shift_entries(
+        report, [s for s in report.timeline.shifts if report.since <= s.at < report.until], numbers
+    )
     errors = _records(report, "error_span")
     if errors and errors[0]["errors"]:
         span = errors[0]
-        entries.append(Entry(span["first_error_at"], "error", f"First 5xx ({span['first_error_status']})", ""))
+        first, last = span["first_error_at"], span["last_error_at"]
+        entries.append(Entry(first, at(report, first), "error", f"First 5xx ({span['first_error_status']})", ""))
         entries.append(
-            Entry(span["last_error_at"], "error", f"Last 5xx ({span['last_error_status']})", f"{span['errors']:,} 5xx")
+            Entry(last, at(report, last), "error", f"Last 5xx ({span['last_error_status']})", f"{span['errors']:,} 5xx")
         )
     incident = report.incident
     if incident is not None and incident.recovery is not None:
@@ -306,7 +378,11 @@ def timeline_entries(report: ReportData) -> list[Entry]:
         ]
         entries.append(
             Entry(
-                incident.recovery, "recovery", "Recovery: " + _join(back), duration(incident.onset, incident.recovery)
+                incident.recovery,
+                minute(report, incident.recovery),
+                "recovery",
+                "Recovery: " + _join(back),
+                duration(incident.onset, incident.recovery),
             )
         )
     return sorted(entries, key=lambda e: (e.at, _KIND_ORDER[e.kind]))
@@ -315,28 +391,35 @@ def timeline_entries(report: ReportData) -> list[Entry]:
 SLICES_SHOWN = 4
 
 
-def _shift_entries(shifts: list[Shift]) -> list[Entry]:
+def _shift_entries(report: ReportData, shifts: list[Shift], numbers: dict[str, int]) -> list[Entry]:
     """One entry per shift of the whole load balancer; the shifts of its slices (target groups,
     targets, listeners, ...) at the same time in one entry, the first few named."""
-    entries = [
-        Entry(s.at, "shift", f"Shift: {shift_text(s)}", f"metric {s.metric}") for s in shifts if s.scope.kind == "lb"
-    ]
+    groups = [([s], "Shift", shift_text(s), f"metric {s.metric}") for s in shifts if s.scope.kind == "lb"]
     by_time: dict[dt.datetime, list[Shift]] = {}
     for shift in shifts:
         if shift.scope.kind != "lb":
             by_time.setdefault(shift.at, []).append(shift)
-    for at, group in by_time.items():
+    for group in by_time.values():
         named = "; ".join(shift_text(s) for s in group[:SLICES_SHOWN])
         more = f"; and {len(group) - SLICES_SHOWN} more" if len(group) > SLICES_SHOWN else ""
         scopes = sorted({scope_text(s.scope) for s in group})
-        entries.append(
-            Entry(
-                at,
-                "shift",
-                f"{len(group)} shift{'s' if len(group) != 1 else ''} in slices: {named}{more}",
+        groups.append(
+            (
+                group,
+                f"{len(group)} shift{'s' if len(group) != 1 else ''} in slices",
+                named + more,
                 ", ".join(scopes[: SLICES_SHOWN * 2]) + (", …" if len(scopes) > SLICES_SHOWN * 2 else ""),
             )
         )
+    entries = []
+    for group, label, text, detail in groups:
+        anchor = report.timeline.anchor_of(group)
+        told_at = group[0].at
+        if anchor is not None:
+            bucket = report.timeline.bucket_minutes or 1
+            inside = "the minute" if bucket == 1 else f"the {bucket}-minute bucket"
+            told_at, label = anchor.change.event_time, f"{label} in {inside} of #{numbers[anchor.change.event_id]}"
+        entries.append(Entry(told_at, minute(report, group[0].at), "shift", f"{label}: {text}", detail))
     return entries
 
 

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from correlate.errors import CorrelateError
 from correlate.present.evidence import evidence_lines
 from correlate.present.render import to_text
+from correlate.present.timeline import incident_text, pick_window
 from correlate.report import narrative
 from correlate.report.charts import render_charts, tls_moved
 from correlate.report.data import ReportData
@@ -106,7 +107,8 @@ def _write(path: Path, data: bytes) -> None:
 # -- HTML ----------------------------------------------------------------------------------------
 
 
-def _environment(markdown: bool) -> Environment:
+def _environment(markdown: bool, dated: bool) -> Environment:
+    """The template environment; `dated`: every time carries its date (`ReportData.dated`)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=not markdown,
@@ -120,7 +122,8 @@ def _environment(markdown: bool) -> Environment:
         "ms": narrative.ms,
         "percent": narrative.percent,
         "number": narrative.number,
-        "clock": narrative.clock,
+        "clock": lambda value, with_date=False: narrative.clock(value, with_date or dated),
+        "span": lambda start, end: narrative.span(start, end, dated),
         "interval": narrative.interval,
         "metric": narrative.metric_value,
         "actor": markdown_actor if markdown else html_actor,
@@ -128,6 +131,7 @@ def _environment(markdown: bool) -> Environment:
         "fence": markdown_fence,
         "cell": markdown_cell,
         "link": markdown_link,
+        "web_url": markdown_web_url if markdown else web_url,
     }
     return env
 
@@ -139,7 +143,7 @@ def render_html(
     charts = [{"chart": chart, "svg": Markup(chart.data.decode())} for chart in render_charts(report, "svg")]
     files = _manifest_file(report)
     context = _context(report, generated_at) | {"charts": charts, "manifest_csv": _manifest_csv(folder, files)}
-    return _environment(markdown=False).get_template("report.html.j2").render(context), files
+    return _environment(markdown=False, dated=report.dated).get_template("report.html.j2").render(context), files
 
 
 def _manifest_file(report: ReportData) -> dict[str, bytes]:
@@ -199,6 +203,21 @@ def markdown_link(path: str) -> Markup:
     return Markup(quote(path, safe="/"))
 
 
+def web_url(url: str | None) -> str | None:
+    """A change's link, only when it is an http(s) URL: a feed's `url` is whatever the feed says, and
+    a javascript: link must not become clickable. The HTML template escapes it as an attribute."""
+    if isinstance(url, str) and url.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in url):
+        return url
+    return None
+
+
+def markdown_web_url(url: str | None) -> Markup | None:
+    """`web_url` as a Markdown link destination: percent-encoded, so parentheses, `|` or `<` cannot
+    end the link or the table cell."""
+    found = web_url(url)
+    return Markup(quote(found, safe=":/?#[]@!$&'*+,;=%~")) if found else None
+
+
 def html_actor(actor: str | None) -> Markup:
     """An actor as its short name (an ARN's resource part), the full ARN on hover."""
     if not actor:
@@ -237,7 +256,7 @@ def render_markdown(
         "folder": folder + "/",
         "manifest_csv": csvs.get(manifest.key) if manifest else None,
     }
-    return _environment(markdown=True).get_template("report.md.j2").render(context), files
+    return _environment(markdown=True, dated=report.dated).get_template("report.md.j2").render(context), files
 
 
 # -- the facts, arranged for the templates --------------------------------------------------------
@@ -281,17 +300,7 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         "version": _version(),
         "summary": narrative.summary(report),
         "incident": incident,
-        "incident_span": (
-            f"{narrative.clock(incident.onset)} – "
-            + (
-                narrative.clock(incident.recovery)
-                if incident.recovery
-                else f"{narrative.clock(report.until)} (end of data)"
-            )
-            + f" UTC ({narrative.duration(incident.onset, incident.recovery or report.until)})"
-            if incident
-            else None
-        ),
+        "incident_span": _incident_span(report),
         "period_text": narrative.window_text(period_start, period_end),
         "spans": spans,
         "periods": records.get("periods", []),
@@ -312,7 +321,25 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
         "figures": report.figures,
         "ref": refs,
         "timeline_command": _timeline_command(report),
+        "other_incidents": _other_incidents(report),
     }
+
+
+def _incident_span(report: ReportData) -> str | None:
+    """`14:00:00 – 14:20:00 UTC, until the end of the data (20 min)`; and the change it began in the
+    minute of."""
+    incident = report.incident
+    if incident is None:
+        return None
+    end = incident.end or report.until
+    text = f"{narrative.span(incident.onset, end, report.dated)} UTC"
+    text += "" if incident.recovery else ", until the end of the data"
+    text += f" ({narrative.duration(incident.onset, end)})"
+    anchor = report.anchor
+    if anchor is not None:
+        number = next(n for n, s in enumerate(report.timeline.changes, start=1) if s is anchor)
+        text += f"; it began in the minute of change #{number} at {narrative.at(report, anchor.change.event_time)}"
+    return text
 
 
 _DAY_FOLDERS = re.compile(r"^(?P<prefix>.*/)(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/[^/]*$")
@@ -362,6 +389,17 @@ def _full_names(report: ReportData) -> list[tuple[str, str]]:
         if change.actor and narrative.short_actor(change.actor) != change.actor:
             names.setdefault(change.actor, narrative.short_actor(change.actor))
     return [(short, full) for full, short in names.items()]
+
+
+def _other_incidents(report: ReportData) -> list[dict[str, str]]:
+    """The other incidents in the data, when the report's timeline chose its window: what each was
+    and the --since/--until that picks it."""
+    window = (report.timeline.since, report.timeline.until)
+    return [
+        {"text": incident_text(episode), "pick": pick_window(episode.since, episode.until)}
+        for episode in report.timeline.incidents
+        if (episode.since, episode.until) != window
+    ]
 
 
 def _timeline_command(report: ReportData) -> str:

@@ -125,7 +125,8 @@ def _no_changes(db: Database, lb: str | None, since: dt.datetime | None, until: 
     if not count:
         return (
             f"No configuration changes{whose} are recorded in {db.path}: load CloudTrail with "
-            "correlate ingest cloudtrail SOURCE (or --lookup)."
+            "correlate ingest cloudtrail SOURCE (or --lookup), or deploys and other change events with "
+            "correlate ingest changes FILE."
         )
     between = f"from {iso(since)}" if until is None else f"before {iso(until)}" if since is None else ""
     between = between or f"between {iso(since)} and {iso(until)}"

@@ -5,6 +5,7 @@ SELECT
   domain_name,
   ssl_protocol,
   ssl_cipher,
+  matched_rule_priority,
   COUNT(*) AS requests,
   COUNT(*) FILTER(WHERE
     is_elb_5xx) AS elb_5xx,
@@ -21,4 +22,5 @@ GROUP BY
   listener_port,
   domain_name,
   ssl_protocol,
-  ssl_cipher
+  ssl_cipher,
+  matched_rule_priority

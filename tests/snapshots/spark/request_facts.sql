@@ -29,6 +29,7 @@ WITH base AS (
       OR response_processing_time IS NULL
     ) AS has_missing_timing,
     actions_executed,
+    matched_rule_priority,
     source_file
   FROM requests
 ), judged AS (
@@ -81,5 +82,6 @@ SELECT
     THEN CAST(FLOOR(target_processing_time * 1000 + 1e-6) AS INT)
     ELSE 16 + CAST(FLOOR(LN(target_processing_time * 62.5) * 20) AS INT)
   END AS latency_bin,
+  matched_rule_priority,
   source_file
 FROM judged
