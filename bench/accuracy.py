@@ -52,22 +52,21 @@ class Tally:
 def judge(story, timeline, tally: Tally, label: str) -> None:
     """Count one run: is the culprit first (>= 0.5), and does anything else reach 0.5?"""
     ranked = timeline.changes
-    culprit = story.culprit
-    key = (culprit.call.event_name, culprit.call.at) if culprit else None
+    key = story.culprit_key  # a call of the trail, or an event of the change feed (app-deploy)
     others = [s for s in ranked if (s.change.event_name, s.change.event_time) != key]
     worst = max((s.suspicion for s in others), default=0.0)
     tally.runs += 1
     tally.worst = max(tally.worst, worst)
-    tally.culprit = culprit is not None
+    tally.culprit = key is not None
     precise = worst < SUSPECT
     tally.precise += precise
     first = bool(ranked) and key is not None and (ranked[0].change.event_name, ranked[0].change.event_time) == key
     top1 = first and ranked[0].suspicion >= SUSPECT
-    if culprit is None:
+    if key is None:
         tally.false_blame += not precise
     else:
         tally.top1 += top1
-    if not precise or (culprit is not None and not top1):
+    if not precise or (key is not None and not top1):
         top = ranked[0] if ranked else None
         shown = f"top {top.change.event_name} {top.change.event_time:%H:%M:%S} {top.suspicion:.2f}" if top else "none"
         blamed = max(others, key=lambda s: s.suspicion, default=None)

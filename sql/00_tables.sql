@@ -1,5 +1,5 @@
 -- tables: requests, tls_connections, connections, health_checks, rejects, ingested_files, api_calls,
---   changes, inventory
+--   change_events, changes, inventory
 -- The tables ingest writes. Every timestamp is UTC. `source_file` is the absolute path or the
 -- s3://bucket/key URI of the input; `source_line` is 1-based. Schema reference: docs/schema.md.
 
@@ -146,10 +146,10 @@ create table if not exists rejects (
 -- table: ingested_files
 -- grain: one row per input object loaded by each ingest command; the ledgers that make re-runs load
 -- nothing twice (`ingest logs` reads the rows of the log kinds, `ingest cloudtrail` those of kind
--- 'cloudtrail', so one command's rows never block the other)
+-- 'cloudtrail', `ingest changes` those of kind 'changes', so one command's rows never block another)
 create table if not exists ingested_files (
     source_file varchar,
-    kind varchar,                      -- alb, clb, nlb, connection, health_check, unknown, or cloudtrail
+    kind varchar,                      -- alb, clb, nlb, connection, health_check, unknown; cloudtrail; changes
     fingerprint varchar,               -- size:mtime for a file, the ETag for an S3 object
     filter varchar,                    -- the --since/--until/--lb the rows were kept by, '' for none
     size_bytes bigint,
@@ -196,9 +196,33 @@ create table if not exists api_calls (
     record json                        -- the whole CloudTrail record
 );
 
+-- table: change_events
+-- grain: one row per change event of another system (a deploy, a flag, ...) loaded by `correlate
+-- ingest changes` (unique `event_id`); the change model places each on the load balancers its scope
+-- hints name, as `changes` rows of origin 'feed'
+create table if not exists change_events (
+    event_id varchar primary key,      -- the record's id, else a hash of the record
+    event_time timestamp,              -- the record's `time`
+    end_time timestamp,                -- the end of a rollout, when given
+    kind varchar,                      -- deploy, config, feature-flag, scaling, infra, other
+    summary varchar,
+    actor varchar,
+    source varchar,                    -- the system: github, argocd, spinnaker, launchdarkly, ...
+    lbs varchar[],                     -- scope hints, as given: load balancers,
+    target_groups varchar[],           -- target groups (names or ARNs),
+    targets varchar[],                 -- targets (ip:port),
+    services varchar[],                -- services (ECS service names, or CLUSTER/SERVICE),
+    listener_port integer,             -- and a listener port
+    url varchar,                       -- back to the system
+    details json,                      -- the record's other fields (and a kind correlate does not know)
+    source_file varchar,               -- where the event was last loaded from (stdin for -)
+    source_line bigint                 -- the line (JSON lines, CSV) or the position in a JSON array
+);
+
 -- table: changes
--- grain: one row per (configuration-changing API call, load balancer it affects)
--- The columns are the fields of `Change` (correlate/model/change.py), in the same order.
+-- grain: one row per (configuration-changing API call or feed event, load balancer it affects)
+-- The columns are the fields of `Change` (correlate/model/change.py), in the same order. Derived
+-- data: rebuilt whole from api_calls and change_events.
 create table if not exists changes (
     event_id varchar,
     event_time timestamp,
@@ -215,7 +239,7 @@ create table if not exists changes (
     lb_id varchar,                     -- app/NAME/ID, net/NAME/ID, or the Classic ELB name, where known
     category varchar,                  -- targets, routing, listener_tls, health_check, lb_attributes,
                                        -- target_group_attributes, security, certificate, waf, tags,
-                                       -- lifecycle, other
+                                       -- lifecycle, deploy, config, feature_flag, scaling, infra, other
     listener_port integer,             -- when the change concerns one listener
     target_group varchar,              -- target group name, when the change concerns one
     target_group_arn varchar,
@@ -224,12 +248,15 @@ create table if not exists changes (
     actor_name varchar,                -- short name: IAM user, role session, or AWS service
     applied boolean,                   -- false when the call failed (error_code set)
     error_message varchar,
-    attributed_by varchar,             -- how lb was found: request, arn, cloudtrail, inventory, access_logs
+    attributed_by varchar,             -- how lb was found: request, arn, cloudtrail, inventory, access_logs, cloudwatch
     categories varchar[],              -- every category the change falls in, `category` first
     target_groups varchar[],           -- names of the target groups it concerns (forwards to, changes)
     classic boolean,                   -- a change of a Classic Load Balancer
-    reverts varchar                    -- event_id of the earlier change this one undoes (same resource,
+    reverts varchar,                   -- event_id of the earlier change this one undoes (same resource,
                                        -- previous values), else NULL
+    origin varchar,                    -- cloudtrail (an API call) or feed (correlate ingest changes)
+    url varchar,                       -- a feed event's link back to the system that made the change
+    end_time timestamp                 -- a feed event's end of rollout, when it gave one
 );
 
 -- table: inventory
@@ -262,3 +289,6 @@ alter table changes add column if not exists attributed_by varchar;
 alter table changes add column if not exists categories varchar[];
 alter table changes add column if not exists target_groups varchar[];
 alter table changes add column if not exists classic boolean;
+alter table changes add column if not exists origin varchar;
+alter table changes add column if not exists url varchar;
+alter table changes add column if not exists end_time timestamp;

@@ -2,7 +2,9 @@
 -- grain: one row per (configuration change, load balancer it affects), the columns a person reads
 -- sources: changes
 -- columns: event_time, lb, event_name, category, listener_port, target_group, summary, actor_name,
---   actor_kind, applied, error_code, event_id
+--   actor_kind, applied, error_code, event_id, origin, url
+-- origin: cloudtrail (an API call) or feed (a change event of `correlate ingest changes`, with the
+-- url back to the system that made it, where it gave one).
 create or replace view lb_changes as
 select
     changes.event_time as event_time,
@@ -16,5 +18,7 @@ select
     changes.actor_kind as actor_kind,
     changes.applied as applied,
     changes.error_code as error_code,
-    changes.event_id as event_id
+    changes.event_id as event_id,
+    coalesce(changes.origin, 'cloudtrail') as origin,
+    changes.url as url
 from changes;

@@ -34,6 +34,7 @@ def test_the_keep_list_is_every_elb_event_and_the_handled_calls_of_related_servi
                     "ReplaceNetworkAclEntry",
                     "DeleteNetworkAclEntry",
                     "ReplaceNetworkAclAssociation",
+                    "ModifyInstanceAttribute",
                 }
             ),
             "acm.amazonaws.com": frozenset(
@@ -55,7 +56,26 @@ def test_the_keep_list_is_every_elb_event_and_the_handled_calls_of_related_servi
                     "DetachLoadBalancers",
                     "AttachTrafficSources",
                     "DetachTrafficSources",
+                    "CreateAutoScalingGroup",
+                    "UpdateAutoScalingGroup",
+                    "StartInstanceRefresh",
                 }
+            ),
+            # Lambda's event names carry the API version; both spellings are kept
+            "lambda.amazonaws.com": frozenset(
+                {
+                    "UpdateFunctionCode20150331v2",
+                    "UpdateFunctionCode",
+                    "UpdateFunctionConfiguration20150331v2",
+                    "UpdateFunctionConfiguration",
+                    "PublishVersion20150331",
+                    "PublishVersion",
+                    "UpdateAlias20150331",
+                    "UpdateAlias",
+                }
+            ),
+            "codedeploy.amazonaws.com": frozenset(
+                {"CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup", "CreateDeployment"}
             ),
         },
     )
@@ -70,7 +90,10 @@ def test_lookups_go_by_source_except_for_busy_sources():
         "waf-regional.amazonaws.com",
     ]
     by_name = [value for key, value in attributes if key == "EventName"]
-    assert len(by_name) == 3 + 13 + 6 and "UpdateService" in by_name and "DescribeTasks" not in by_name
+    # ECS, EC2, Auto Scaling, Lambda, CodeDeploy
+    assert len(by_name) == 3 + 14 + 9 + 8 + 4
+    assert {"UpdateService", "CreateDeployment", "UpdateFunctionCode20150331v2"} <= set(by_name)
+    assert "DescribeTasks" not in by_name
 
 
 def test_the_two_elb_apis_dispatch_the_same_event_name_to_their_own_handler():

@@ -46,12 +46,14 @@ def test_ingest_cloudtrail_then_changes(runner, tmp_path):
         "applied": True,
         "error_code": None,
         "event_id": "00000000-0000-4000-8000-000000000019",
+        "origin": "cloudtrail",
+        "url": None,
     }
     arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod/50dc6c495c0c9188"
     by_arn = invoke(runner, "--db", db, "changes", "--lb", arn, "--since", "2026-11-20T14:05Z", "--format", "csv")
     assert by_arn.stdout.splitlines()[0] == (
         "event_time,lb,event_name,category,listener_port,target_group,summary,actor_name,actor_kind,applied,"
-        "error_code,event_id"
+        "error_code,event_id,origin,url"
     )
     assert [line.split(",")[2] for line in by_arn.stdout.splitlines()[1:]] == [
         "ModifyListener",

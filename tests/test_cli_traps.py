@@ -219,7 +219,7 @@ def test_an_empty_window_says_what_the_data_covers(runner, fixtures_db):
     assert changes.exit_code == 0
     assert changes.stdout == (
         "event_time,lb,event_name,category,listener_port,target_group,summary,actor_name,actor_kind,applied,"
-        "error_code,event_id\n"
+        "error_code,event_id,origin,url\n"
     )
     assert changes.stderr == (
         "No changes to web-prod between 2030-01-01T00:00:00Z and 2030-01-02T00:00:00Z; the 11 recorded span "
@@ -230,7 +230,8 @@ def test_an_empty_window_says_what_the_data_covers(runner, fixtures_db):
     assert (none.stdout, none.stderr) == (
         "[]\n",
         f"No configuration changes to media-lb are recorded in {fixtures_db}: load CloudTrail with correlate "
-        "ingest cloudtrail SOURCE (or --lookup).\n",
+        "ingest cloudtrail SOURCE (or --lookup), or deploys and other change events with correlate ingest changes "
+        "FILE.\n",
     )
 
 
@@ -238,7 +239,7 @@ def test_an_empty_database_says_what_to_load(runner, tmp_path):
     path = tmp_path / "empty.duckdb"
     Database.open(str(path)).close()
     result = invoke(runner, "--db", path, "lbs", "--format", "csv")
-    assert result.stdout == "lb,lb_type,lb_id,requests,tls_connections,first_seen,last_seen,changes\n"
+    assert result.stdout == "lb,lb_type,lb_id,requests,tls_connections,metric_minutes,first_seen,last_seen,changes\n"
     assert result.stderr == (
         f"No load balancers in {path} yet: load access logs with correlate ingest logs SOURCE, or CloudTrail with "
         "correlate ingest cloudtrail SOURCE.\n"

@@ -44,6 +44,9 @@ def base(event_id: int, time: str, name: str, **fields) -> dict:
         "targets": [],
         "details": None,
         "attributed_by": "arn",
+        "origin": "cloudtrail",
+        "url": None,
+        "end_time": None,
     }
     row.update(fields)
     # the scoring's facts: by default the category alone, the target group named, an ELBv2 change
@@ -363,7 +366,7 @@ def test_target_group_found_through_access_logs(db, tmp_path):
     load_cloudtrail(db, trail)
     assert records(db, "select count(*) as n from changes") == [{"n": 0}]
     load(db, logs)
-    from correlate.pipeline.cloudtrail import rebuild_changes
+    from correlate.pipeline.changes import rebuild_changes
     from correlate.store.cloudtrail import CloudTrailStore
 
     rebuild_changes(CloudTrailStore(db))  # what `correlate ingest logs` does after loading
@@ -717,7 +720,7 @@ def test_listener_port_from_the_inventory_for_calls_that_do_not_carry_it(db, tmp
             ),
         ],
     )
-    from correlate.pipeline.cloudtrail import rebuild_changes
+    from correlate.pipeline.changes import rebuild_changes
 
     rebuild_changes(CloudTrailStore(db))
     rows = records(db, "select event_name, listener_port, summary from changes order by event_time")

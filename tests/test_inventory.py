@@ -8,7 +8,7 @@ import json
 
 import boto3
 import pytest
-from conftest import records
+from conftest import moto_subnets, records
 from moto import mock_aws
 
 from correlate.errors import SourceAccessError
@@ -28,13 +28,7 @@ def cloud(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
-                "SubnetId"
-            ]
-            for i, zone in ((1, "a"), (2, "b"))
-        ]
+        vpc, subnets = moto_subnets(ec2)
         group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
         elbv2 = boto3.client("elbv2", region_name=REGION)
         lb = elbv2.create_load_balancer(Name="web-prod", Subnets=subnets, SecurityGroups=[group])["LoadBalancers"][0]
@@ -51,6 +45,18 @@ def cloud(monkeypatch):
             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
             AvailabilityZones=[f"{REGION}a"],
         )
+        template = ec2.create_launch_template(
+            LaunchTemplateName="web-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"}
+        )["LaunchTemplate"]
+        boto3.client("autoscaling", region_name=REGION).create_auto_scaling_group(
+            AutoScalingGroupName="web-asg",
+            LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": "1"},
+            MinSize=0,
+            MaxSize=2,
+            DesiredCapacity=0,
+            TargetGroupARNs=[tg["TargetGroupArn"]],
+            VPCZoneIdentifier=subnets[0],
+        )
         clients = {"elbv2": elbv2, "elb": elb, "ec2": ec2}
         yield clients, lb, tg, listener, group
 
@@ -59,12 +65,20 @@ def test_inventory_snapshot(db, cloud):
     _clients, lb, tg, listener, _ = cloud
     resources = list(describe_inventory(AwsClients(), REGION))
     kinds = sorted({kind for kind, *_ in resources})
-    assert kinds == ["classic_load_balancer", "listener", "load_balancer", "network_acl", "target_group"]
+    assert kinds == [
+        "auto_scaling_group",
+        "classic_load_balancer",
+        "listener",
+        "load_balancer",
+        "network_acl",
+        "target_group",
+    ]
     summary = ingest_inventory(CloudTrailStore(db), REGION, resources, dt.datetime(2026, 11, 20, 12, 0))
     assert summary.by_type["load_balancer"] == 1 and summary.by_type["listener"] == 1
     assert records(
         db, "select resource_type, arn, lb from inventory where resource_type != 'network_acl' order by 1"
     ) == [
+        {"resource_type": "auto_scaling_group", "arn": "web-asg", "lb": None},
         {"resource_type": "classic_load_balancer", "arn": "media-lb", "lb": "media-lb"},
         {"resource_type": "listener", "arn": listener["ListenerArn"], "lb": "web-prod"},
         {"resource_type": "load_balancer", "arn": lb["LoadBalancerArn"], "lb": "web-prod"},
@@ -151,6 +165,7 @@ def test_inventory_access_denied_is_one_line(aws, iam_user):
     with pytest.raises(SourceAccessError) as caught:
         list(describe_inventory(AwsClients(AwsOptions(region="eu-west-1")), "eu-west-1"))
     assert str(caught.value) == (
-        "Inventory of eu-west-1: access denied describing the load balancers (needs elasticloadbalancing:Describe* "
-        "and ec2:DescribeNetworkAcls). Check the IAM policies, or use another --profile."
+        "Inventory of eu-west-1: access denied describing the load balancers (needs elasticloadbalancing:Describe*, "
+        "ec2:DescribeNetworkAcls and autoscaling:DescribeAutoScalingGroups). Check the IAM policies, or use another "
+        "--profile."
     )

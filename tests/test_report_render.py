@@ -7,6 +7,7 @@ regenerate it with `UPDATE_SNAPSHOTS=1 pytest tests/test_report_render.py` and r
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -428,3 +429,26 @@ def test_the_manifest_per_prefix_and_day(report):
             | {"rejected": 0, "rows_in_window": 19}
         ],
     ]
+
+
+def test_a_change_event_shows_its_origin_and_a_link_only_to_the_web(report):
+    """The candidates name a change event's feed and link back to it; a URL that is not http(s) (a
+    feed may say anything) stays text."""
+
+    def with_feed(url: str) -> ReportData:
+        scored = report.timeline.changes[-1]
+        change = dataclasses.replace(scored.change, origin="feed", actor_kind="github", url=url)
+        changes = (*report.timeline.changes[:-1], dataclasses.replace(scored, change=change))
+        return dataclasses.replace(report, timeline=dataclasses.replace(report.timeline, changes=changes))
+
+    linked = with_feed("https://github.com/example/web/commit/4c1d9e2f?tab=(files)")
+    page, _ = render_html(linked, "shop-alb_files", generated_at=GENERATED_AT)
+    assert '<a href="https://github.com/example/web/commit/4c1d9e2f?tab=(files)" rel="noopener noreferrer">' in page
+    assert '<span class="muted">(feed: github)</span>' in page
+    text, _ = render_markdown(linked, "shop-alb_files", generated_at=GENERATED_AT)
+    assert "<br>[link](https://github.com/example/web/commit/4c1d9e2f?tab=%28files%29) |" in text
+    assert " (feed: github) |" in text
+    sneaky = with_feed("javascript:alert(1)")
+    page, _ = render_html(sneaky, "shop-alb_files", generated_at=GENERATED_AT)
+    text, _ = render_markdown(sneaky, "shop-alb_files", generated_at=GENERATED_AT)
+    assert "javascript:" not in page and "javascript:" not in text

@@ -200,6 +200,71 @@ def test_an_ecs_update_that_starts_nothing_is_barely_plausible(incident):
     assert evidence_lines(result)[0] == "the call started no deployment and kept the desired count"
 
 
+def feed_event(seconds: float, kind: str, **values) -> Change:
+    """A change event of `correlate ingest changes`, as the change model places it."""
+    category = kind.replace("-", "_")
+    return change(
+        kind,
+        seconds,
+        event_id=f"{kind}-{seconds}",
+        origin="feed",
+        category=category,
+        actor_kind="github",
+        attributed_by="feed",
+        **values,
+    )
+
+
+def test_a_deploy_is_new_code_like_an_ecs_deployment(incident):
+    """Eight minutes for a deploy of web to show, as for an ECS deployment; the same affinity."""
+    deploy = feed_event(1320, "deploy", target_group="web", target_group_arn=WEB)
+    result = scored(incident, deploy)[deploy.event_id]
+    best = result.explains[0]
+    assert (best.shift.scope.key, best.timing, best.scope, best.affinity) == ("target_group:web", 1.0, 1.0, 0.9)
+    assert result.suspicion == 0.758
+    # a feature flag acts at once: the same shift 8 minutes later does not fit it
+    flag = feed_event(1320, "feature-flag", target_group="web", target_group_arn=WEB)
+    assert scored(incident, flag)[flag.event_id].suspicion == 0.0
+
+
+def test_a_rollout_with_an_end_time_is_given_until_then(incident):
+    """A deploy that started 20 minutes before the shift: too early, unless it says it ran until 13:29."""
+    started = START + dt.timedelta(minutes=10)
+    early = feed_event(600, "deploy", target_group="web", target_group_arn=WEB)
+    rolling = dataclasses.replace(early, event_id="rolling", end_time=started + dt.timedelta(minutes=19))
+    results = scored(incident, early, rolling)
+    assert results[early.event_id].suspicion == 0.0
+    assert results["rolling"].suspicion == 0.758
+    assert results["rolling"].explains[0].timing == 1.0
+
+
+def test_an_event_that_names_no_part_has_load_balancer_scope(incident):
+    """Named load balancer only: as a load-balancer-wide change. Placed on every load balancer (no
+    hint at all): the same at half the scope, which alone stays below 0.5."""
+    whole = feed_event(1795, "deploy")
+    unscoped = dataclasses.replace(whole, event_id="unscoped", attributed_by="unscoped")
+    results = scored(incident, whole, unscoped)
+    best = {key: results[key].explains[0] for key in (whole.event_id, "unscoped")}
+    assert [(b.shift.scope.key, b.scope) for b in best.values()] == [("lb", 1.0), ("lb", 0.5)]
+    assert results[whole.event_id].suspicion == 0.752
+    assert results["unscoped"].suspicion == 0.376
+
+
+def test_a_lambda_change_the_load_balancer_does_not_invoke_is_barely_plausible(incident):
+    details = {"function": "checkout", "invokes": ["checkout:live"], "invoked": False}
+    code = change(
+        "UpdateFunctionCode20150331v2",
+        1795,
+        category="deploy",
+        target_group="web",
+        target_group_arn=WEB,
+        details=details,
+    )
+    result = scored(incident, code)[code.event_id]
+    assert (result.plausibility, result.suspicion) == (0.2, round(0.2 * 0.758, 3))
+    assert evidence_lines(result)[0] == "the load balancer invokes checkout:live, which this call did not change"
+
+
 def test_evidence_times_carry_their_date_on_another_day_than_the_change():
     """The row gives the change's time (dated where the window's times are); a time in its evidence
     on another day says which."""

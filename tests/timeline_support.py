@@ -6,6 +6,7 @@ scenario's definition), and synthetic per-minute cells.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import pyarrow as pa
 from correlate.demo import DemoFiles, Rates, generate, scenario
 from correlate.demo.cloudtrail import CLASSIC_API
 from correlate.demo.fleet import ACCOUNT, REGION
-from correlate.demo.run import load_trail
+from correlate.demo.run import load_feed, load_trail
+from correlate.parse.feed import parse_feed
 from correlate.pipeline.logs import LogsOptions, load_logs
 from correlate.store.database import Database
 
@@ -25,8 +27,37 @@ TEST_RATES = Rates(alb=4.0, clb=2.5)
 
 
 def oracle_rows(files: DemoFiles) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(changes rows, api_calls rows) for the scenario's configuration changes."""
+    """(changes rows, api_calls rows) for the scenario's configuration changes and change events."""
     changes, calls = [], []
+    for item in files.scenario.feed:
+        record = item.record
+        for expected in item.expected:
+            group = expected.target_group
+            changes.append(
+                {
+                    "event_id": record["id"] if "id" in record else _feed_id(files, record),
+                    "event_time": item.at,
+                    "event_name": record["kind"],
+                    "lb": expected.lb,
+                    "actor": record.get("actor"),
+                    "actor_kind": record.get("source"),
+                    "error_code": None,
+                    "summary": expected.summary,
+                    "event_source": record.get("source"),
+                    "lb_id": expected.lb_id,
+                    "category": expected.category,
+                    "target_group": group.name if group else None,
+                    "target_group_arn": group.arn if group else None,
+                    "targets": [],
+                    "applied": True,
+                    "categories": [expected.category],
+                    "target_groups": [group.name] if group else [],
+                    "classic": False,
+                    "origin": "feed",
+                    "url": record.get("url"),
+                    "details": None,
+                }
+            )
     for event, body in zip(files.scenario.events, files.records, strict=True):
         if event.expected is None:
             continue
@@ -86,6 +117,12 @@ def oracle_rows(files: DemoFiles) -> tuple[list[dict[str, Any]], list[dict[str, 
     return changes, calls
 
 
+def _feed_id(files: DemoFiles, record: dict[str, Any]) -> str:
+    """The id `correlate ingest changes` gives an event of the feed that names none."""
+    parsed = parse_feed(io.BytesIO(orjson.dumps(record) + b"\n"), "feed.jsonl", str(files.feed_files[0]))
+    return parsed.events[0].event_id
+
+
 def insert(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert rows (dicts keyed by column) through Arrow, columns by name."""
     if not rows:
@@ -109,9 +146,10 @@ def load_scenario(
     subject_only: bool = True,
 ) -> DemoFiles:
     """Generate the scenario (by default the subject load balancer's logs only, in day-long files, to
-    load fast), ingest its access logs, then its trail through the CloudTrail ingestion, as
-    `correlate demo` does; or, with `oracle`, insert the oracle's changes instead of loading the trail.
-    (Without the other load balancer's logs, its target-group changes cannot be linked to it.)"""
+    load fast), ingest its access logs, then its trail through the CloudTrail ingestion and its change
+    feed through `ingest changes`, as `correlate demo` does; or, with `oracle`, insert the oracle's
+    changes instead of loading the trail and the feed. (Without the other load balancer's logs, its
+    target-group changes cannot be linked to it.)"""
     only = scenario(kind, seed).subject if subject_only else None
     files = generate(kind, seed, root, rates, file_minutes=1440, only=only)
     load_logs(db, LogsOptions((str(root / "AWSLogs"),)))
@@ -121,6 +159,7 @@ def load_scenario(
         insert(db, "api_calls", calls)
     else:
         load_trail(db, files)
+        load_feed(db, files)
     return files
 
 

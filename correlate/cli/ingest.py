@@ -1,4 +1,5 @@
-"""`correlate ingest logs` and `correlate ingest cloudtrail`."""
+"""`correlate ingest logs`, `correlate ingest cloudtrail` and `correlate ingest inventory`; the ingest
+group also holds `ingest metrics` (cli/metrics.py) and `ingest changes` (cli/feed.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from correlate.cli.options import TIME, aws_options, lb_option, open_db, window_options
-from correlate.errors import StrictModeFailure, WrongCommand
+from correlate.cli.options import TIME, aws_options, lb_option, open_db, report_load, window_options
+from correlate.errors import WrongCommand
 from correlate.pipeline.cloudtrail import (
     CloudTrailSummary,
     ingest_cloudtrail,
@@ -44,13 +45,14 @@ _ = TIME  # re-exported option type, used by window_options
 
 @click.group()
 def ingest() -> None:
-    """Load access logs or CloudTrail records into the database.
+    """Load access logs, CloudTrail records, an inventory, metrics or change events into the database.
 
     \b
     Example:
       correlate ingest logs ./AWSLogs/ --since 2026-11-20T13:00Z
       correlate ingest cloudtrail ./trail/
       correlate ingest inventory --region us-east-1
+      correlate ingest changes deploys.jsonl
     """
 
 
@@ -138,8 +140,9 @@ def cloudtrail_command(
     an account or organisation, a region or day folder). CloudTrail-Digest and CloudTrail-Insight
     objects are skipped. With --since/--until, only the S3 day folders and files whose delivery time
     can hold events of the window are read. Only Elastic Load Balancing events and related changes
-    (certificates, security groups, network ACLs, WAF, Auto Scaling, ECS services) are kept; the rest
-    is counted.
+    (certificates, security groups, network ACLs, WAF, Auto Scaling, ECS services, CodeDeploy
+    deployments, Lambda functions behind target groups, instance settings) are kept; the rest is
+    counted.
     The same event loaded twice is stored once. An access-log file is not loaded: it is named with
     the command that loads it (exit 1 when every file is one).
 
@@ -178,7 +181,7 @@ def cloudtrail_command(
 @click.option("--profile", help="Named AWS profile (default: AWS_PROFILE, or boto3's default chain).")
 @click.pass_context
 def inventory_command(ctx: click.Context, regions: tuple[str, ...], profile: str | None) -> None:
-    """Describe the load balancers, listeners, rules and target groups as they are now.
+    """Describe the load balancers, listeners, rules, target groups and Auto Scaling groups as they are now.
 
     The snapshot tells the change model what CloudTrail may not show: which load balancers a target
     group serves, listener ports, the certificates and security groups in use. It replaces the
@@ -207,23 +210,10 @@ def _finish(summary: IngestSummary | CloudTrailSummary, quiet: bool, strict: boo
     hint = summary.other_kind_line()
     if hint is not None and summary.all_other_kind:
         raise WrongCommand(hint)
-    trail = isinstance(summary, CloudTrailSummary)
-    unit, where = ("records", " where kind = 'cloudtrail'") if trail else ("lines", "")
-    if not quiet:
-        if hint is not None:
-            click.echo(hint, err=True)
-        if summary.rejected:
-            click.echo(
-                f"Rejected {unit} are in the rejects table: "
-                f'correlate sql "select source_file, source_line, reason from rejects{where}"',
-                err=True,
-            )
-        click.echo(summary.line(), err=True)
-    if strict and summary.rejected:
-        raise StrictModeFailure(
-            f"{summary.rejected:,} {unit} were rejected and --strict was given. "
-            f'See them with: correlate sql "select * from rejects{where}"'
-        )
+    if not quiet and hint is not None:
+        click.echo(hint, err=True)
+    unit, kind = ("records", "cloudtrail") if isinstance(summary, CloudTrailSummary) else ("lines", None)
+    report_load(summary.line(), summary.rejected, quiet, strict, unit, kind)
 
 
 @contextmanager
@@ -281,10 +271,13 @@ def _progress(quiet: bool) -> Iterator:
         yield update
 
 
-def _register_metrics() -> None:
+def _register_commands() -> None:
+    """The ingest commands that have a module of their own."""
+    from correlate.cli.feed import changes_command
     from correlate.cli.metrics import metrics_command
 
     ingest.add_command(metrics_command)
+    ingest.add_command(changes_command)
 
 
-_register_metrics()
+_register_commands()

@@ -1,4 +1,5 @@
-"""Options shared by several commands: --format, time expressions, --lb, and opening the database."""
+"""Options shared by several commands: --format, time expressions, --lb, opening the database, and
+how an ingest reports what it loaded."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from correlate.errors import BadTimeExpression, Interrupted
+from correlate.errors import BadTimeExpression, Interrupted, StrictModeFailure
 from correlate.parse.arns import lb_name
 from correlate.present.render import FORMATS
 from correlate.store.database import Database
@@ -137,6 +138,25 @@ def say(ctx: click.Context, text: str) -> None:
     """A note or summary on stderr, unless --quiet."""
     if not ctx.obj.quiet:
         click.echo(text, err=True)
+
+
+def report_load(line: str, rejected: int, quiet: bool, strict: bool, unit: str, kind: str | None) -> None:
+    """An ingest's summary line on stderr, after where its rejected `unit` (lines, records) are;
+    with --strict, exit 4 when any was rejected. `kind` is the rejects' kind, where the command has one."""
+    where = f" where kind = '{kind}'" if kind else ""
+    if not quiet:
+        if rejected:
+            click.echo(
+                f"Rejected {unit} are in the rejects table: "
+                f'correlate sql "select source_file, source_line, reason from rejects{where}"',
+                err=True,
+            )
+        click.echo(line, err=True)
+    if strict and rejected:
+        raise StrictModeFailure(
+            f"{rejected:,} {unit} were rejected and --strict was given. "
+            f'See them with: correlate sql "select * from rejects{where}"'
+        )
 
 
 def aws_options(func: F) -> F:

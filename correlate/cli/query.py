@@ -56,10 +56,12 @@ def changes_command(ctx: click.Context, lb: str | None, since, until, fmt: str |
     """The configuration changes that affect a load balancer, oldest first, in the whole minutes of
     --since/--until.
 
-    Each row is one CloudTrail call and one load balancer it affects: what changed (summary), its
-    category, the listener port or target group it concerns, who made it and how (console, cli,
-    sdk, terraform, cloudformation, cdk, aws-service). Failed calls are listed with their error
-    code and applied = false. Without --lb, the changes of every load balancer.
+    Each row is one CloudTrail call, or one change event loaded with `correlate ingest changes`,
+    and one load balancer it affects: what changed (summary), its category, the listener port or
+    target group it concerns, who made it and how (console, cli, sdk, terraform, cloudformation,
+    cdk, aws-service; for an event, its system), its origin (cloudtrail or feed) and an event's url.
+    Failed calls are listed with their error code and applied = false. Without --lb, the changes of
+    every load balancer.
 
     \b
     Example:

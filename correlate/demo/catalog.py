@@ -6,10 +6,12 @@ import datetime as dt
 import random
 
 from correlate.demo.hard import HARD_KINDS
-from correlate.demo.scenarios import BASIC_KINDS
+from correlate.demo.metric_kinds import METRIC_KINDS
+from correlate.demo.scenarios import BASIC_KINDS, FEED_KINDS
 from correlate.demo.world import FIRST_DAY, Scenario
 
-KINDS = {**BASIC_KINDS, **HARD_KINDS}
+# New kinds go last: a kind's day comes from its place here, and earlier kinds keep their bytes.
+KINDS = {**BASIC_KINDS, **HARD_KINDS, **FEED_KINDS, **METRIC_KINDS}
 DAYS_PER_SEED = 16  # room for every kind: each (kind, seed) gets its own day
 
 
@@ -21,4 +23,5 @@ def scenario(kind: str, seed: int) -> Scenario:
     built = KINDS[kind](start, random.Random(f"scenario:{kind}:{seed}"))
     built.events.sort(key=lambda event: event.call.at)
     built.effects.sort(key=lambda effect: effect[0])
+    built.feed.sort(key=lambda item: item.at)
     return built

@@ -3,7 +3,8 @@ and which of them (if any) is the culprit.
 
 Every scenario runs 50 minutes of traffic on two load balancers (the ALB `web-prod` and the Classic ELB
 `legacy-web`). At `incident` one of them (the subject) takes a change that moves its metrics, or, in
-`traffic-surge`, a surge arrives with no change behind it. Around it come the decoys a real trail
+`traffic-surge`, a surge arrives with no change behind it; in `app-deploy` the change is a release
+that only the deploy feed records. Around it come the decoys a real trail
 holds: a tag change, a change on the other load balancer at the same moment, a call that failed,
 read-only Describe calls, and a service role registering targets.
 """
@@ -32,6 +33,7 @@ from correlate.demo.calls import (
 from correlate.demo.cloudtrail import CLASSIC_API, Call
 from correlate.demo.fleet import (
     ALB_ARN,
+    ALB_ID,
     ALB_NAME,
     ALICE,
     API,
@@ -277,6 +279,69 @@ def tls_policy(start: dt.datetime, rng: random.Random) -> Scenario:
     return s
 
 
+def app_deploy(start: dt.datetime, rng: random.Random) -> Scenario:
+    """A release of web's application rolls out over two minutes and makes it slower and fail more.
+    Nothing in CloudTrail says so: the deploy is only in the deploy feed (GitHub deployments mapped
+    to `correlate ingest changes`), beside a feature flag on api, a database maintenance that names
+    no load balancer, and a config push to legacy-web at the same moment."""
+    s = Scenario(
+        "app-deploy",
+        "A deploy of web's application makes it slower and fail more (the cause only in the deploy feed)",
+        ALB_NAME,
+        start,
+        start + INCIDENT_AFTER,
+    )
+    rollout = rng.uniform(90, 150)
+    deployment = rng.randrange(1000, 9999)
+    sha = "".join(rng.choice("0123456789abcdef") for _ in range(40))
+    summary = f"web v2.14.{deployment % 10} ({sha[:7]}) to production"
+    s.announce(
+        0,
+        {
+            "id": f"github:deployment:{deployment}",
+            "end_after": rollout,
+            "kind": "deploy",
+            "summary": summary,
+            "actor": "release-bot",
+            "source": "github",
+            "service": "web",
+            "target_group": "web",
+            "url": f"https://github.com/example/web/commit/{sha}",
+            "sha": sha,
+        },
+        Expected(ALB_NAME, "deploy", summary, ALB_ID, target_group=WEB),
+        culprit=True,
+    )
+    for share, seconds in ((0.04, 20.0), (0.09, rollout / 2), (0.15, rollout)):  # more new tasks, more failures
+
+        def release(w, share=share) -> None:
+            w.alb.failing[WEB.name] = share
+            w.alb.slowness[WEB.name] = 1.0 + 15 * share
+
+        s.effect(seconds, release)
+    flag = "checkout-v2 on for 10% of users"
+    s.announce(
+        -rng.uniform(1200, 1600),
+        {"kind": "feature-flag", "summary": flag, "actor": "carol", "source": "launchdarkly", "target_group": "api"},
+        Expected(ALB_NAME, "feature_flag", flag, ALB_ID, target_group=API),
+    )
+    maintenance = "web-db minor version upgrade (maintenance window)"
+    s.announce(
+        -rng.uniform(800, 1000),
+        {"kind": "infra", "summary": maintenance, "source": "rds-events"},
+        Expected(ALB_NAME, "infra", maintenance, ALB_ID),
+        Expected(CLB_NAME, "infra", maintenance, CLB_NAME),
+    )
+    push = "keep-alive timeout 5 s -> 2 s"
+    s.announce(
+        6,
+        {"kind": "config", "summary": push, "actor": "dave", "source": "ansible", "lb": CLB_NAME},
+        Expected(CLB_NAME, "config", push, CLB_NAME),
+    )
+    common_decoys(s, failed=failed_listener_change(s))
+    return s
+
+
 BASIC_KINDS: dict[str, Callable[[dt.datetime, random.Random], Scenario]] = {
     "deregistered-targets": deregistered_targets,
     "empty-target-group": empty_target_group,
@@ -284,4 +349,9 @@ BASIC_KINDS: dict[str, Callable[[dt.datetime, random.Random], Scenario]] = {
     "tls-policy": tls_policy,
     "idle-timeout": idle_timeout,
     "traffic-surge": traffic_surge,
+}
+
+# Kinds whose cause is in a change feed (`correlate ingest changes`), not in CloudTrail.
+FEED_KINDS: dict[str, Callable[[dt.datetime, random.Random], Scenario]] = {
+    "app-deploy": app_deploy,
 }

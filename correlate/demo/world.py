@@ -1,5 +1,6 @@
 """What the demo's load balancers are like at a moment (the world the traffic generator reads), and
-the scenario: its calls, which of them is the culprit, and the effects that change the world."""
+the scenario: its calls and change events, which of them is the culprit, and the effects that change
+the world."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from correlate.demo.cloudtrail import Call
 from correlate.demo.fleet import (
     API,
     CLB_INSTANCES,
+    PARTNER_API,
     WEB,
     WEB_V2,
     TargetGroup,
@@ -51,6 +53,9 @@ class AlbState:
     slowness: dict[str, float] = field(default_factory=dict)
     # target -> weight of the requests it gets (1 when absent): stickiness concentrates load on a few
     weights: dict[str, float] = field(default_factory=dict)
+    # target group -> targets failing their health checks that it still routes to: when every target of
+    # a group fails, ALB fails open and keeps sending them requests (CloudWatch counts them unhealthy)
+    unhealthy: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,9 +67,18 @@ class ClbState:
 
 
 @dataclass
+class NlbState:
+    """What shapes tls-front's connections at a moment."""
+
+    serving: list[str] = field(default_factory=lambda: list(PARTNER_API.targets))
+    protocols: tuple[str, ...] = ("tlsv12", "tlsv13")  # what the listener's TLS policy accepts
+
+
+@dataclass
 class World:
     alb: AlbState
     clb: ClbState
+    nlb: NlbState = field(default_factory=NlbState)
 
 
 Effect = tuple[dt.datetime, Callable[[World], None]]
@@ -93,6 +107,17 @@ class Event:
     reverts: Call | None = None  # the earlier call this one undoes
 
 
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """A change event of the demo's deploy feed (`correlate ingest changes`): what the feed file holds
+    (`record`, its `time` written from `at`), and the `changes` rows it should become (the oracle)."""
+
+    at: dt.datetime
+    record: dict
+    expected: tuple[Expected, ...] = ()
+    culprit: bool = False
+
+
 @dataclass
 class Scenario:
     kind: str
@@ -102,6 +127,7 @@ class Scenario:
     incident: dt.datetime
     events: list[Event] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    feed: list[FeedItem] = field(default_factory=list)
 
     @property
     def end(self) -> dt.datetime:
@@ -110,6 +136,15 @@ class Scenario:
     @property
     def culprit(self) -> Event | None:
         return next((event for event in self.events if event.culprit), None)
+
+    @property
+    def culprit_key(self) -> tuple[str, dt.datetime] | None:
+        """(event_name, time) of the change the timeline should rank first: the culprit call, or a
+        change event of the feed (its event name is its kind)."""
+        if self.culprit is not None:
+            return self.culprit.call.event_name, self.culprit.call.at
+        item = next((item for item in self.feed if item.culprit), None)
+        return (item.record["kind"], item.at) if item is not None else None
 
     def at(self, seconds: float) -> dt.datetime:
         """The moment `seconds` after the incident, in whole seconds (as CloudTrail records times)."""
@@ -122,6 +157,19 @@ class Scenario:
 
     def effect(self, seconds: float, change: Callable[[World], None]) -> None:
         self.effects.append((self.at(seconds), change))
+
+    def announce(self, seconds: float, record: dict, *expected: Expected, culprit: bool = False) -> None:
+        """A change event of the feed at `seconds` from the incident (its `time`, and `end_time` when
+        the record gives `end_after` seconds)."""
+        at = self.at(seconds)
+        record = dict(record)
+        end_after = record.pop("end_after", None)
+        written = {"time": _iso(at), **({"end_time": _iso(self.at(seconds + end_after))} if end_after else {})}
+        self.feed.append(FeedItem(at, written | record, expected, culprit))
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def initial_world() -> World:

@@ -14,12 +14,16 @@ computed once by the change model from the call:
   Classic Load Balancer, where the whole load balancer is one listener's traffic);
 - `details`: per-call facts, as JSON: before/after `fields` where known, `ecs_action` (ECS service
   calls), `health_check` (the interval and thresholds a health-check change sets), `attribute_keys`
-  (the attributes an attribute change sets), and more per call (docs/cloudtrail.md);
+  (the attributes an attribute change sets), `invoked` (Lambda: whether the version the load balancer
+  invokes changed), and more per call (docs/cloudtrail.md);
 - `reverts`: the change it undoes, when it sets the same resource back to the values it had before an
-  earlier change (model/reverts.py).
+  earlier change (model/reverts.py);
+- where it came from: `origin` (`cloudtrail`, or `feed` for the deploys, flags and other events of
+  `correlate ingest changes`), the `url` back to the system that made it, and `end_time` for a
+  rollout that took a while (the scoring allows its effect until then).
 
 Only the columns of the user-facing contract (`event_id`, `event_time`, `event_name`, `lb`, and who
-made it) are required; a change from elsewhere (a deploy feed) states what it knows.
+made it) are required; a change from elsewhere (a deploy feed, model/feed.py) states what it knows.
 """
 
 from __future__ import annotations
@@ -40,8 +44,14 @@ CATEGORIES = (
     "waf",
     "tags",
     "lifecycle",
+    "deploy",
+    "config",
+    "feature_flag",
+    "scaling",
+    "infra",
     "other",
 )
+ORIGINS = ("cloudtrail", "feed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +78,14 @@ class Change:
     actor_name: str | None = None
     applied: bool = True
     error_message: str | None = None
-    attributed_by: str | None = None  # request, arn, cloudtrail, inventory, access_logs
+    attributed_by: str | None = None  # request, arn, cloudtrail, inventory, access_logs, cloudwatch
     categories: tuple[str, ...] = ()  # every category, `category` first (given none: `category` alone)
     target_groups: tuple[str, ...] = ()  # names (given none: `target_group`, if any)
     classic: bool = False
     reverts: str | None = None  # event_id of the earlier change this one undoes (model/reverts.py)
+    origin: str = "cloudtrail"  # cloudtrail: an API call; feed: an event of `correlate ingest changes`
+    url: str | None = None  # back to the system that made the change (a feed event's `url`)
+    end_time: dt.datetime | None = None  # a rollout that takes a while: when it ended
 
     def __post_init__(self) -> None:
         if not self.categories:

@@ -11,8 +11,9 @@ it was before, where the replay knows it), and then, if it succeeded, applied to
 Which load balancers a call affects comes from the request itself (names, load balancer, listener
 and rule ARNs), and for target groups, security groups, certificates, network ACLs and web ACLs
 from what is known at the time of the call: first the replayed CloudTrail state, then an inventory
-snapshot (`correlate ingest inventory`), then the target groups seen in access logs. ECS services
-reach load balancers through the target groups they register tasks with.
+snapshot (`correlate ingest inventory`), then the target groups seen in access logs. ECS services,
+CodeDeploy deployment groups, Auto Scaling groups, Lambda functions and EC2 instances reach load
+balancers through the target groups they register targets with (or are registered in).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from correlate.model.autoscaling import AutoScalingHandlers
 from correlate.model.calls import CALLS, CLASSIC, CLASSIC_API, ELB_V2
 from correlate.model.change import CATEGORIES, Change
 from correlate.model.classic import ClassicHandlers
+from correlate.model.codedeploy import CodeDeployHandlers
 from correlate.model.describe import (
     UNKNOWN,
     lower_keys,
@@ -31,6 +34,7 @@ from correlate.model.describe import (
     tg_name,
     values_of,
 )
+from correlate.model.ec2 import Ec2Handlers
 from correlate.model.ecs import EcsHandlers
 from correlate.model.effects import (
     Affected,
@@ -40,6 +44,8 @@ from correlate.model.effects import (
     unique_lbs,
 )
 from correlate.model.elbv2 import ElbV2Handlers
+from correlate.model.feed import place_event
+from correlate.model.lambda_ import LambdaHandlers
 from correlate.model.related import RelatedHandlers
 from correlate.model.reverts import pair_reverts
 from correlate.model.state import (
@@ -49,19 +55,23 @@ from correlate.model.state import (
     Listener,
     LogLink,
     State,
+    TargetLink,
     apply_inventory,
-    pair_key,
+    lbs_serving,
 )
 from correlate.parse.arns import parse_elb_arn
 from correlate.parse.cloudtrail import ELB_SOURCE, READ_PREFIXES, KeptCalls
+from correlate.parse.feed import FeedEvent
 
 __all__ = [
     "CATEGORIES",
     "CallRow",
     "Change",
+    "FeedEvent",
     "InventoryItem",
     "Knowledge",
     "LogLink",
+    "TargetLink",
     "build_changes",
     "kept_calls",
     "lookup_attributes",
@@ -84,16 +94,25 @@ def lookup_attributes() -> list[tuple[str, str]]:
 # -- the replay -------------------------------------------------------------------------------
 
 
-def build_changes(calls: Iterable[CallRow], knowledge: Knowledge | None = None) -> list[Change]:
-    """Replay mutating calls in time order; one Change per (call, load balancer it affects)."""
+def build_changes(
+    calls: Iterable[CallRow], knowledge: Knowledge | None = None, events: Iterable[FeedEvent] = ()
+) -> list[Change]:
+    """Replay mutating calls in time order; one Change per (call, load balancer it affects). Change
+    events of other systems (`correlate ingest changes`) are placed in between, at their time, on the
+    load balancers their scope hints reach in the configuration replayed so far (model/feed.py)."""
     knowledge = knowledge or Knowledge()
     state = State()
     snapshot_applied = knowledge.taken_at is None
-    changes: list[tuple[Change, str | None]] = []
-    for call in sorted(calls, key=_replay_order):
+    changes: list[tuple[Change, str | None]] = []  # each with the resource its call changes (reverts)
+    steps = [(_replay_order(call), call) for call in calls]
+    steps += [((event.event_time, _AFTER_CALLS, event.event_id), event) for event in events]
+    for _, call in sorted(steps, key=lambda step: step[0]):
         if not snapshot_applied and call.event_time >= knowledge.taken_at:
             apply_inventory(state, knowledge.items)
             snapshot_applied = True
+        if isinstance(call, FeedEvent):
+            changes += [(change, None) for change in place_event(call, state, knowledge)]  # no revert pairing
+            continue
         if is_read_only(call.event_name):
             continue
         replay = Replay(call, state, knowledge)
@@ -112,6 +131,7 @@ def is_read_only(event_name: str) -> bool:
 
 
 _ORDER = {"Create": 0, "Add": 1, "Register": 1, "Modify": 2, "Set": 2, "Remove": 3, "Deregister": 3, "Delete": 4}
+_AFTER_CALLS = 5  # a change event at the same second as calls is placed with their effects known
 
 
 def _replay_order(call: CallRow) -> tuple:
@@ -140,7 +160,16 @@ _IDENTIFIER = re.compile(
 )
 
 
-class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
+class Replay(
+    ElbV2Handlers,
+    ClassicHandlers,
+    RelatedHandlers,
+    EcsHandlers,
+    AutoScalingHandlers,
+    Ec2Handlers,
+    LambdaHandlers,
+    CodeDeployHandlers,
+):
     """One call: its effects on each load balancer; the state is updated only if the call succeeded."""
 
     def __init__(self, call: CallRow, state: State, knowledge: Knowledge) -> None:
@@ -181,9 +210,13 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
             applied=self.applied,
             attributed_by=effect.attributed_by,
             categories=tuple(dict.fromkeys(categories)),
-            # the effect's target group, and every one the request names (a forward to several)
-            target_groups=tuple(dict.fromkeys(n for n in (tg_name(effect.target_group_arn), *named) if n)),
-            classic=call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
+            # the effect's target groups, and every one the request names (a forward to several)
+            target_groups=tuple(
+                dict.fromkeys(
+                    n for n in (tg_name(effect.target_group_arn), *map(tg_name, effect.target_group_arns), *named) if n
+                )
+            ),
+            classic=effect.classic or call.api_version == CLASSIC_API or any(key in request for key in _CLASSIC_KEYS),
         )
 
     def resource(self) -> str | None:
@@ -225,12 +258,54 @@ class Replay(ElbV2Handlers, ClassicHandlers, RelatedHandlers, EcsHandlers):
         return Affected(resource.lb, resource.lb_id, how)
 
     def _tg_lbs(self, tg_arn: str) -> list[Affected]:
-        linked = self.state.forwards_to(tg_arn)
-        if linked or tg_arn in self.state.linked_once:
-            pairs = sorted({(listener.lb, listener.lb_id) for listener, _ in linked}, key=pair_key)
-            return [Affected(lb, lb_id, "cloudtrail") for lb, lb_id in pairs]
-        pairs, how = self.knowledge.tg_lbs(tg_arn, self.call.event_time)
+        pairs, how = lbs_serving(self.state, self.knowledge, tg_arn, self.call.event_time)
         return [Affected(lb, lb_id, how) for lb, lb_id in pairs]
+
+    def _tg_arns(self, group: str) -> list[str]:
+        """The ARNs a target group named in a request stands for (CodeDeploy names groups by name)."""
+        if group.startswith("arn:"):
+            return [group]
+        return self.state.target_groups_named(group) or self.knowledge.target_groups_named(group)
+
+    def _through(
+        self,
+        groups: Iterable[str],
+        classic: Iterable[str],
+        category: str,
+        summary: str,
+        details: dict[str, Any],
+        also: tuple[str, ...] = (),
+        targets: tuple[str, ...] = (),
+        classic_how: str = "request",
+    ) -> list[Effect]:
+        """One effect per load balancer that serves one of the target groups (ARNs) now, naming the
+        groups it serves there (the first is the effect's target group), and per Classic load
+        balancer named (known from the request, or `classic_how`): how ECS services, deployment
+        groups, Auto Scaling groups, Lambda functions and instances reach load balancers."""
+        by_lb: dict[tuple[str, str | None], tuple[str, list[str]]] = {}
+        for arn in groups:
+            for lb, lb_id, how in self._tg_lbs(arn):
+                by_lb.setdefault((lb, lb_id), (how, []))[1].append(arn)
+        served = {lb for lb, _ in by_lb}
+        classic_names = [name for name in dict.fromkeys(classic) if name not in served]
+        for name in classic_names:
+            by_lb.setdefault((name, name), (classic_how, []))
+        return [
+            Effect(
+                lb,
+                lb_id,
+                how,
+                category,
+                summary,
+                target_group_arn=arns[0] if arns else None,
+                targets=targets,
+                details=dict(details),
+                also=also,
+                target_group_arns=tuple(arns),
+                classic=lb in classic_names,
+            )
+            for (lb, lb_id), (how, arns) in by_lb.items()
+        ]
 
     def _on_target_group(self, arn: str, category: str, summary: str, **extra: Any) -> list[Effect]:
         """The call's effect on each load balancer the target group serves now (`_tg_lbs`)."""

@@ -301,6 +301,14 @@ class ClassicHandlers:
         targets = [{"id": i.get("instanceid")} for i in instances]
         summary = f"{verb} {plural(len(instances), 'instance')} ({target_list(targets)})"
         ids = tuple(str(i.get("instanceid")) for i in instances)
+        name = self.rq.get("loadbalancername")
+        if self.applied and isinstance(name, str):  # the instances EC2 calls later reach (model/ec2.py)
+            for instance in ids:
+                names = self.state.classic_registered.setdefault(instance, set())
+                if registering:
+                    names.add(name)
+                else:
+                    names.discard(name)
         return self._classic_effect("targets", summary, targets=ids, details={verb: list(ids)})
 
     @handles(CLASSIC, "ModifyLoadBalancerAttributes", categories=("lb_attributes",))

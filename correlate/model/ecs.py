@@ -125,7 +125,7 @@ class EcsHandlers:
                     service.task_definition = described["taskdefinition"]
                 if described.get("desiredcount") is not None:
                     service.desired_count = described["desiredcount"]
-        return self._ecs_effects(groups, classic, summary, details)
+        return self._through(groups, classic, "targets", summary, details)
 
     def _ecs_created(
         self, service: EcsService, described: dict[str, Any], groups: tuple[str, ...], details: dict[str, Any]
@@ -213,22 +213,6 @@ class EcsHandlers:
         details["fields"] = fields
         summary = f"ECS service {service.name} (cluster {service.cluster}) updated: "
         return summary + (", ".join(parts) or "settings re-applied unchanged"), action
-
-    def _ecs_effects(
-        self, groups: tuple[str, ...], classic: tuple[str, ...], summary: str, details: dict[str, Any]
-    ) -> list[Effect]:
-        """One effect per load balancer that serves one of the service's target groups (the first
-        such group names the effect's target group), and per Classic load balancer it registers with."""
-        by_lb: dict[tuple[str, str | None], tuple[str, str | None]] = {}
-        for arn in groups:
-            for lb, lb_id, how in self._tg_lbs(arn):
-                by_lb.setdefault((lb, lb_id), (how, arn))
-        for name in classic:
-            by_lb.setdefault((name, name), ("request", None))
-        return [
-            Effect(lb, lb_id, how, "targets", summary, target_group_arn=arn, details=dict(details))
-            for (lb, lb_id), (how, arn) in by_lb.items()
-        ]
 
 
 def _load_balancing(requested: Any, described: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -43,6 +43,8 @@ class Effect:
     targets: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # further categories this change falls in (model/change.py)
+    target_group_arns: tuple[str, ...] = ()  # every target group it concerns on this load balancer
+    classic: bool = False  # a Classic load balancer, known as such though the call is another service's
 
 
 @dataclass

@@ -547,6 +547,8 @@ class ElbV2Handlers:
             f"{verb} {plural(len(targets), 'target')} ({target_list(targets)}) {preposition} {self._tg_label(arn)}"
         )
         ids = tuple(str(t.get("id")) for t in targets)
+        if self.applied:  # which instances and Lambda functions serve the group (model/ec2.py, lambda_.py)
+            self.state.register(arn, ids, registering)
         details = {verb: [{k: t.get(k) for k in ("id", "port", "availabilityzone") if k in t} for t in targets]}
         return self._on_target_group(arn, "targets", summary, targets=ids, details=details)
 

@@ -13,6 +13,7 @@ from correlate.model.describe import (
     port_range,
     protocol_name,
 )
+from correlate.model.ec2 import EC2
 from correlate.model.effects import (
     Affected,
     Effect,
@@ -20,16 +21,13 @@ from correlate.model.effects import (
     web_acl_name,
 )
 
-# EC2 and Auto Scaling write many read-only events: LookupEvents asks for the handled ones by name.
-EC2 = Api("ec2.amazonaws.com", lookup_by_name=True)
 ACM = Api("acm.amazonaws.com")
 WAFV2 = Api("wafv2.amazonaws.com")
 WAF_REGIONAL = Api("waf-regional.amazonaws.com")
-AUTOSCALING = Api("autoscaling.amazonaws.com", lookup_by_name=True)
 
 
 class RelatedHandlers:
-    """Related services: EC2 security groups and network ACLs, ACM, WAF, Auto Scaling."""
+    """Related services: EC2 security groups and network ACLs, ACM, WAF."""
 
     # Provided by Replay: call, state, knowledge, applied, rq, rs and the attribution helpers.
 
@@ -226,32 +224,3 @@ class RelatedHandlers:
             if found:
                 break
         return [Effect(lb, lb_id, how, "waf", summary) for lb, lb_id, how in unique_lbs(found)]
-
-    @handles(
-        AUTOSCALING,
-        "AttachLoadBalancerTargetGroups",
-        "DetachLoadBalancerTargetGroups",
-        "AttachLoadBalancers",
-        "DetachLoadBalancers",
-        "AttachTrafficSources",
-        "DetachTrafficSources",
-    )
-    def autoscaling(self) -> list[Effect]:
-        group = self.rq.get("autoscalinggroupname") or "?"
-        attaching = self.call.event_name.startswith("Attach")
-        verb, preposition = ("attached", "to") if attaching else ("detached", "from")
-        effects: list[Effect] = []
-        tg_arns = [str(a) for a in self.rq.get("targetgrouparns") or []]
-        names = [str(n) for n in self.rq.get("loadbalancernames") or []]
-        for source in self.rq.get("trafficsources") or []:
-            identifier = str((source or {}).get("identifier") or "")
-            (tg_arns if ":targetgroup/" in identifier else names).append(identifier)
-        for arn in tg_arns:
-            summary = f"auto scaling group {group} {verb} {preposition} target group {self._tg_label(arn)}"
-            effects += self._on_target_group(arn, "targets", summary, details={"auto_scaling_group": group})
-        for name in names:
-            hit = self._from_arn(name) if name.startswith("arn:") else Affected(name, name, "request")
-            if hit:
-                summary = f"auto scaling group {group} {verb} {preposition} the load balancer"
-                effects.append(Effect(*hit, "targets", summary, details={"auto_scaling_group": group}))
-        return effects

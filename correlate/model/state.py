@@ -36,9 +36,28 @@ class CallRow:
 
 @dataclass(frozen=True, slots=True)
 class LogLink:
-    """A target group seen serving a load balancer in the access logs, and when."""
+    """A target group seen serving a load balancer in the access logs (or read with it from CloudWatch:
+    `target_group_arn` is then the metric's `targetgroup/NAME/ID`), and when."""
 
     target_group_arn: str
+    lb: str
+    lb_id: str | None
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    source: str = "access_logs"  # or cloudwatch
+
+
+def target_group_key(arn: str) -> str:
+    """`targetgroup/NAME/ID`, the part of a target group's ARN that CloudWatch's dimension holds too."""
+    return arn.rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetLink:
+    """A target (ip:port) seen serving a target group of a load balancer in the access logs, and when."""
+
+    target: str
+    target_group_arn: str | None
     lb: str
     lb_id: str | None
     first_seen: dt.datetime
@@ -136,6 +155,31 @@ class EcsService:
 
 
 @dataclass
+class DeploymentGroup:
+    """A CodeDeploy deployment group and the load balancing its deployments go through
+    (`loadBalancerInfo`): target group names, Classic load balancer names, and the listeners a
+    blue/green deployment moves traffic on."""
+
+    application: str
+    name: str
+    target_groups: tuple[str, ...] = ()
+    classic_lbs: tuple[str, ...] = ()
+    listeners: tuple[str, ...] = ()  # listener ARNs (ECS blue/green: the production traffic route)
+
+
+@dataclass
+class AutoScalingGroup:
+    """An Auto Scaling group: the load balancing its instances are registered with, the launch
+    template they start from, and how many run."""
+
+    name: str
+    target_groups: Any = UNKNOWN  # tuple of ARNs
+    classic_lbs: Any = UNKNOWN  # tuple of names
+    launch_template: Any = UNKNOWN  # "NAME version N", as launch_template_text writes it
+    desired_capacity: Any = UNKNOWN
+
+
+@dataclass
 class State:
     lbs: dict[str, LoadBalancer] = field(default_factory=dict)  # by lb_id (the name for Classic)
     listeners: dict[str, Listener] = field(default_factory=dict)  # v2, by ARN
@@ -145,6 +189,12 @@ class State:
     web_acl_rules: dict[str, list[str]] = field(default_factory=dict)  # web ACL id → rule names
     linked_once: set[str] = field(default_factory=set)  # target groups some listener or rule forwarded to
     ecs_services: dict[str, EcsService] = field(default_factory=dict)  # by CLUSTER/SERVICE
+    # target id (instance id, IP, Lambda ARN) → the target groups it is registered in
+    registered: dict[str, set[str]] = field(default_factory=dict)
+    classic_registered: dict[str, set[str]] = field(default_factory=dict)  # instance id → Classic names
+    deployment_groups: dict[str, DeploymentGroup] = field(default_factory=dict)  # by APPLICATION/GROUP
+    auto_scaling_groups: dict[str, AutoScalingGroup] = field(default_factory=dict)  # by name
+    lambda_aliases: dict[str, Any] = field(default_factory=dict)  # FUNCTION:ALIAS → the version it points to
 
     def lb(self, lb: str, lb_id: str | None, classic: bool) -> LoadBalancer:
         key = lb_id or lb
@@ -180,6 +230,28 @@ class State:
                 found.append((owner, rule))
         return found
 
+    def target_groups_named(self, name: str) -> list[str]:
+        """The ARNs of the target groups called `name` (names are unique in an account and region)
+        that the configuration knows: created, forwarded to, or with targets registered."""
+        known = {
+            *self.target_groups,
+            *self.linked_once,
+            *(arn for groups in self.registered.values() for arn in groups),
+        }
+        return sorted(
+            arn
+            for arn in known
+            if (self.target_groups[arn].name if arn in self.target_groups else tg_name(arn)) == name
+        )
+
+    def register(self, target_group_arn: str, target_ids: Iterable[str], registering: bool) -> None:
+        for target in target_ids:
+            groups = self.registered.setdefault(target, set())
+            if registering:
+                groups.add(target_group_arn)
+            else:
+                groups.discard(target_group_arn)
+
     def link(self, actions: Any) -> None:
         self.linked_once.update(tg_arns(actions))
 
@@ -194,16 +266,36 @@ def tg_arns(actions: Any) -> set[str]:
 
 
 class Knowledge:
-    """What is known apart from the CloudTrail replay: an inventory snapshot and access-log links."""
+    """What is known apart from the CloudTrail replay: an inventory snapshot, access-log links, the
+    load balancers seen, and (for change events that name targets) which targets served where."""
 
-    def __init__(self, inventory: Iterable[InventoryItem] = (), log_links: Iterable[LogLink] = ()) -> None:
+    def __init__(
+        self,
+        inventory: Iterable[InventoryItem] = (),
+        log_links: Iterable[LogLink] = (),
+        load_balancers: Iterable[tuple[str, str | None]] = (),
+        target_links: Iterable[TargetLink] = (),
+    ) -> None:
+        self.load_balancers = list(load_balancers)
+        self.target_links: dict[str, list[TargetLink]] = {}
+        for target_link in target_links:
+            self.target_links.setdefault(target_link.target, []).append(target_link)
         self.items = sorted(inventory, key=lambda item: item.taken_at)
         self.taken_at = self.items[0].taken_at if self.items else None
         self.log_links: dict[str, list[LogLink]] = {}
         for link in log_links:
-            self.log_links.setdefault(link.target_group_arn, []).append(link)
+            self.log_links.setdefault(target_group_key(link.target_group_arn), []).append(link)
         self.snapshot = State()
         apply_inventory(self.snapshot, self.items)
+
+    def target_groups_named(self, name: str) -> list[str]:
+        """The ARNs of the target groups called `name` in the inventory, else in the access logs (or, read
+        from CloudWatch only, its `targetgroup/NAME/ID`)."""
+        return self.snapshot.target_groups_named(name) or sorted(
+            next((link.target_group_arn for link in links if link.target_group_arn.startswith("arn:")), key)
+            for key, links in self.log_links.items()
+            if key.split("/")[1:2] == [name]
+        )
 
     def tg_lbs(self, tg_arn: str, when: dt.datetime) -> tuple[list[tuple[str, str | None]], str]:
         found = self.snapshot.target_groups.get(tg_arn)
@@ -211,10 +303,23 @@ class Knowledge:
         pairs |= {(listener.lb, listener.lb_id) for listener, _ in self.snapshot.forwards_to(tg_arn)}
         if pairs:
             return sorted(pairs, key=pair_key), "inventory"
-        links = self.log_links.get(tg_arn, [])
+        links = self.log_links.get(target_group_key(tg_arn), [])
         during = [link for link in links if link.first_seen <= when <= link.last_seen]
         chosen = during or links
-        return sorted({(link.lb, link.lb_id) for link in chosen}, key=pair_key), "access_logs"
+        how = "access_logs" if any(link.source == "access_logs" for link in chosen) else "cloudwatch"
+        return sorted({(link.lb, link.lb_id) for link in chosen}, key=pair_key), how
+
+
+def lbs_serving(
+    state: State, knowledge: Knowledge, tg_arn: str, when: dt.datetime
+) -> tuple[list[tuple[str, str | None]], str]:
+    """The load balancers that forward to the target group at `when`, and how that is known: the
+    replayed CloudTrail state (a group CloudTrail saw attached and then detached serves none), else
+    the inventory, else the access logs."""
+    linked = state.forwards_to(tg_arn)
+    if linked or tg_arn in state.linked_once:
+        return sorted({(listener.lb, listener.lb_id) for listener, _ in linked}, key=pair_key), "cloudtrail"
+    return knowledge.tg_lbs(tg_arn, when)
 
 
 def pair_key(pair: tuple[str, str | None]) -> tuple[str, str]:
@@ -301,10 +406,31 @@ def apply_inventory(state: State, inventory: Iterable[InventoryItem]) -> None:
         elif kind == "network_acl":
             subnets = {a.get("subnetid") for a in data.get("associations") or [] if a.get("subnetid")}
             state.nacl_subnets[item.arn] = subnets
+        elif kind == "auto_scaling_group":
+            group = state.auto_scaling_groups.setdefault(item.arn, AutoScalingGroup(item.arn))
+            group.target_groups = tuple(data.get("targetgrouparns") or ())
+            group.classic_lbs = tuple(data.get("loadbalancernames") or ())
+            group.launch_template = launch_template_text(
+                data.get("launchtemplate") or (data.get("mixedinstancespolicy") or {}).get("launchtemplate")
+            )
+            group.desired_capacity = data.get("desiredcapacity", UNKNOWN)
         elif kind == "web_acl_association":
             resource = parse_elb_arn(item.arn)
             if resource is not None and resource.lb:
                 state.lb(resource.lb, resource.lb_id, classic=False).web_acl = data.get("webaclarn")
+
+
+def launch_template_text(spec: Any) -> Any:
+    """`web-lt version 7` from an Auto Scaling launch template specification (keys lower-cased;
+    also the `launchTemplateSpecification` of a mixed instances policy), UNKNOWN without one."""
+    if not isinstance(spec, dict):
+        return UNKNOWN
+    spec = spec.get("launchtemplatespecification", spec)
+    name = spec.get("launchtemplatename") or spec.get("launchtemplateid")
+    if not name:
+        return UNKNOWN
+    version = spec.get("version")
+    return f"{name} version {version}" if version not in (None, "") else f"{name} version $Default"
 
 
 def listener_of_rule(rule_arn: str) -> str | None:

@@ -175,7 +175,7 @@ def _collect(parsed: Parsed, value: Any, line: int | None, source_file: str, kep
                 parsed.rejects.append(
                     RecordReject(
                         line,
-                        f"Records is {_json_type(records)}, not a list of records",
+                        f"Records is {json_type(records)}, not a list of records",
                         _raw(value)[:RAW_LIMIT],
                     )
                 )
@@ -197,7 +197,7 @@ def _collect(parsed: Parsed, value: Any, line: int | None, source_file: str, kep
     parsed.rejects.append(
         RecordReject(
             line if line is not None else 1,
-            f"not a CloudTrail document: found {_json_type(value)}; expected "
+            f"not a CloudTrail document: found {json_type(value)}; expected "
             '{"Records": [...]}, an array of records, an EventBridge event or lookup-events output',
             _raw(value)[:RAW_LIMIT],
         )
@@ -218,7 +218,7 @@ def collect_records(
         record = item
         if not isinstance(record, objects):
             parsed.rejects.append(
-                RecordReject(where, f"a record must be a JSON object, found {_json_type(record)}", _raw(item))
+                RecordReject(where, f"a record must be a JSON object, found {json_type(record)}", _raw(item))
             )
             continue
         # The hot path: a record. Only an object without eventSource is looked at as a wrapper
@@ -240,7 +240,7 @@ def collect_records(
                     continue
             if not isinstance(record, objects):
                 parsed.rejects.append(
-                    RecordReject(where, f"a record must be a JSON object, found {_json_type(record)}", _raw(item))
+                    RecordReject(where, f"a record must be a JSON object, found {json_type(record)}", _raw(item))
                 )
                 continue
             source = record.get("eventSource")
@@ -423,7 +423,8 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """How a JSON value is named in a reject's reason (`an object`, `an array`, `a string`, ...)."""
     if _is_object(value):
         return "an object"
     if _is_array(value):

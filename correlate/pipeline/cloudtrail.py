@@ -4,7 +4,8 @@ Each object is read whole when it is one JSON document (a trail file, an array, 
 output; a trail file is a few MB) and line by line when it is JSON lines (cloudtrail_read.py), in
 worker processes when there are many. Kept records, rejects and ledger rows of a batch of objects
 commit together. After the last object, `changes` is rebuilt from all
-kept calls, so an event loaded late (CloudTrail files are unordered) still lands in its place.
+kept calls (and the change events, pipeline/changes.py), so an event loaded late (CloudTrail files
+are unordered) still lands in its place.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from correlate.errors import StreamBroken
-from correlate.model.changes import Knowledge, build_changes, lookup_attributes
+from correlate.model.changes import lookup_attributes
 from correlate.parse.cloudtrail import (
     Parsed,
     RecordReject,
@@ -26,6 +27,7 @@ from correlate.parse.cloudtrail import (
 )
 from correlate.parse.layout import trail_outside_window, trail_pruning
 from correlate.parse.sniff import ACCESS_LOGS, OtherKindFiles, access_log_by_name
+from correlate.pipeline.changes import rebuild_changes
 from correlate.pipeline.cloudtrail_read import KEPT, ignore_interrupts, parse_bytes, read_object
 from correlate.sources import expand_sources
 from correlate.sources.lookup import lookup_pages
@@ -308,18 +310,3 @@ def _finish(store: CloudTrailStore, summary: CloudTrailSummary) -> None:
     rebuild_changes(store)
     summary.changes, summary.lbs_changed = store.change_counts()
     summary.unattributed = store.unattributed_calls()
-
-
-def rebuild_changes(store: CloudTrailStore) -> int:
-    """Recompute `changes` from every kept call; returns the number of rows.
-
-    Cheap when there is no CloudTrail data (one count), so `ingest logs` and `ingest inventory`
-    run it too: target groups seen in access logs or an inventory can attribute changes."""
-    if not store.has_mutating_calls():
-        if store.change_counts()[0]:
-            store.replace_changes([])
-        return 0
-    knowledge = Knowledge(store.inventory(), store.log_links())
-    changes = build_changes(store.replay_calls(), knowledge)
-    store.replace_changes(changes)
-    return len(changes)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from correlate.model.changes import InventoryItem
 from correlate.parse.arns import parse_elb_arn
-from correlate.pipeline.cloudtrail import rebuild_changes
+from correlate.pipeline.changes import rebuild_changes
 from correlate.sources.inventory import Resource
 from correlate.store.cloudtrail import CloudTrailStore
 

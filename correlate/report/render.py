@@ -131,6 +131,7 @@ def _environment(markdown: bool, dated: bool) -> Environment:
         "fence": markdown_fence,
         "cell": markdown_cell,
         "link": markdown_link,
+        "web_url": markdown_web_url if markdown else web_url,
     }
     return env
 
@@ -200,6 +201,21 @@ def markdown_fence(value: str, language: str = "") -> Markup:
 def markdown_link(path: str) -> Markup:
     """A relative link destination: percent-encoded, so spaces or parentheses cannot end it."""
     return Markup(quote(path, safe="/"))
+
+
+def web_url(url: str | None) -> str | None:
+    """A change's link, only when it is an http(s) URL: a feed's `url` is whatever the feed says, and
+    a javascript: link must not become clickable. The HTML template escapes it as an attribute."""
+    if isinstance(url, str) and url.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in url):
+        return url
+    return None
+
+
+def markdown_web_url(url: str | None) -> Markup | None:
+    """`web_url` as a Markdown link destination: percent-encoded, so parentheses, `|` or `<` cannot
+    end the link or the table cell."""
+    found = web_url(url)
+    return Markup(quote(found, safe=":/?#[]@!$&'*+,;=%~")) if found else None
 
 
 def html_actor(actor: str | None) -> Markup:
@@ -273,7 +289,8 @@ def _context(report: ReportData, generated_at: dt.datetime | None) -> dict[str, 
     return {
         "title": f"Post-incident review: {report.lb}, {(incident.onset if incident else report.since):%Y-%m-%d}",
         "has_requests": bool(records["window"][0]["requests"]),
-        "tls_connections": records["window"][0]["tls_connections"],
+        "no_requests": narrative.no_requests(report, records["window"][0]["tls_connections"]),
+        "built_from": narrative.built_from(report),
         "lb": report.lb,
         "lb_type": report.lb_type,
         "window": narrative.window_text(report.since, report.until),

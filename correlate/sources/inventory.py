@@ -2,7 +2,8 @@
 
 It tells the change model what CloudTrail may not have recorded: which load balancers a target
 group serves, listener ports, certificates in use, security groups, subnets, Classic policies,
-network-ACL subnets. Each resource comes out as (resource_type, arn_or_name, lb, Describe* item).
+network-ACL subnets, and the target groups, launch template and capacity of Auto Scaling groups.
+Each resource comes out as (resource_type, arn_or_name, lb, Describe* item).
 The clients come from `AwsClients` (profile, timeouts, retries, endpoint), created as each API is
 reached, and failures read as the other AWS sources' one-line errors (`explain`).
 """
@@ -16,7 +17,7 @@ from correlate.errors import SourceAccessError
 from correlate.sources.aws import AWS_ERRORS, AwsClients, explain
 
 Resource = tuple[str, str, str | None, dict[str, Any]]
-PERMISSION = "elasticloadbalancing:Describe* and ec2:DescribeNetworkAcls"
+PERMISSION = "elasticloadbalancing:Describe*, ec2:DescribeNetworkAcls and autoscaling:DescribeAutoScalingGroups"
 
 
 def inventory_region(aws: AwsClients, region: str | None) -> str:
@@ -28,11 +29,13 @@ def inventory_region(aws: AwsClients, region: str | None) -> str:
 
 
 def describe_inventory(aws: AwsClients, region: str) -> Iterator[Resource]:
-    """Every load balancer resource in `region`: ELBv2, Classic ELB, then the network ACLs."""
+    """Every load balancer resource in `region`: ELBv2, Classic ELB, the network ACLs, then the Auto
+    Scaling groups."""
     try:
         yield from _v2(aws.client("elbv2", region))
         yield from _classic(aws.client("elb", region))
         yield from _network_acls(aws.client("ec2", region))
+        yield from _auto_scaling_groups(aws.client("autoscaling", region))
     except AWS_ERRORS as error:
         raise explain(error, f"Inventory of {region}", "describing the load balancers", PERMISSION) from None
 
@@ -78,3 +81,9 @@ def _network_acls(client: Any) -> Iterator[Resource]:
     for page in client.get_paginator("describe_network_acls").paginate():
         for acl in page.get("NetworkAcls", []):
             yield "network_acl", acl["NetworkAclId"], None, acl
+
+
+def _auto_scaling_groups(client: Any) -> Iterator[Resource]:
+    for page in client.get_paginator("describe_auto_scaling_groups").paginate():
+        for group in page.get("AutoScalingGroups", []):
+            yield "auto_scaling_group", group["AutoScalingGroupName"], None, group

@@ -1,4 +1,5 @@
-"""SOURCE arguments on local disk → InputObjects: files, directories (recursive) and globs."""
+"""SOURCE arguments on local disk → InputObjects: files, directories (recursive) and globs; and
+standard input, for commands that take `-`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from correlate.errors import NoInputFound
 from correlate.sources.streams import InputObject
@@ -63,3 +65,11 @@ def file_object(path: Path) -> InputObject:
         fingerprint=f"{stat.st_size}:{stat.st_mtime_ns}",
         opener=partial(open, absolute, "rb"),
     )
+
+
+STDIN = "stdin"  # the source_file of what was read from standard input
+
+
+def stdin_object(stream: BinaryIO) -> InputObject:
+    """Standard input as an input object: nothing to fingerprint, so no ledger row can skip it."""
+    return InputObject(uri=STDIN, name="-", size=0, fingerprint="", opener=lambda: stream)

@@ -1,4 +1,5 @@
-"""CloudTrail records → api_calls (upserted by event_id), rejects, the ledger; the changes table.
+"""CloudTrail records → api_calls (upserted by event_id), rejects, the ledger; the change model's
+inputs (calls, change events, inventory, what the access logs link) and the changes table.
 
 Kept records are few next to the records skipped, so one Arrow batch per object is enough: the
 object's calls, its rejects and its ledger row commit together, so a process killed mid-object
@@ -17,7 +18,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from correlate.model.changes import CallRow, Change, InventoryItem, LogLink
+from correlate.model.changes import CallRow, Change, FeedEvent, InventoryItem, LogLink, TargetLink
 from correlate.parse.cloudtrail import ApiCall, RecordReject
 from correlate.store.database import Database, statements
 from correlate.store.ledger import EarlierLoad, earlier_loads
@@ -150,27 +151,20 @@ class CloudTrailStore:
         return {source_file: int(count) for source_file, count in found}
 
     def _rejects(self, rejects: list[tuple[str, RecordReject]]) -> None:
-        if not rejects:
-            return
-        table = pa.table(
-            {
-                "source_file": pa.array([source for source, _ in rejects], pa.string()),
-                "source_line": pa.array([r.line for _, r in rejects], pa.int64()),
-                "reason": pa.array([r.reason for _, r in rejects], pa.string()),
-                "raw": pa.array([r.raw for _, r in rejects], pa.string()),
-                "kind": pa.array([KIND] * len(rejects), pa.string()),
-            }
-        )
-        self._run_with("batch_rejects", table, "load/cloudtrail_rejects.sql")
+        if rejects:
+            self._run_with("batch_rejects", reject_table(rejects, KIND), "load/record_rejects.sql")
 
     def _run_with(self, name: str, table: pa.Table, sql_file: str) -> None:
         self.db.run_file_with(name, table, sql_file)
 
     # -- the change model's inputs and output ------------------------------------------------
 
-    def has_mutating_calls(self) -> bool:
-        row = self.db.con.execute("select 1 from api_calls where not read_only limit 1").fetchone()
-        return row is not None
+    def has_changes_to_build(self) -> bool:
+        """Is there anything `changes` is built from: a mutating call, or a change event?"""
+        rows = self.db.con.execute(
+            "select 1 from api_calls where not read_only union all select 1 from change_events limit 1"
+        ).fetchall()
+        return bool(rows)
 
     def replay_calls(self) -> list[CallRow]:
         rows = self.db.con.execute(statements("replay/calls.sql")[0]).fetchall()
@@ -188,6 +182,29 @@ class CloudTrailStore:
         rows = self.db.con.execute(statements("replay/log_links.sql")[0]).fetchall()
         return [LogLink(*row) for row in rows]
 
+    def feed_events(self) -> list[FeedEvent]:
+        """The change events of `correlate ingest changes`, oldest first."""
+        columns, rows = self.db.query(statements("replay/feed_events.sql")[0])
+        found = []
+        for row in rows:
+            values = dict(zip(columns, row, strict=True))
+            for name in ("lbs", "target_groups", "targets", "services"):
+                values[name] = tuple(values[name] or ())
+            values["details"] = _loads(values["details"])
+            found.append(FeedEvent(**values))
+        return found
+
+    def known_load_balancers(self) -> list[tuple[str, str | None]]:
+        """(name, app/NAME/ID where known) of every load balancer in access logs or the inventory."""
+        return [(lb, lb_id) for lb, lb_id in self.db.con.execute(statements("replay/load_balancers.sql")[0]).fetchall()]
+
+    def target_links(self, targets: list[str]) -> list[TargetLink]:
+        """Where the access logs show these targets (ip:port) serving."""
+        if not targets:
+            return []
+        rows = self.db.con.execute(statements("replay/target_links.sql")[0], {"targets": targets}).fetchall()
+        return [TargetLink(*row) for row in rows]
+
     def inventory(self) -> list[InventoryItem]:
         rows = self.db.con.execute(statements("replay/inventory.sql")[0]).fetchall()
         return [InventoryItem(taken_at, kind, arn, lb, orjson.loads(data)) for taken_at, kind, arn, lb, data in rows]
@@ -203,12 +220,12 @@ class CloudTrailStore:
 
     def change_counts(self) -> tuple[int, int]:
         """(changes, load balancers with changes)."""
-        row = self.db.con.execute("select count(*), count(distinct lb) from changes").fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        ((changes, lbs),) = self.db.con.execute("select count(*), count(distinct lb) from changes").fetchall()
+        return int(changes), int(lbs)
 
     def unattributed_calls(self) -> int:
-        row = self.db.con.execute("select count(*) from unattributed_calls").fetchone()
-        return int(row[0]) if row else 0
+        ((count,),) = self.db.con.execute("select count(*) from unattributed_calls").fetchall()
+        return int(count)
 
     # -- inventory snapshots ----------------------------------------------------------------
 
@@ -235,6 +252,19 @@ class CloudTrailStore:
             finally:
                 with contextlib.suppress(duckdb.TransactionException):
                     self.db.con.unregister("snapshot")
+
+
+def reject_table(rejects: list[tuple[str, RecordReject]], kind: str) -> pa.Table:
+    """(source_file, reject) pairs as the rows sql/load/record_rejects.sql inserts."""
+    return pa.table(
+        {
+            "source_file": pa.array([source for source, _ in rejects], pa.string()),
+            "source_line": pa.array([r.line for _, r in rejects], pa.int64()),
+            "reason": pa.array([r.reason for _, r in rejects], pa.string()),
+            "raw": pa.array([r.raw for _, r in rejects], pa.string()),
+            "kind": pa.array([kind] * len(rejects), pa.string()),
+        }
+    )
 
 
 def _fields(change: Change) -> dict[str, object]:

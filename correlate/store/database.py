@@ -24,7 +24,7 @@ from correlate.errors import DatabaseBusy, DatabaseMissing, ViewError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = "4"  # 3: changes carries its categories, target groups and classic; 4: reverts
+SCHEMA_VERSION = "5"  # 3: changes carries its categories, target groups and classic; 4: reverts; 5: feed events
 WAIT_POLL = 0.2  # seconds between attempts while --wait waits for the lock
 
 

@@ -10,7 +10,7 @@ from correlate.errors import CorrelateError, NoInputFound
 from correlate.parse.kinds import TEST_FILE_NAME, NameFacts, facts_from_name, outside_window
 from correlate.parse.layout import log_pruning
 from correlate.parse.sniff import cloudtrail_by_name
-from correlate.pipeline.cloudtrail import rebuild_changes
+from correlate.pipeline.changes import rebuild_changes
 from correlate.pipeline.logs.checkers import CHECK_WORKERS, Checkers
 from correlate.pipeline.logs.progress import IngestSummary, Meter, Progress
 from correlate.pipeline.logs.readers import LARGE, Load, Readers
