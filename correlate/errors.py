@@ -36,6 +36,11 @@ class SourceAccessError(CorrelateError):
     """A file, bucket or object could not be read."""
 
 
+class NoCredentials(SourceAccessError):
+    """No usable AWS credentials (none found, refused, expired, an unknown profile) or no region: no AWS
+    API can be read, so a command reading several stops at the first."""
+
+
 class AccessDenied(SourceAccessError):
     """AWS refused one API call for lack of permission; a command reading several APIs may go on
     with the others."""

@@ -248,7 +248,7 @@ create table if not exists changes (
     actor_name varchar,                -- short name: IAM user, role session, or AWS service
     applied boolean,                   -- false when the call failed (error_code set)
     error_message varchar,
-    attributed_by varchar,             -- how lb was found: request, arn, cloudtrail, inventory, access_logs
+    attributed_by varchar,             -- how lb was found: request, arn, cloudtrail, inventory, access_logs, cloudwatch
     categories varchar[],              -- every category the change falls in, `category` first
     target_groups varchar[],           -- names of the target groups it concerns (forwards to, changes)
     classic boolean,                   -- a change of a Classic Load Balancer

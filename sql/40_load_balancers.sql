@@ -1,9 +1,10 @@
 -- view: load_balancers
--- grain: one row per load balancer seen in any log or configuration change
--- sources: request_facts, tls_connections, changes
--- columns: lb, lb_type, lb_id, requests, tls_connections, first_seen, last_seen, changes
+-- grain: one row per load balancer seen in any log, CloudWatch metric or configuration change
+-- sources: request_facts, tls_connections, metrics_minute, changes
+-- columns: lb, lb_type, lb_id, requests, tls_connections, metric_minutes, first_seen, last_seen, changes
 -- first_seen / last_seen: the first and last request arrival (ALB request_creation_time, Classic
--- timestamp) or NLB connection, the clock every window is drawn on.
+-- timestamp), NLB connection or CloudWatch minute, the clock every window is drawn on.
+-- metric_minutes: the minutes with a CloudWatch datapoint (correlate ingest metrics).
 create or replace view load_balancers as
 with traffic as (
     select
@@ -12,6 +13,7 @@ with traffic as (
         any_value(lb_id) as lb_id,
         count(*) as requests,
         0 as tls_connections,
+        0 as metric_minutes,
         min(arrived_at) as first_seen,
         max(arrived_at) as last_seen
     from request_facts
@@ -23,10 +25,23 @@ with traffic as (
         any_value(lb_id) as lb_id,
         0 as requests,
         count(*) as tls_connections,
+        0 as metric_minutes,
         min(coalesce(connection_at, time)) as first_seen,
         max(coalesce(connection_at, time)) as last_seen
     from tls_connections
     group by lb
+    union all
+    select
+        lb,
+        lb_type,
+        null as lb_id,
+        0 as requests,
+        0 as tls_connections,
+        count(distinct minute) as metric_minutes,
+        min(minute) as first_seen,
+        max(minute) as last_seen
+    from metrics_minute
+    group by lb, lb_type
 ),
 change_counts as (
     select
@@ -49,6 +64,7 @@ seen as (
         any_value(lb_id) as lb_id,
         sum(requests)::bigint as requests,
         sum(tls_connections)::bigint as tls_connections,
+        sum(metric_minutes)::bigint as metric_minutes,
         min(first_seen) as first_seen,
         max(last_seen) as last_seen
     from traffic
@@ -60,6 +76,7 @@ select
     coalesce(seen.lb_id, change_counts.lb_id) as lb_id,
     coalesce(seen.requests, 0) as requests,
     coalesce(seen.tls_connections, 0) as tls_connections,
+    coalesce(seen.metric_minutes, 0) as metric_minutes,
     seen.first_seen as first_seen,
     seen.last_seen as last_seen,
     coalesce(change_counts.changes, 0) as changes

@@ -1,6 +1,6 @@
 -- view: metrics_lb_minute
 -- grain: one row per load balancer (and CloudWatch namespace) per minute with a CloudWatch datapoint
--- sources: metrics_minute, metric_fetches
+-- sources: metrics_minute, metric_fetches, metric_catalogue
 -- columns: lb, lb_type, minute, requests, p50_target_ms, p90_target_ms, p99_target_ms, elb_5xx, target_5xx,
 --   status_4xx, error_rate, errors, healthy_hosts, unhealthy_hosts, active_connections, rejected_connections,
 --   client_tls_errors, target_tls_errors, target_connection_errors, surge_queue_length, spillover, new_flows,
@@ -17,46 +17,7 @@
 -- (metric_fetches) with no datapoint in a minute is 0, a count never read is NULL. Minutes come from
 -- the datapoints, so the last minutes CloudWatch has not published yet have no row.
 create or replace view metrics_lb_minute as
-with catalogue (namespace, metric, statistic, series) as (
-    values
-        ('AWS/ApplicationELB', 'RequestCount', 'Sum', 'requests'),
-        ('AWS/ApplicationELB', 'TargetResponseTime', 'p50', 'p50_target_s'),
-        ('AWS/ApplicationELB', 'TargetResponseTime', 'p90', 'p90_target_s'),
-        ('AWS/ApplicationELB', 'TargetResponseTime', 'p99', 'p99_target_s'),
-        ('AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count', 'Sum', 'elb_5xx'),
-        ('AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', 'Sum', 'target_5xx'),
-        ('AWS/ApplicationELB', 'HTTPCode_ELB_4XX_Count', 'Sum', 'elb_4xx'),
-        ('AWS/ApplicationELB', 'HTTPCode_Target_4XX_Count', 'Sum', 'target_4xx'),
-        ('AWS/ApplicationELB', 'HealthyHostCount', 'Average', 'healthy_hosts'),
-        ('AWS/ApplicationELB', 'UnHealthyHostCount', 'Average', 'unhealthy_hosts'),
-        ('AWS/ApplicationELB', 'ActiveConnectionCount', 'Sum', 'active_connections'),
-        ('AWS/ApplicationELB', 'RejectedConnectionCount', 'Sum', 'rejected_connections'),
-        ('AWS/ApplicationELB', 'ClientTLSNegotiationErrorCount', 'Sum', 'client_tls_errors'),
-        ('AWS/ApplicationELB', 'TargetConnectionErrorCount', 'Sum', 'target_connection_errors'),
-        ('AWS/ELB', 'RequestCount', 'Sum', 'requests'),
-        ('AWS/ELB', 'Latency', 'p50', 'p50_target_s'),
-        ('AWS/ELB', 'Latency', 'p90', 'p90_target_s'),
-        ('AWS/ELB', 'Latency', 'p99', 'p99_target_s'),
-        ('AWS/ELB', 'HTTPCode_ELB_5XX', 'Sum', 'elb_5xx'),
-        ('AWS/ELB', 'HTTPCode_Backend_5XX', 'Sum', 'target_5xx'),
-        ('AWS/ELB', 'HTTPCode_ELB_4XX', 'Sum', 'elb_4xx'),
-        ('AWS/ELB', 'HTTPCode_Backend_4XX', 'Sum', 'target_4xx'),
-        ('AWS/ELB', 'HealthyHostCount', 'Average', 'healthy_hosts'),
-        ('AWS/ELB', 'UnHealthyHostCount', 'Average', 'unhealthy_hosts'),
-        ('AWS/ELB', 'BackendConnectionErrors', 'Sum', 'target_connection_errors'),
-        ('AWS/ELB', 'SurgeQueueLength', 'Maximum', 'surge_queue_length'),
-        ('AWS/ELB', 'SpilloverCount', 'Sum', 'spillover'),
-        ('AWS/NetworkELB', 'HealthyHostCount', 'Average', 'healthy_hosts'),
-        ('AWS/NetworkELB', 'UnHealthyHostCount', 'Average', 'unhealthy_hosts'),
-        ('AWS/NetworkELB', 'ClientTLSNegotiationErrorCount', 'Sum', 'client_tls_errors'),
-        ('AWS/NetworkELB', 'TargetTLSNegotiationErrorCount', 'Sum', 'target_tls_errors'),
-        ('AWS/NetworkELB', 'NewFlowCount', 'Sum', 'new_flows'),
-        ('AWS/NetworkELB', 'ActiveFlowCount', 'Average', 'active_flows'),
-        ('AWS/NetworkELB', 'TCP_Client_Reset_Count', 'Sum', 'tcp_client_resets'),
-        ('AWS/NetworkELB', 'TCP_Target_Reset_Count', 'Sum', 'tcp_target_resets'),
-        ('AWS/NetworkELB', 'TCP_ELB_Reset_Count', 'Sum', 'tcp_elb_resets')
-),
-datapoints as (
+with datapoints as (
     select
         points.lb,
         points.lb_type,
@@ -65,7 +26,7 @@ datapoints as (
         catalogue.series,
         sum(points.value) as value
     from metrics_minute as points
-    join catalogue using (namespace, metric, statistic)
+    join metric_catalogue as catalogue using (namespace, metric, statistic)
     where points.scope = 'lb' or (points.scope = 'target_group' and catalogue.series like '%_hosts')
     group by all
 ),
@@ -102,7 +63,7 @@ zeros as (
         and read_counts.namespace = minutes.namespace
         and minutes.minute >= read_counts.since
         and minutes.minute < read_counts.until
-    join catalogue
+    join metric_catalogue as catalogue
         on catalogue.namespace = read_counts.namespace
         and catalogue.metric = read_counts.metric
         and catalogue.statistic = read_counts.statistic

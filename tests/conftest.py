@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,40 @@ AWS_TEST_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's AWS as a server on a free local port, for the CLI in another process (AWS_ENDPOINT_URL)."""
+    import logging
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def moto_subnets(ec2, zones: str = "ab") -> tuple[str, list[str]]:
+    """A VPC in moto (`ec2` a boto3 EC2 client) with one subnet in each of `zones` of its region, for a
+    load balancer: (VpcId, [SubnetId, ...])."""
+    region = ec2.meta.region_name
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate(zones, start=1)
+    ]
+    return vpc, subnets
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from conftest import ts
 
 from correlate.model.change import Change
 from correlate.model.changes import CallRow, build_changes
+from correlate.model.state import Knowledge, LogLink
 from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.timeline import changes_between
 
@@ -124,3 +125,22 @@ def test_a_change_from_elsewhere_states_what_it_knows():
         False,
         None,
     )
+
+
+def test_a_target_group_by_name_from_its_access_logs_or_its_cloudwatch_metrics():
+    """Without an inventory, the target groups called NAME are the ones the access logs saw (by ARN)
+    or, read only from CloudWatch, its TargetGroup dimension (targetgroup/NAME/ID)."""
+    at = ts("2026-11-20T14:00")
+    arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/9f8e7d6c5b4a3921"
+    knowledge = Knowledge(
+        log_links=[
+            LogLink(arn, "web-prod", "app/web-prod/1", at, at),
+            LogLink("targetgroup/api/9f8e7d6c5b4a3921", "web-prod", "app/web-prod/1", at, at, "cloudwatch"),
+            LogLink("targetgroup/web/73e2d6bc24d8a067", "web-prod", "app/web-prod/1", at, at, "cloudwatch"),
+        ]
+    )
+    assert knowledge.target_groups_named("api") == [arn]
+    assert knowledge.target_groups_named("web") == ["targetgroup/web/73e2d6bc24d8a067"]
+    assert knowledge.target_groups_named("web-v2") == []
+    assert knowledge.tg_lbs(arn, at) == ([("web-prod", "app/web-prod/1")], "access_logs")
+    assert knowledge.tg_lbs("targetgroup/web/73e2d6bc24d8a067", at) == ([("web-prod", "app/web-prod/1")], "cloudwatch")

@@ -239,7 +239,7 @@ def test_an_empty_database_says_what_to_load(runner, tmp_path):
     path = tmp_path / "empty.duckdb"
     Database.open(str(path)).close()
     result = invoke(runner, "--db", path, "lbs", "--format", "csv")
-    assert result.stdout == "lb,lb_type,lb_id,requests,tls_connections,first_seen,last_seen,changes\n"
+    assert result.stdout == "lb,lb_type,lb_id,requests,tls_connections,metric_minutes,first_seen,last_seen,changes\n"
     assert result.stderr == (
         f"No load balancers in {path} yet: load access logs with correlate ingest logs SOURCE, or CloudTrail with "
         "correlate ingest cloudtrail SOURCE.\n"

@@ -8,7 +8,7 @@ import json
 
 import boto3
 import pytest
-from conftest import records
+from conftest import moto_subnets, records
 from moto import mock_aws
 
 from correlate.errors import SourceAccessError
@@ -28,13 +28,7 @@ def cloud(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
-                "SubnetId"
-            ]
-            for i, zone in ((1, "a"), (2, "b"))
-        ]
+        vpc, subnets = moto_subnets(ec2)
         group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
         elbv2 = boto3.client("elbv2", region_name=REGION)
         lb = elbv2.create_load_balancer(Name="web-prod", Subnets=subnets, SecurityGroups=[group])["LoadBalancers"][0]

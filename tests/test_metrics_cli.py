@@ -7,7 +7,7 @@ import datetime as dt
 
 import boto3
 import pytest
-from conftest import FIXTURES, invoke, records, ts
+from conftest import FIXTURES, invoke, moto_subnets, records, ts
 
 from correlate.sources.aws import AwsClients
 from correlate.store.database import Database
@@ -19,13 +19,7 @@ REGION = "us-east-1"
 def make_alb(region: str = REGION) -> tuple[str, str]:
     """An ALB web-prod in two zones with one target group; returns (LoadBalancer, TargetGroup) dimensions."""
     ec2 = boto3.client("ec2", region_name=region)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = moto_subnets(ec2)
     elbv2 = boto3.client("elbv2", region_name=region)
     lb = elbv2.create_load_balancer(Name="web-prod", Subnets=subnets)["LoadBalancers"][0]
     group = elbv2.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]

@@ -81,3 +81,29 @@ def test_metrics_lb_minute(given):
             "new_flows": 300,
         },
     ]
+
+
+def test_metric_cells_and_reads(given):
+    """The timeline's CloudWatch input: datapoints of the load balancer and its target groups under the
+    catalogue's series names (zones left out), and the windows its counts were read over."""
+    assert records(given, "select * from metric_cells where lb = 'tls-front' order by scope, scope_name") == [
+        {"lb": "tls-front", "lb_type": "nlb", "scope": "lb", "scope_name": "", "series": "new_flows",
+         "minute": ts("2026-11-20T14:05"), "value": 300.0},
+        {"lb": "tls-front", "lb_type": "nlb", "scope": "target_group", "scope_name": "a", "series": "healthy_hosts",
+         "minute": ts("2026-11-20T14:05"), "value": 2.0},
+        {"lb": "tls-front", "lb_type": "nlb", "scope": "target_group", "scope_name": "b", "series": "healthy_hosts",
+         "minute": ts("2026-11-20T14:05"), "value": 1.0},
+    ]  # fmt: skip
+    assert records(given, "select series, since, until from metric_reads order by series") == [
+        {"series": series, "since": ts("2026-11-20T14:00"), "until": ts("2026-11-20T14:10")}
+        for series in ("elb_4xx", "elb_5xx", "requests", "spillover", "target_4xx", "target_5xx")
+    ]
+
+
+def test_load_balancers_seen_only_in_cloudwatch(given):
+    assert records(given, "select * from load_balancers order by lb") == [
+        {"lb": "legacy", "lb_type": "clb", "lb_id": None, "requests": 0, "tls_connections": 0, "metric_minutes": 2,
+         "first_seen": ts("2026-11-20T14:05"), "last_seen": ts("2026-11-20T14:20"), "changes": 0},
+        {"lb": "tls-front", "lb_type": "nlb", "lb_id": None, "requests": 0, "tls_connections": 0, "metric_minutes": 1,
+         "first_seen": ts("2026-11-20T14:05"), "last_seen": ts("2026-11-20T14:05"), "changes": 0},
+    ]  # fmt: skip

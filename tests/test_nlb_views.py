@@ -159,3 +159,21 @@ def test_nlb_client_minute(given):
         {"minute": ts("2026-11-20T14:06"), "client_network": "72.21.218.0/24", "connections": 1,
          "failed_handshakes": 0, "failure_rate": 0.0, "share": 1.0},
     ]  # fmt: skip
+
+
+def test_nlb_cells(given):
+    """The timeline's NLB input: connections and failed handshakes per minute, protocol, cipher and
+    handshake-time bin (1 ms wide below 16 ms, then 5 % wide: 20 ms is bin 16 + floor(20 ln 1.25) = 20)."""
+    rows = records(given, "select * exclude (lb) from nlb_cells order by minute, handshake_bin nulls first")
+    assert rows == [
+        {"minute": ts("2026-11-20T14:05"), "tls_protocol_version": None, "tls_cipher": None, "handshake_bin": None,
+         "connections": 1, "failed_handshakes": 1},
+        {"minute": ts("2026-11-20T14:05"), "tls_protocol_version": "tlsv12", "tls_cipher": OLD_CIPHER,
+         "handshake_bin": 5, "connections": 1, "failed_handshakes": 0},
+        {"minute": ts("2026-11-20T14:05"), "tls_protocol_version": "tlsv13", "tls_cipher": NEW_CIPHER,
+         "handshake_bin": 15, "connections": 1, "failed_handshakes": 0},
+        {"minute": ts("2026-11-20T14:05"), "tls_protocol_version": "tlsv12", "tls_cipher": OLD_CIPHER,
+         "handshake_bin": 20, "connections": 1, "failed_handshakes": 1},
+        {"minute": ts("2026-11-20T14:06"), "tls_protocol_version": "tlsv12", "tls_cipher": OLD_CIPHER,
+         "handshake_bin": 8, "connections": 1, "failed_handshakes": 0},
+    ]  # fmt: skip

@@ -4,9 +4,7 @@ AWS_ENDPOINT_URL, compared with a local-disk ingest of the same tree."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 from awslogs import ACCOUNT, elb_tree, upload_tree, write_tree
-from conftest import AWS_TEST_ENV, records
+from conftest import AWS_TEST_ENV, moto_server, records
 
 from correlate.store.database import Database
 
@@ -28,19 +26,10 @@ TREE = elb_tree(dt.datetime(2026, 11, 20, 23, 30), 1, lbs=("web-prod", "classic-
 
 @pytest.fixture(scope="module")
 def endpoint():
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", **_keys())
-    upload_tree(s3, BUCKET, TREE, {f"AWSLogs/{ACCOUNT}/ELBAccessLogTestFile": b"Enable AccessLog for ELB"})
-    yield url
-    server.stop()
+    with moto_server() as url:
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", **_keys())
+        upload_tree(s3, BUCKET, TREE, {f"AWSLogs/{ACCOUNT}/ELBAccessLogTestFile": b"Enable AccessLog for ELB"})
+        yield url
 
 
 def _keys() -> dict[str, str]:

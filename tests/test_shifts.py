@@ -140,3 +140,14 @@ def test_a_latency_step_with_few_buckets_is_found_by_the_tail_test():
     (p50,) = [s for s in shifts if s.metric == "p50_target_ms" and s.scope.kind == "lb"]
     assert p50.at == START + dt.timedelta(minutes=200)  # 4 buckets after: too few for Mann-Whitney
     assert p50.test == "two-proportion test on the share slower than the before-window quantile"
+
+
+def test_a_step_between_two_short_windows_is_judged_by_the_requests():
+    """Five buckets against ten: a rank test on per-bucket values cannot reach alpha at all (its
+    smallest p is 0.002), so the step is judged by the test on the requests themselves."""
+    back, front = cells(15, rate=lambda m: 600, latency_ms=lambda m, ip: 90.0 if m >= 5 else 30.0)
+    _, shifts = shifts_of(back, front, 15)
+    (p50,) = [s for s in shifts if s.metric == "p50_target_ms" and s.scope.kind == "lb"]
+    assert p50.at == START + dt.timedelta(minutes=5)
+    assert p50.test == "two-proportion test on the share slower than the before-window quantile"
+    assert p50.before == pytest.approx(30, rel=0.06) and p50.after == pytest.approx(90, rel=0.06)

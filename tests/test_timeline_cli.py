@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, invoke, ts
+from conftest import invoke, ts
 from timeline_support import insert, load_scenario
 
 from correlate.present.document import timeline_document, timeline_from_document
@@ -181,6 +181,10 @@ def test_demo_list(runner):
         "slow-health-check,web-prod,A health check that fails after six one-minute intervals: targets leave later\n"
         "app-deploy,web-prod,A deploy of web's application makes it slower and fail more (the cause only in the "
         "deploy feed)\n"
+        "fail-open,web-prod,Health check moved to a path no web target serves: ALB fails open; errors follow a new "
+        "task minutes later\n"
+        "nlb-tls-policy,tls-front,NLB listener moved to a TLS 1.3-only policy: the partner integration's TLS 1.2 "
+        "clients fail their handshakes\n"
     )
 
 
@@ -244,19 +248,6 @@ def test_a_load_balancer_with_changes_but_no_logs(runner, tmp_path):
     assert document["notes"] == [
         "No requests of lonely in this window: load its access logs with `correlate ingest logs`."
     ]
-
-
-def test_a_network_load_balancer_is_named_as_such(runner, tmp_path):
-    path = tmp_path / "n.duckdb"
-    assert invoke(runner, "--db", path, "ingest", "logs", FIXTURES / "nlb").exit_code == 0
-    with Database.open(str(path), read_only=True) as db:
-        ((name,),) = db.query("select distinct lb from tls_connections")[1]
-    result = invoke(runner, "--db", path, "timeline", "--lb", name)
-    assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == (
-        f"Error: {name} is a Network Load Balancer: its TLS access logs have no target latency or status codes, "
-        "and the timeline does not read them. Use `correlate sql` on the tls_connections table.\n"
-    )
 
 
 def test_demo_timeline_and_report_agree(runner, tmp_path, monkeypatch):

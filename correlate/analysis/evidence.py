@@ -130,9 +130,11 @@ class BeganBefore:
 
 @dataclass(frozen=True, slots=True)
 class NoLogs:
-    """The access logs do not cover the minutes around the change."""
+    """The evidence (`source`: access logs, NLB TLS logs, CloudWatch) does not cover the minutes around
+    the change."""
 
     lb: str
+    source: str = "access logs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,3 +211,14 @@ class Unexplained:
 
 
 Note = Stated | NoChanges | NoRequests | NoShifts | NoneSuspect | Unexplained
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Which evidence the timeline was built from (`used`: access logs, NLB TLS logs, CloudWatch) and
+    what is missing: `access_logs` (an ALB or Classic ELB with CloudWatch only), `tls_logs` (an NLB
+    with CloudWatch only), `cloudwatch`, `cloudwatch_nlb` (no metrics beside the logs); or, read back
+    from a saved timeline, the sentence as written."""
+
+    used: tuple[str, ...]
+    missing: tuple[str, ...] = ()

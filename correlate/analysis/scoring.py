@@ -67,8 +67,8 @@ from correlate.analysis.evidence import (
     Spread,
     Unreached,
 )
-from correlate.analysis.series import Scope, SeriesSet
-from correlate.analysis.shifts import MetricSeries, Shift, level_scale, robust_sigma, value_between
+from correlate.analysis.series import ACCESS_LOGS, Scope, SeriesSet
+from correlate.analysis.shifts import INVERTED, MetricSeries, Shift, level_scale, robust_sigma, value_between
 from correlate.model.change import Change
 from correlate.model.feed import UNSCOPED
 
@@ -179,6 +179,67 @@ AFFINITY: dict[str, dict[str, tuple[float, float] | float]] = {
         "waf": 0.2,
         "lifecycle": 1.0,
     },
+    # CloudWatch's host counts: the rise is targets turning unhealthy or leaving (the healthy count
+    # falling reads as the rise, shifts.INVERTED)
+    "hosts": {
+        "targets_out": (0.9, 0.3),
+        "targets_in": (0.3, 0.9),
+        "deployment": (0.9, 0.7),
+        "routing": (0.05, 0.05),
+        "listener_tls": (0.0, 0.0),
+        "certificate": (0.0, 0.0),
+        "health_check": (1.0, 0.7),
+        "lb_attributes": (0.1, 0.1),
+        "target_group_attributes": (0.4, 0.2),
+        "security": (0.8, 0.4),
+        "waf": (0.0, 0.0),
+        "lifecycle": (0.6, 0.6),
+    },
+    # the surge queue, spillover and rejected connections: too few targets for the load
+    "capacity": {
+        "targets_out": (0.8, 0.3),
+        "targets_in": (0.3, 0.7),
+        "deployment": (0.8, 0.5),
+        "routing": (0.5, 0.3),
+        "listener_tls": (0.1, 0.1),
+        "certificate": (0.1, 0.1),
+        "health_check": (0.8, 0.4),
+        "lb_attributes": (0.6, 0.4),
+        "target_group_attributes": (0.5, 0.3),
+        "security": (0.5, 0.2),
+        "waf": (0.1, 0.1),
+        "lifecycle": (0.6, 0.4),
+    },
+    # client TLS negotiation errors, an NLB's failed handshakes
+    "tls_errors": {
+        "targets_out": (0.0, 0.0),
+        "targets_in": (0.0, 0.0),
+        "deployment": (0.0, 0.0),
+        "routing": (0.05, 0.05),
+        "listener_tls": (1.0, 0.6),
+        "certificate": (0.9, 0.6),
+        "health_check": (0.0, 0.0),
+        "lb_attributes": (0.2, 0.1),
+        "target_group_attributes": (0.0, 0.0),
+        "security": (0.2, 0.1),
+        "waf": (0.05, 0.05),
+        "lifecycle": (0.5, 0.3),
+    },
+    # an NLB's TLS handshake times
+    "handshake": {
+        "targets_out": (0.0, 0.0),
+        "targets_in": (0.0, 0.0),
+        "deployment": (0.0, 0.0),
+        "routing": (0.0, 0.0),
+        "listener_tls": (0.8, 0.6),
+        "certificate": (0.8, 0.6),
+        "health_check": (0.0, 0.0),
+        "lb_attributes": (0.2, 0.2),
+        "target_group_attributes": (0.0, 0.0),
+        "security": (0.1, 0.1),
+        "waf": (0.0, 0.0),
+        "lifecycle": (0.3, 0.3),
+    },
 }
 # Kinds of change that move no family in particular, and the kind an unknown category counts as.
 UNIFORM_AFFINITY = {"tags": 0.05, "other": 0.4}
@@ -274,7 +335,16 @@ def score_change(
     preceding = _preceding(change, shifts, series, lag)
     covered = _logs_cover(change, series)
     evidence = _evidence(
-        change, applied, plausibility, implausible or unreached, attributions, preceding, shifts, lag, covered
+        change,
+        applied,
+        plausibility,
+        implausible or unreached,
+        attributions,
+        preceding,
+        shifts,
+        lag,
+        covered,
+        series,
     )
     kept = tuple(a for a in attributions if a.score >= 0.05)
     return ScoredChange(change, suspicion, evidence, applied, plausibility, kept)
@@ -351,19 +421,25 @@ def unreached_part(change: Change, series: SeriesSet) -> Unreached | None:
         matched = series.rules.get(priority)
         return Unreached("rule", (str(priority),)) if matched is None or not matched.any() else None
     if change.target_groups:
-        quiet = [g for g in change.target_groups if not _has_requests(series, Scope("target_group", g))]
+        quiet = [g for g in change.target_groups if _quiet(series, Scope("target_group", g))]
         return (
             Unreached("target_group", tuple(change.target_groups)) if len(quiet) == len(change.target_groups) else None
         )
     if change.listener_port is not None and series.of_kind("listener"):
         port = str(change.listener_port)
-        return None if _has_requests(series, Scope("listener", port)) else Unreached("listener", (port,))
+        return Unreached("listener", (port,)) if _quiet(series, Scope("listener", port)) else None
     return None
 
 
-def _has_requests(series: SeriesSet, scope: Scope) -> bool:
-    found = series.get(scope)
-    return found is not None and bool(found.requests.any())
+def _quiet(series: SeriesSet, scope: Scope) -> bool:
+    """Did no request go through the slice? The access logs have every request; CloudWatch knows a
+    target group's only when its request count was read (then it is 0 throughout); an NLB's TLS logs
+    say nothing of target groups."""
+    if series.traffic_source == ACCESS_LOGS:
+        found = series.get(scope)
+        return found is None or not found.requests.any()
+    counts = [m for m in series.measured if m.scope == scope and m.metric == "requests_per_min"]
+    return bool(counts) and not any(m.numerator is not None and m.numerator.any() for m in counts)
 
 
 def lag_allowed(change: Change) -> float:
@@ -430,7 +506,7 @@ def affinity_of(kind: str, family: str, rising: bool) -> float:
 
 def affinity(change: Change, shift: Shift) -> float:
     family = "distribution" if shift.kind == "distribution" else shift.family
-    rising = shift.direction == "up"
+    rising = (shift.direction == "up") != (shift.metric in INVERTED)
     return max(affinity_of(_kind(change, category), family, rising) for category in change.categories)
 
 
@@ -492,6 +568,8 @@ def scope_fit(
         sibling = next((g for g in sorted(series.target_groups) if _moved_too(shift, g, shifts, series)), None)
         if sibling is not None:  # another target group carries the move
             return 0.1, OtherPart(tuple(sorted(own)), sibling)
+        if not any(_observed(g, shift.metric, series) for g in own):
+            return 0.7, None  # no series says whether its part moved (CloudWatch has no ELB 5xx per group)
         return 0.3, QuietPart(tuple(sorted(own)))
     if kind == "lb":
         if wide or change.classic or tls:
@@ -532,6 +610,15 @@ def scope_fit(
     if tls:
         return 1.0, None
     return (0.8, None) if wide else (0.5, None)
+
+
+def _observed(group: str, metric: str, series: SeriesSet) -> bool:
+    """Does the set hold the target group's `metric`: its access-log slice (which has them all), or a
+    CloudWatch series (which has no ELB 5xx per group)?"""
+    scope = Scope("target_group", group)
+    if series.get(scope) is not None:
+        return True
+    return any(one.scope == scope and one.metric == metric for one in series.measured)
 
 
 def _moved_too(shift: Shift, group: str, shifts: Sequence[Shift], series: SeriesSet) -> bool:
@@ -772,6 +859,7 @@ def _evidence(
     shifts: Sequence[Shift],
     lag: float,
     covered: bool,
+    series: SeriesSet,
 ) -> tuple[Evidence, ...]:
     if applied < 1:
         return (Failed(str(change.error_code)),)
@@ -789,7 +877,7 @@ def _evidence(
     if preceding:
         found.append(BeganBefore(min(preceding, key=lambda s: (s.at, -s.strength))))
     if not strong and not covered:
-        found.append(NoLogs(change.lb))
+        found.append(NoLogs(change.lb, series.traffic_source))
     elif not strong:
         window = dt.timedelta(seconds=lag)
         after = [s for s in shifts if s.kind == "health" and dt.timedelta(0) <= s.at - change.event_time <= window]
@@ -798,7 +886,7 @@ def _evidence(
 
 
 def _logs_cover(change: Change, series: SeriesSet) -> bool:
-    """Do the logs have traffic on both sides of the change?"""
+    """Does the evidence (access logs, an NLB's logs, CloudWatch) have traffic on both sides of the change?"""
     if series.traffic_from is None or series.traffic_until is None:
         return False
     return series.traffic_from < change.event_time < series.traffic_until + dt.timedelta(minutes=1)

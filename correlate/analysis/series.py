@@ -4,6 +4,10 @@ A slice (`Scope`) is the load balancer itself, one listener port, one domain, on
 target, one TLS protocol or one cipher. Every slice carries request and error counts per time bucket;
 back-end slices (load balancer, target group, target) also carry a latency histogram per bucket, so
 quantiles can be taken over one bucket or pooled over many (histograms add up; quantiles do not).
+
+Series measured elsewhere than in access logs are `Measured`, one metric of one slice each, in a set's
+`measured`: CloudWatch's one-minute metrics and an NLB's TLS access logs (built in analysis/measured.py
+on the same `Grid` of buckets).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ _LINEAR_BINS = 16
 _BINS_PER_E = 20.0
 BUCKET_CHOICES = (1, 2, 3, 5, 10, 15, 30, 60, 120, 240, 360, 720, 1440)
 COUNT_FIELDS = ("requests", "elb_5xx", "target_5xx", "status_4xx", "errors")
+ACCESS_LOGS, CLOUDWATCH, NLB_LOGS = "access logs", "CloudWatch", "NLB TLS logs"  # where a series comes from
 
 
 def bin_value(bins: np.ndarray | int) -> np.ndarray | float:
@@ -36,7 +41,7 @@ def bin_value(bins: np.ndarray | int) -> np.ndarray | float:
 class Scope:
     """A slice of one load balancer's traffic."""
 
-    kind: str  # lb, listener, domain, target_group, target, ssl_protocol, ssl_cipher
+    kind: str  # lb, listener, domain, target_group, target, ssl_protocol, ssl_cipher, client_network
     value: str | None = None
 
     @property
@@ -53,6 +58,7 @@ class Scope:
             "target": f"target {self.value}",
             "ssl_protocol": f"{self.value} clients",
             "ssl_cipher": f"cipher {self.value}",
+            "client_network": f"clients in {self.value}",
         }[self.kind]
 
 
@@ -130,6 +136,27 @@ class SliceSeries:
 
 
 @dataclass(frozen=True, slots=True)
+class Measured:
+    """One metric of one slice per bucket, measured elsewhere than in the request cells (CloudWatch,
+    an NLB's TLS logs): what the detection needs to judge it as it judges the request series. Which
+    arrays are set follows the metric's unit: counts have `numerator` and `coverage`, rates
+    `numerator` and `denominator`, gauges and CloudWatch's percentiles `values` (with `samples`, the
+    requests behind a percentile), handshake quantiles a histogram (`latency`, `quantile`)."""
+
+    metric: str  # a key of shifts.METRICS
+    scope: Scope
+    source: str  # CLOUDWATCH or NLB_LOGS
+    kind: str = "health"  # or distribution (how requests spread over target groups)
+    values: np.ndarray | None = None  # gauges, percentiles: the mean of the bucket's minutes; NaN where none
+    samples: np.ndarray | None = None  # percentiles: the requests of the bucket
+    numerator: np.ndarray | None = None
+    denominator: np.ndarray | None = None
+    coverage: np.ndarray | None = None  # counts: minutes read per bucket (None: the set's traffic span)
+    latency: Latency | None = None
+    quantile: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesSet:
     """Every slice of one load balancer over one window, in buckets of `bucket_minutes`."""
 
@@ -143,6 +170,8 @@ class SeriesSet:
     traffic_until: dt.datetime | None = None  # logs say nothing, which is not the same as zero traffic
     # listener rule priority -> requests it matched per bucket (ALB logs; empty when the logs do not say)
     rules: dict[int, np.ndarray] = field(default_factory=dict)
+    measured: tuple[Measured, ...] = ()  # series from CloudWatch or an NLB's logs
+    traffic_source: str = ACCESS_LOGS  # what traffic_from/until were read from
 
     def time(self, bucket: int) -> dt.datetime:
         return self.start + dt.timedelta(minutes=bucket * self.bucket_minutes)
@@ -186,21 +215,15 @@ def build_series(
 ) -> SeriesSet:
     """Slices and buckets from the two cell tables (views latency_cells and frontend_cells). Buckets
     are aligned to multiples of their width since the epoch, so 5-minute buckets start at :00, :05..."""
-    first_minute = since.replace(second=0, microsecond=0)
-    last_minute = until.replace(second=0, microsecond=0)
-    span = int((last_minute - first_minute).total_seconds() // 60) + 1
+    first_minute, span = minute_span(since, until)
     back_minute = minute_index(back.column("minute"), first_minute)
     front_minute = minute_index(front.column("minute"), first_minute)
-    requests = _ints(back.column("requests"))
-    if bucket_minutes is None:
-        per_minute = np.bincount(back_minute, weights=requests, minlength=span)
-        bucket_minutes = choose_bucket(per_minute, span, min_bucket_requests, max_buckets)
-    epoch_minutes = int((first_minute - dt.datetime(1970, 1, 1)).total_seconds() // 60)
-    start_offset = epoch_minutes % bucket_minutes
-    start = first_minute - dt.timedelta(minutes=start_offset)
-    buckets = (span + start_offset + bucket_minutes - 1) // bucket_minutes
-    back_counts = _Counts(back, (back_minute + start_offset) // bucket_minutes, buckets)
-    front_counts = _Counts(front, (front_minute + start_offset) // bucket_minutes, buckets)
+    requests = int_column(back.column("requests"))
+    per_minute = np.bincount(back_minute, weights=requests, minlength=span)
+    grid = Grid.of(first_minute, span, per_minute, bucket_minutes, min_bucket_requests, max_buckets)
+    start, buckets, bucket_minutes = grid.start, grid.buckets, grid.bucket_minutes
+    back_counts = _Counts(back, grid.bucket_of_minute(back_minute), buckets)
+    front_counts = _Counts(front, grid.bucket_of_minute(front_minute), buckets)
 
     slices: list[SliceSeries] = [back_counts.back_slice(LB, None)]
     arn_codes, arns = codes(back.column("target_group_arn"))
@@ -227,9 +250,7 @@ def build_series(
         value_codes, values = codes(front.column(column))
         for code in sorted(range(len(values)), key=lambda c: _natural(values[c])):
             slices.append(front_counts.front_slice(Scope(kind, values[code]), value_codes == code, total))
-    busy = np.flatnonzero(np.bincount(back_minute, weights=requests, minlength=span) > 0)
-    traffic_from = first_minute + dt.timedelta(minutes=int(busy[0])) if len(busy) else None
-    traffic_until = first_minute + dt.timedelta(minutes=int(busy[-1])) if len(busy) else None
+    traffic_from, traffic_until = grid.busy_span(per_minute)
     rules: dict[int, np.ndarray] = {}
     if "matched_rule_priority" in front.column_names:
         rule_codes, priorities = codes(front.column("matched_rule_priority"))
@@ -238,6 +259,73 @@ def build_series(
     return SeriesSet(
         lb, start, buckets, bucket_minutes, tuple(slices), target_groups, traffic_from, traffic_until, rules
     )
+
+
+def minute_span(since: dt.datetime, until: dt.datetime) -> tuple[dt.datetime, int]:
+    """The first minute of [since, until] (`until` is the window's last minute) and how many minutes."""
+    first_minute = since.replace(second=0, microsecond=0)
+    last_minute = until.replace(second=0, microsecond=0)
+    return first_minute, int((last_minute - first_minute).total_seconds() // 60) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A window's minutes and the buckets they fall in: buckets are aligned to multiples of their width
+    since the epoch, so 5-minute buckets start at :00, :05..."""
+
+    first_minute: dt.datetime
+    span: int  # minutes in the window
+    start: dt.datetime  # start of bucket 0
+    offset: int  # minutes from `start` to `first_minute`
+    buckets: int
+    bucket_minutes: int
+
+    @classmethod
+    def of(
+        cls,
+        first_minute: dt.datetime,
+        span: int,
+        traffic: np.ndarray,
+        bucket_minutes: int | None,
+        min_bucket_requests: int,
+        max_buckets: int,
+    ) -> Grid:
+        """The grid whose bucket is `bucket_minutes`, or else chosen from the traffic per minute."""
+        if bucket_minutes is None:
+            bucket_minutes = choose_bucket(np.nan_to_num(traffic), span, min_bucket_requests, max_buckets)
+        epoch_minutes = int((first_minute - dt.datetime(1970, 1, 1)).total_seconds() // 60)
+        offset = epoch_minutes % bucket_minutes
+        start = first_minute - dt.timedelta(minutes=offset)
+        buckets = (span + offset + bucket_minutes - 1) // bucket_minutes
+        return cls(first_minute, span, start, offset, buckets, bucket_minutes)
+
+    def bucket_of_minute(self, minute: np.ndarray) -> np.ndarray:
+        return (minute + self.offset) // self.bucket_minutes
+
+    def sums(self, per_minute: np.ndarray) -> np.ndarray:
+        """Per bucket: the sum of the minutes known (NaN minutes count as nothing)."""
+        bucket = self.bucket_of_minute(np.arange(self.span))
+        return np.bincount(bucket, weights=np.nan_to_num(per_minute), minlength=self.buckets)
+
+    def known(self, per_minute: np.ndarray) -> np.ndarray:
+        """Per bucket: how many of its minutes are known (not NaN)."""
+        return self.sums((~np.isnan(per_minute)).astype(float))
+
+    def means(self, per_minute: np.ndarray) -> np.ndarray:
+        """Per bucket: the mean of the minutes known; NaN where none is."""
+        known = self.known(per_minute)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(known > 0, self.sums(per_minute) / np.maximum(known, 1), np.nan)
+
+    def busy_span(self, traffic: np.ndarray) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The first and last minute with traffic."""
+        busy = np.flatnonzero(np.nan_to_num(traffic) > 0)
+        if not len(busy):
+            return None, None
+        return (
+            self.first_minute + dt.timedelta(minutes=int(busy[0])),
+            self.first_minute + dt.timedelta(minutes=int(busy[-1])),
+        )
 
 
 def target_group_name(arn: str) -> str:
@@ -285,7 +373,7 @@ def _natural_target(value: str) -> tuple:
     return (1, (), 0, value)
 
 
-def _ints(column: pa.ChunkedArray) -> np.ndarray:
+def int_column(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(column, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
@@ -296,11 +384,11 @@ class _Counts:
         self.cells = cells
         self.bucket = bucket
         self.buckets = buckets
-        self.columns = {name: _ints(cells.column(name)) for name in COUNT_FIELDS}
+        self.columns = {name: int_column(cells.column(name)) for name in COUNT_FIELDS}
         if "latency_bin" in cells.column_names:
             bins = cells.column("latency_bin")
             self.has_bin = pc.is_valid(bins).to_numpy(zero_copy_only=False)
-            self.bins = _ints(bins)
+            self.bins = int_column(bins)
 
     def sum(self, name: str, mask: np.ndarray | None) -> np.ndarray:
         bucket = self.bucket if mask is None else self.bucket[mask]
@@ -312,14 +400,14 @@ class _Counts:
 
     def back_slice(self, scope: Scope, mask: np.ndarray | None, parent: Scope | None = None) -> SliceSeries:
         has_bin = self.has_bin if mask is None else self.has_bin & mask
-        latency = _latency(self.bucket[has_bin], self.bins[has_bin], self.columns["requests"][has_bin])
+        latency = histogram_of(self.bucket[has_bin], self.bins[has_bin], self.columns["requests"][has_bin])
         return SliceSeries(scope, **self.counts(mask), latency=latency, parent=parent)
 
     def front_slice(self, scope: Scope, mask: np.ndarray, total: np.ndarray | None) -> SliceSeries:
         return SliceSeries(scope, **self.counts(mask), total=total)
 
 
-def _latency(bucket: np.ndarray, bins: np.ndarray, counts: np.ndarray) -> Latency:
+def histogram_of(bucket: np.ndarray, bins: np.ndarray, counts: np.ndarray) -> Latency:
     if not len(bucket):
         empty = np.zeros(0, dtype=np.int64)
         return Latency(empty, empty, empty)

@@ -16,6 +16,12 @@ Each series (a metric of a slice, per time bucket) goes through the same three s
    buckets show (real traffic varies more than a binomial); for latency, a seeded bootstrap over
    buckets gives a 95 % interval for the after/before ratio.
 
+Series measured elsewhere (`Measured`: CloudWatch's one-minute metrics, an NLB's TLS logs) go through
+the same steps under the same tests: counts per minute and rates as the request series are, an NLB's
+handshake times from their histogram as latency is. What has no counts behind it (host counts, the
+surge queue, CloudWatch's percentiles, which cannot be pooled) is judged on its per-bucket values: the
+medians before and after must differ enough, and a Mann-Whitney U test on the buckets must find it.
+
 Everything is deterministic: the same cells and parameters give the same shifts.
 """
 
@@ -31,7 +37,18 @@ import numpy as np
 import ruptures
 from scipy import stats
 
-from correlate.analysis.series import LB, Latency, Scope, SeriesSet, SliceSeries, pooled_quantile, quantile_bin
+from correlate.analysis.series import (
+    ACCESS_LOGS,
+    CLOUDWATCH,
+    LB,
+    Latency,
+    Measured,
+    Scope,
+    SeriesSet,
+    SliceSeries,
+    pooled_quantile,
+    quantile_bin,
+)
 
 # metric -> (family, unit, what it measures)
 METRICS = {
@@ -42,12 +59,27 @@ METRICS = {
     "target_5xx_rate": ("errors", "rate", "target 5xx rate"),
     "status_4xx_rate": ("client_errors", "rate", "4xx rate"),
     "tls_share": ("tls_mix", "share", "share of TLS requests"),
+    # CloudWatch only: what no access log shows (a host count is the minute's average)
+    "healthy_hosts": ("hosts", "hosts", "HealthyHostCount"),
+    "unhealthy_hosts": ("hosts", "hosts", "UnHealthyHostCount"),
+    "surge_queue_length": ("capacity", "queue", "SurgeQueueLength"),
+    "spillover_per_min": ("capacity", "per_min", "SpilloverCount"),
+    "rejected_connections_per_min": ("capacity", "per_min", "RejectedConnectionCount"),
+    "client_tls_errors_per_min": ("tls_errors", "per_min", "ClientTLSNegotiationErrorCount"),
+    "new_flows_per_min": ("traffic", "per_min", "new flows per minute"),
+    # an NLB's TLS access logs
+    "connections_per_min": ("traffic", "per_min", "TLS connections per minute"),
+    "failed_handshake_rate": ("tls_errors", "rate", "failed TLS handshake rate"),
+    "p50_handshake_ms": ("handshake", "ms", "p50 TLS handshake time"),
+    "p99_handshake_ms": ("handshake", "ms", "p99 TLS handshake time"),
 }
 # Families whose rise is a change for the worse; traffic is worse when it falls, a TLS share when it
 # falls (those clients are gone). Distribution (how requests spread over target groups and targets)
-# is neither.
-_WORSE_WHEN_UP = {"latency", "errors", "client_errors"}
+# is neither. The hosts family rises when targets turn unhealthy: its healthy count is INVERTED
+# (worse when it falls), and the scoring reads its fall as the family's rise.
+_WORSE_WHEN_UP = {"latency", "errors", "client_errors", "hosts", "capacity", "tls_errors", "handshake"}
 _WORSE_WHEN_DOWN = {"traffic", "tls_mix"}
+INVERTED = frozenset({"healthy_hosts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +108,15 @@ class DetectionParameters:
     share_min_ratio: float = 2.0
     requests_min_ratio: float = 1.3
     requests_min_delta_per_min: float = 2.0
+    # Without access logs a fall in CloudWatch's request count is all some changes leave (a TLS policy
+    # on a Classic ELB turns clients away before they make a request): it counts from x1.2. And
+    # CloudWatch has no ELB 5xx per target group, so one group's errors are diluted in the load
+    # balancer's rate: its rates count from half a percentage point.
+    metrics_requests_min_ratio: float = 1.2
+    metrics_rate_min_delta: float = 0.005
+    hosts_min_delta: float = 1.0  # host counts: one host more or less
+    queue_min_delta: float = 10.0  # the surge queue: ten requests more or less, and x2
+    queue_min_ratio: float = 2.0
     bootstrap_resamples: int = 999
     seed: int = 20261120
 
@@ -107,6 +148,7 @@ class Shift:
     test: str | None = None
     ci_low: float | None = None  # 95 % bootstrap interval of after/before (latency)
     ci_high: float | None = None
+    source: str | None = None  # access logs, CloudWatch, NLB TLS logs (None: not stated)
 
     @property
     def ratio(self) -> float:
@@ -137,6 +179,7 @@ class MetricSeries:
     latency: Latency | None = None
     quantile: float | None = None
     coverage: np.ndarray | None = None  # counts: minutes of data per bucket
+    source: str = ACCESS_LOGS
 
 
 def metric_series(series: SeriesSet, params: DetectionParameters) -> list[MetricSeries]:
@@ -164,6 +207,7 @@ def metric_series(series: SeriesSet, params: DetectionParameters) -> list[Metric
             out.append(_rate(slice_, "status_4xx_rate", slice_.status_4xx, slice_.requests, params))
         if kind in ("ssl_protocol", "ssl_cipher") and slice_.total is not None:
             out.append(_rate(slice_, "tls_share", slice_.requests, slice_.total, params))
+    out.extend(_measured(one, coverage, series, params) for one in series.measured)
     return out
 
 
@@ -210,7 +254,12 @@ def _quantile(slice_: SliceSeries, buckets: int, q: float, metric: str, min_samp
 
 
 def _rate(
-    slice_: SliceSeries, metric: str, numerator: np.ndarray, denominator: np.ndarray, params: DetectionParameters
+    slice_: SliceSeries | Measured,
+    metric: str,
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    params: DetectionParameters,
+    source: str = ACCESS_LOGS,
 ) -> MetricSeries:
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.where(denominator >= params.rate_min_requests, numerator / np.maximum(denominator, 1), np.nan)
@@ -225,6 +274,47 @@ def _rate(
         sigma_floor=0.5 / math.sqrt(typical),
         numerator=numerator,
         denominator=denominator,
+        source=source,
+    )
+
+
+def _measured(one: Measured, coverage: np.ndarray, series: SeriesSet, params: DetectionParameters) -> MetricSeries:
+    """A series measured outside the request cells, ready for detection as its unit says."""
+    unit = METRICS[one.metric][1]
+    if one.latency is not None and one.quantile is not None:
+        min_samples = params.p99_min_samples if one.quantile > 0.9 else params.p50_min_samples
+        values = one.latency.quantile_per_bucket(one.quantile, series.buckets, min_samples)
+        return MetricSeries(
+            one.metric, one.scope, one.kind, values, np.log(values + 1.0), 0.03,
+            latency=one.latency, quantile=one.quantile, source=one.source,
+        )  # fmt: skip
+    if unit == "per_min":
+        assert one.numerator is not None
+        minutes = one.coverage if one.coverage is not None else coverage
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_minute = np.where(minutes > 0, one.numerator / np.maximum(minutes, 1e-9), np.nan)
+        transformed = np.sqrt(per_minute * series.bucket_minutes)
+        return MetricSeries(
+            one.metric, one.scope, one.kind, per_minute, transformed, 0.5,
+            numerator=one.numerator, coverage=minutes, source=one.source,
+        )  # fmt: skip
+    if unit in ("rate", "share"):
+        assert one.numerator is not None and one.denominator is not None
+        return _rate(one, one.metric, one.numerator, one.denominator, params, one.source)
+    assert one.values is not None
+    values = one.values
+    if one.samples is not None:
+        # CloudWatch's percentile over the bucket's requests, which cannot be pooled over buckets: taken
+        # as given once the bucket has p50_min_samples requests (a p99 over fewer than 100 is near the
+        # maximum); the medians over many buckets and the rank test carry the noise
+        values = np.where(one.samples >= params.p50_min_samples, values, np.nan)
+    transformed, floor = {
+        "ms": (np.log(values + 1.0), 0.03),
+        "hosts": (values, 0.5),
+        "queue": (np.sqrt(np.maximum(values, 0.0)), 0.5),
+    }[unit]
+    return MetricSeries(
+        one.metric, one.scope, one.kind, values, transformed, floor, quantile=one.quantile, source=one.source
     )
 
 
@@ -240,8 +330,11 @@ def detect_shifts(series: SeriesSet, params: DetectionParameters | None = None) 
     return sorted(found, key=lambda s: (s.at, _scope_rank(s.scope), s.scope.key, s.metric))
 
 
+SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher", "client_network")
+
+
 def _scope_rank(scope: Scope) -> int:
-    return ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher").index(scope.kind)
+    return SCOPE_ORDER.index(scope.kind)
 
 
 def breakpoints(values: np.ndarray, sigma_floor: float, params: DetectionParameters) -> list[int]:
@@ -344,9 +437,9 @@ def _as_return(shift: Shift, first_level: float | None) -> Shift:
 
 
 def level_scale(unit: str) -> Callable[[float], float]:
-    """The scale on which moves of a metric compare: log for latencies and counts, arcsine-square-root
-    for rates and shares (as the detection's own transforms)."""
-    if unit in ("ms", "per_min"):
+    """The scale on which moves of a metric compare: log for latencies and counts (host counts and the
+    surge queue too), arcsine-square-root for rates and shares."""
+    if unit in ("ms", "per_min", "hosts", "queue"):
         return lambda v: math.log(v + 1.0)
     return lambda v: math.asin(math.sqrt(min(1.0, max(0.0, v))))
 
@@ -355,7 +448,11 @@ def _judge(
     series: SeriesSet, metric: MetricSeries, before: np.ndarray, after: np.ndarray, params: DetectionParameters
 ) -> Shift | None:
     family, unit, _ = METRICS[metric.metric]
-    judge: Callable = {"per_min": _judge_counts, "ms": _judge_latency, "rate": _judge_rate, "share": _judge_rate}[unit]
+    judge: Callable = {"per_min": _judge_counts, "ms": _judge_latency, "rate": _judge_rate, "share": _judge_rate}.get(
+        unit, _judge_levels
+    )
+    if unit == "ms" and metric.latency is None:
+        judge = _judge_levels  # CloudWatch's percentiles: no histogram to pool
     verdict = judge(series, metric, before, after, params)
     if verdict is None:
         return None
@@ -366,7 +463,7 @@ def _judge(
     if metric.kind == "distribution":
         worse = None
     elif family in _WORSE_WHEN_UP:
-        worse = direction == "up"
+        worse = (direction == "up") != (metric.metric in INVERTED)
     elif family in _WORSE_WHEN_DOWN:
         worse = True if direction == "down" else None
     else:
@@ -390,6 +487,7 @@ def _judge(
         test=test,
         ci_low=interval[0] if interval else None,
         ci_high=interval[1] if interval else None,
+        source=metric.source,
     )
 
 
@@ -401,18 +499,34 @@ def _judge_counts(series, metric: MetricSeries, before, after, params: Detection
     change = (after_rate + 0.5) / (before_rate + 0.5)
     if abs(after_rate - before_rate) < params.requests_min_delta_per_min:
         return None
-    if 1 / params.requests_min_ratio < change < params.requests_min_ratio:
+    least = params.requests_min_ratio
+    if metric.source == CLOUDWATCH and METRICS[metric.metric][0] == "traffic":
+        least = params.metrics_requests_min_ratio
+    if 1 / least < change < least:
         return None
     strength = min(1.0, abs(math.log(change)) / math.log(4))
-    if min(len(before), len(after)) >= params.test_min_buckets:
+    if _rank_test_can_decide(len(before), len(after), params):
         test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
-        return before_rate, after_rate, float(test.pvalue), "Mann-Whitney U on requests per bucket", strength, None
+        what = METRICS[metric.metric][2].removesuffix(" per minute")
+        return before_rate, after_rate, float(test.pvalue), f"Mann-Whitney U on {what} per bucket", strength, None
     # Too few buckets for a rank test: compare the two Poisson rates, the variance inflated by the
     # overdispersion the buckets show.
     dispersion = max(1.0, _count_dispersion(counts, coverage, before), _count_dispersion(counts, coverage, after))
     z2 = math.log((k2 + 0.5) / e2 / ((k1 + 0.5) / e1)) ** 2 / (dispersion * (1 / (k1 + 0.5) + 1 / (k2 + 0.5)))
     p_value = float(stats.chi2.sf(z2, 1))
-    return before_rate, after_rate, p_value, "rate ratio test on requests, overdispersion-adjusted", strength, None
+    what = METRICS[metric.metric][2].removesuffix(" per minute")
+    return before_rate, after_rate, p_value, f"rate ratio test on {what}, overdispersion-adjusted", strength, None
+
+
+def _rank_test_can_decide(n_before: int, n_after: int, params: DetectionParameters) -> bool:
+    """Whether a rank test on per-bucket values can reach `alpha` at all with these many buckets: the
+    smallest p-value it can give (every after-bucket beyond every before-bucket, normal approximation)
+    must be below alpha. Five buckets against ten cannot (p >= 0.002), so a step beside a short window
+    is judged by the test on the requests themselves instead."""
+    if min(n_before, n_after) < params.test_min_buckets:
+        return False
+    extreme = n_before * n_after / 2 / math.sqrt(n_before * n_after * (n_before + n_after + 1) / 12)
+    return bool(2 * stats.norm.sf(extreme) < params.alpha)
 
 
 def _count_dispersion(counts: np.ndarray, coverage: np.ndarray, buckets: np.ndarray) -> float:
@@ -439,7 +553,7 @@ def _judge_latency(series: SeriesSet, metric: MetricSeries, before, after, param
     tail = _tail_test(series, metric.latency, q, before, after, after_value > before_value, params)
     if tail is None or not tail < params.alpha:
         return None
-    if min(len(before), len(after)) >= params.test_min_buckets:
+    if _rank_test_can_decide(len(before), len(after), params):
         test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
         p_value, name = float(test.pvalue), "Mann-Whitney U on per-bucket quantiles"
     else:  # too few buckets for a rank test: the tail test alone
@@ -518,6 +632,33 @@ def _bootstrap_ratio(latency: Latency, q: float, before, after, params: Detectio
     return round(float(low), 3), round(float(high), 3)
 
 
+def _judge_levels(series, metric: MetricSeries, before, after, params: DetectionParameters):
+    """Per-bucket values with no counts behind them: host counts (a step of `hosts_min_delta`), the
+    surge queue (`queue_min_delta` and x`queue_min_ratio`), CloudWatch's percentiles (latency's
+    thresholds). The before and after values are the medians of their buckets; significance is a
+    Mann-Whitney U test on the buckets, so each side needs `test_min_buckets`."""
+    unit = METRICS[metric.metric][1]
+    before_value = float(np.median(metric.values[before]))
+    after_value = float(np.median(metric.values[after]))
+    delta = abs(after_value - before_value)
+    if unit == "hosts":
+        material = delta >= params.hosts_min_delta
+        strength = min(1.0, delta / max(before_value, after_value, 1.0))
+    else:
+        change = (after_value + 1.0) / (before_value + 1.0)
+        if unit == "queue":
+            least, factor = params.queue_min_delta, params.queue_min_ratio
+        else:
+            least = params.latency_min_delta_ms * (2 if (metric.quantile or 0.0) > 0.9 else 1)
+            factor = params.latency_min_ratio
+        material = delta >= least and not 1 / factor < change < factor
+        strength = min(1.0, abs(math.log(change)) / math.log(10))
+    if not material or min(len(before), len(after)) < params.test_min_buckets:
+        return None
+    test = stats.mannwhitneyu(metric.values[before], metric.values[after], alternative="two-sided")
+    return before_value, after_value, float(test.pvalue), "Mann-Whitney U on per-bucket values", strength, None
+
+
 def _judge_rate(series, metric: MetricSeries, before, after, params: DetectionParameters):
     numerator, denominator = metric.numerator, metric.denominator
     k1, n1 = int(numerator[before].sum()), int(denominator[before].sum())
@@ -527,6 +668,8 @@ def _judge_rate(series, metric: MetricSeries, before, after, params: DetectionPa
     p1, p2 = k1 / n1, k2 / n2
     share = metric.metric == "tls_share"
     min_delta = params.share_min_delta if share else params.rate_min_delta
+    if metric.source == CLOUDWATCH and not share:
+        min_delta = params.metrics_rate_min_delta
     min_ratio = params.share_min_ratio if share else params.rate_min_ratio
     change = (p2 + 0.001) / (p1 + 0.001)
     if abs(p2 - p1) < min_delta or 1 / min_ratio < change < min_ratio:
@@ -566,6 +709,9 @@ def value_between(metric: MetricSeries, series: SeriesSet, since: dt.datetime, u
     if metric.latency is not None and metric.quantile is not None:
         value = pooled_quantile(metric.latency.histogram(first, stop), metric.quantile)
         return None if math.isnan(value) else value
+    if metric.numerator is None:  # per-bucket values: their median, as a shift's before and after are
+        known = metric.values[first:stop][~np.isnan(metric.values[first:stop])]
+        return float(np.median(known)) if len(known) else None
     if metric.coverage is not None:
         return float(metric.numerator[first:stop].sum() / metric.coverage[first:stop].sum())
     total = int(metric.denominator[first:stop].sum())

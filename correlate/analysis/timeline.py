@@ -1,10 +1,13 @@
 """The timeline of one load balancer: its changes, ranked by suspicion, and its metric shifts.
 
-`build_timeline` reads the window's cells (two passes over `requests`) and changes, builds the
-series, detects the shifts and scores every change. Without a window it finds the incidents in all
-of the load balancer's data, each stretch between gaps on its own (analysis/episodes.py), and shows
-the most recent one. The result is plain data; rendering lives in `correlate.present.timeline`, and
-the report reuses the same object (its `series` included).
+`build_timeline` reads the window's cells (two passes over `requests`; for an NLB without access to
+requests, its TLS logs; with neither, CloudWatch's metrics) and changes, builds the series, detects
+the shifts and scores every change. CloudWatch's metrics that no log holds (host counts, the surge
+queue, TLS negotiation errors) join the logs' series whenever the window has them; `coverage` says
+which evidence was used and what is missing. Without a window it finds the incidents in all of the
+load balancer's data, each stretch between gaps on its own (analysis/episodes.py), and shows the most
+recent one. The result is plain data; rendering lives in `correlate.present.timeline`, and the report
+reuses the same object (its `series` included).
 """
 
 from __future__ import annotations
@@ -18,10 +21,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from correlate.analysis.episodes import Episode, Stretch, episodes, find_incidents, stretches
-from correlate.analysis.evidence import NoChanges, NoneSuspect, NoRequests, NoShifts, Note, Unexplained
+from correlate.analysis.evidence import Coverage, NoChanges, NoneSuspect, NoRequests, NoShifts, Note, Unexplained
+from correlate.analysis.measured import TRAFFIC_SERIES, build_nlb_series, metrics_series, with_cloudwatch_extras
 from correlate.analysis.scoring import ScoredChange, score_changes
-from correlate.analysis.series import SeriesSet, build_series
-from correlate.analysis.shifts import DetectionParameters, MetricSeries, Shift, detect, metric_series
+from correlate.analysis.series import CLOUDWATCH, SeriesSet, build_series
+from correlate.analysis.shifts import (
+    SCOPE_ORDER,
+    DetectionParameters,
+    MetricSeries,
+    Shift,
+    detect,
+    metric_series,
+)
 from correlate.errors import EmptyWindow
 from correlate.model.change import Change
 from correlate.store.cells import CellSource, DatabaseCells
@@ -48,6 +59,7 @@ class Timeline:
     bucket_minutes: int | None = None
     parameters: DetectionParameters | None = None
     series: SeriesSet | None = None  # the per-bucket series the shifts were found in
+    coverage: Coverage | None = None  # which evidence was used, what is missing
     # The stretches of data (gaps split them): of all the load balancer's data when the window was
     # chosen from it (`chosen`, no --since/--until given), else of the window.
     stretches: tuple[Stretch, ...] = ()
@@ -144,8 +156,8 @@ def _latest_incident(
     found: list[Episode] = []
     for stretch in data:
         part = cells.within(stretch.since, stretch.until)
-        if not part.has_requests:
-            continue  # changes only: nothing moved that the logs show
+        if not part.traffic_minutes():
+            continue  # changes only: nothing moved that the evidence shows
         timeline = _timeline(part, lb, span, parameters)
         built[stretch.since, stretch.until] = timeline
         found += episodes(find_incidents(timeline.shifts, [stretch]), stretch)
@@ -162,36 +174,61 @@ def _latest_incident(
 
 @dataclass(frozen=True, slots=True)
 class _Cells:
-    """What the timeline reads for one window: its two kinds of cells and its changes."""
+    """What the timeline reads for one window: its changes and the cells of the best evidence it holds,
+    the access logs' two kinds (`back`, `front`), else an NLB's TLS logs (`nlb`, `clients`), else
+    CloudWatch's metrics alone; CloudWatch's (`metrics`, `reads`) also beside logs when it has them."""
 
     since: dt.datetime
     until: dt.datetime
-    back: pa.Table
-    front: pa.Table
+    lb_type: str | None
     changes: tuple[Change, ...]
+    back: pa.Table | None = None
+    front: pa.Table | None = None
+    nlb: pa.Table | None = None
+    clients: pa.Table | None = None
+    metrics: pa.Table | None = None
+    reads: pa.Table | None = None  # the windows CloudWatch's counts were read over (not cut by `within`)
 
     @classmethod
     def read(cls, source: CellSource, lb: str, since: dt.datetime, until: dt.datetime) -> _Cells:
-        return cls(
-            since,
-            until,
-            source.latency_cells(lb, since, until),
-            source.frontend_cells(lb, since, until),
-            tuple(source.changes_between(lb, since, until)),
-        )
+        held = source.held(lb, since, until)
+        tables: dict[str, pa.Table] = {}
+        if held.requests or not (held.connections or held.metrics):
+            tables |= {"back": source.latency_cells(lb, since, until), "front": source.frontend_cells(lb, since, until)}
+        elif held.connections:
+            tables |= {"nlb": source.nlb_cells(lb, since, until), "clients": source.nlb_client_cells(lb, since, until)}
+        if held.metrics:
+            tables |= {"metrics": source.metric_cells(lb, since, until), "reads": source.metric_reads(lb, since, until)}
+        return cls(since, until, held.lb_type, tuple(source.changes_between(lb, since, until)), **tables)
 
     def within(self, since: dt.datetime, until: dt.datetime) -> _Cells:
         changes = tuple(c for c in self.changes if since <= c.event_time < until)
-        return _Cells(since, until, _minutes(self.back, since, until), _minutes(self.front, since, until), changes)
+        tables = {
+            name: _minutes(table, since, until)
+            for name in ("back", "front", "nlb", "clients", "metrics")
+            if (table := getattr(self, name)) is not None
+        }
+        return dataclasses.replace(self, since=since, until=until, changes=changes, **tables)
 
-    @property
-    def has_requests(self) -> bool:
-        return bool(pc.sum(self.back.column("requests")).as_py() or 0)
+    def traffic_minutes(self) -> list[dt.datetime]:
+        """The minutes with traffic in the evidence the series come from: requests, an NLB's
+        connections, or CloudWatch's request count (an NLB's new flows)."""
+        if self.back is not None:
+            busy = self.back.filter(pc.greater(self.back.column("requests"), 0))
+        elif self.nlb is not None:
+            busy = self.nlb.filter(pc.greater(self.nlb.column("connections"), 0))
+        elif self.metrics is not None:
+            cells = self.metrics
+            traffic = pc.and_(
+                pc.equal(cells.column("scope"), "lb"), pc.is_in(cells.column("series"), pa.array(TRAFFIC_SERIES))
+            )
+            busy = cells.filter(pc.and_(traffic, pc.greater(cells.column("value"), 0)))
+        else:
+            return []
+        return pc.unique(busy.column("minute")).to_pylist()
 
     def stretches(self) -> tuple[Stretch, ...]:
-        busy = self.back.filter(pc.greater(self.back.column("requests"), 0))
-        minutes = pc.unique(busy.column("minute")).to_pylist()
-        return stretches(minutes, (c.event_time for c in self.changes))
+        return stretches(self.traffic_minutes(), (c.event_time for c in self.changes))
 
 
 def _minutes(cells: pa.Table, since: dt.datetime, until: dt.datetime) -> pa.Table:
@@ -204,16 +241,7 @@ def _timeline(
     cells: _Cells, lb: str, span: tuple[dt.datetime, dt.datetime], parameters: DetectionParameters
 ) -> Timeline:
     since, until = cells.since, cells.until
-    series = build_series(
-        lb,
-        cells.back,
-        cells.front,
-        since,
-        until - dt.timedelta(minutes=1),
-        parameters.bucket_minutes,
-        min_bucket_requests=parameters.min_bucket_requests,
-        max_buckets=parameters.max_buckets,
-    )
+    series, coverage = _series(cells, lb, parameters)
     metrics = metric_series(series, parameters)
     shifts: list[Shift] = []
     for metric in metrics:
@@ -223,8 +251,30 @@ def _timeline(
     if not cells.changes and series.traffic_from is None:
         raise EmptyWindow(lb, since, until, *span, "requests or changes")
     scored = score_changes(list(cells.changes), shifts, series, by_key)
-    timeline = Timeline(lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series)
+    timeline = Timeline(
+        lb, since, until, tuple(scored), tuple(shifts), (), series.bucket_minutes, parameters, series, coverage
+    )
     return dataclasses.replace(timeline, notes=_notes(timeline, series))
+
+
+def _series(cells: _Cells, lb: str, parameters: DetectionParameters) -> tuple[SeriesSet, Coverage]:
+    """The series of the window from the evidence read: access logs, an NLB's TLS logs or CloudWatch
+    alone; with CloudWatch's extras beside logs."""
+    since, last = cells.since, cells.until - dt.timedelta(minutes=1)
+    sizes = {"min_bucket_requests": parameters.min_bucket_requests, "max_buckets": parameters.max_buckets}
+    nlb = cells.lb_type == "nlb"
+    if cells.back is not None:
+        series = build_series(lb, cells.back, cells.front, since, last, parameters.bucket_minutes, **sizes)
+    elif cells.nlb is not None:
+        series = build_nlb_series(lb, cells.nlb, cells.clients, since, last, parameters.bucket_minutes, **sizes)
+    else:
+        series = metrics_series(lb, cells.metrics, cells.reads, since, last, parameters.bucket_minutes, **sizes)
+        return series, Coverage((CLOUDWATCH,), ("tls_logs",) if nlb else ("access_logs",))
+    logs = (series.traffic_source,) if series.traffic_from is not None else ()
+    if cells.metrics is None or not cells.metrics.num_rows:
+        missing = ("cloudwatch_nlb" if nlb else "cloudwatch",)
+        return series, Coverage(logs, missing if logs else ("tls_logs" if nlb else "access_logs", *missing))
+    return with_cloudwatch_extras(series, cells.metrics, cells.reads, since, last), Coverage((*logs, CLOUDWATCH))
 
 
 def _covered(shift: Shift, explained: list[Shift], series: SeriesSet) -> bool:
@@ -256,11 +306,8 @@ def _followed_by(timeline: Timeline, at: dt.datetime) -> Change | None:
     return min(after, key=lambda c: c.event_time, default=None)
 
 
-_SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
-
-
 def _shift_order(shift: Shift) -> tuple:
-    return (shift.at, _SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
+    return (shift.at, SCOPE_ORDER.index(shift.scope.kind), shift.scope.key, shift.metric)
 
 
 def _notes(timeline: Timeline, series: SeriesSet) -> tuple[Note, ...]:
@@ -290,6 +337,6 @@ def _notes(timeline: Timeline, series: SeriesSet) -> tuple[Note, ...]:
     for shift in unexplained:
         clusters.setdefault(shift.at, []).append(shift)
     for at, group in sorted(clusters.items()):
-        group.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), -s.strength))
+        group.sort(key=lambda s: (SCOPE_ORDER.index(s.scope.kind), -s.strength))
         notes.append(Unexplained(at, tuple(group), _followed_by(timeline, at)))
     return tuple(notes)

@@ -6,11 +6,12 @@ import datetime as dt
 import random
 
 from correlate.demo.hard import HARD_KINDS
+from correlate.demo.metric_kinds import METRIC_KINDS
 from correlate.demo.scenarios import BASIC_KINDS, FEED_KINDS
 from correlate.demo.world import FIRST_DAY, Scenario
 
 # New kinds go last: a kind's day comes from its place here, and earlier kinds keep their bytes.
-KINDS = {**BASIC_KINDS, **HARD_KINDS, **FEED_KINDS}
+KINDS = {**BASIC_KINDS, **HARD_KINDS, **FEED_KINDS, **METRIC_KINDS}
 DAYS_PER_SEED = 16  # room for every kind: each (kind, seed) gets its own day
 
 

@@ -1,5 +1,6 @@
-"""The demo's AWS account: one Application Load Balancer, one Classic ELB, their listeners, target
-groups and targets, and the people and services that change them."""
+"""The demo's AWS account: one Application Load Balancer, one Classic ELB, one Network Load Balancer
+(its TLS listener in front of a partner API; only the nlb-tls-policy incident writes its logs), their
+listeners, target groups and targets, and the people and services that change them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,16 @@ CLB_NODES = ("10.0.4.31",)
 CLB_CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
 
 
+NLB_NAME = "tls-front"
+NLB_ID = f"net/{NLB_NAME}/c6e77e28c25b2234"
+NLB_ARN = f"{ELB_ARN}:loadbalancer/{NLB_ID}"
+NLB_LISTENER_ID = "a1b2c3d4e5f60718"
+NLB_LISTENER_ARN = f"{ELB_ARN}:listener/{NLB_ID}/{NLB_LISTENER_ID}"
+NLB_ADDRESS = "10.0.6.10"  # the listener's address in the logs' destination field
+NLB_CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/5d4c3b2a-1f0e-4d9c-8b7a-6e5f4d3c2b1a"
+NLB_STRICT_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"  # TLS 1.3 only
+
+
 @dataclass(frozen=True, slots=True)
 class TargetGroup:
     name: str
@@ -40,6 +51,7 @@ WEB = TargetGroup("web", "73e2d6bc24d8a067", 80, tuple(f"10.0.1.{i}" for i in ra
 API = TargetGroup("api", "9f8e7d6c5b4a3921", 8080, ("10.0.2.21", "10.0.2.22", "10.0.2.23"))
 WEB_V2 = TargetGroup("web-v2", "4c1e8a2f6b9d0e35", 80, ())
 TARGET_GROUPS = (WEB, API, WEB_V2)
+PARTNER_API = TargetGroup("partner-api", "2a7c9e1b3d5f8a06", 8443, ("10.0.6.21", "10.0.6.22", "10.0.6.23"))
 
 # Classic ELB back ends: instance id -> private IP; the access log shows the IP.
 CLB_INSTANCES = {

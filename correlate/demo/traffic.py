@@ -4,7 +4,8 @@ Requests arrive as a Poisson stream. Each one is routed as the load balancer is 
 moment (listener, rule, target group, targets in service), answered with a latency that grows with
 how loaded its target group is (fewer targets, more traffic: slower, then 502/504), and written in
 the load balancer's own log format: the 2026 ALB layout (36 fields, gzip) or the Classic ELB layout
-(15 fields, plain text), in 5-minute files per node under the AWS key layout.
+(15 fields, plain text), in 5-minute files per node under the AWS key layout. The NLB tls-front, only in
+the incident that hits it, writes its TLS access logs (22 fields, gzip, 5-minute files).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from correlate.demo.fleet import (
     CERTIFICATE_ARN,
     CLB_NAME,
     CLB_NODES,
+    NLB_ADDRESS,
+    NLB_CERTIFICATE_ARN,
+    NLB_ID,
+    NLB_LISTENER_ID,
+    NLB_NAME,
+    PARTNER_API,
     REGION,
     TARGET_GROUPS,
     WEB,
@@ -140,10 +147,11 @@ ALB_TLS = Weighted(
 
 @dataclass(frozen=True, slots=True)
 class Rates:
-    """Mean requests per second at the base load."""
+    """Mean requests (an NLB's connections) per second at the base load."""
 
     alb: float = 8.0
     clb: float = 4.0
+    nlb: float = 5.0
 
 
 class Clock:
@@ -168,7 +176,7 @@ def epoch(moment: dt.datetime) -> float:
     return (moment - EPOCH).total_seconds()
 
 
-class _Replay:
+class Replay:
     """Applies the scenario's effects to a fresh world as generation passes their times."""
 
     def __init__(self, scenario: Scenario) -> None:
@@ -184,7 +192,7 @@ class _Replay:
 
 
 def _arrivals(scenario: Scenario, rate: float, rng: random.Random, traffic) -> Iterator[tuple[float, World]]:
-    replay = _Replay(scenario)
+    replay = Replay(scenario)
     t = epoch(scenario.start)
     end = epoch(scenario.end)
     while True:
@@ -228,10 +236,25 @@ def _overload_error(load: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Served:
+    """What CloudWatch counts of one request (demo/metrics.py): when it arrived, the target group that
+    took it, its status, whether the load balancer answered it itself, and the target's response time
+    (seconds; None when no target answered)."""
+
+    arrived: float
+    group: str | None
+    status: int
+    by_lb: bool
+    target_time: float | None  # an NLB's connection: how long it lasted
+    failed_handshake: bool = False  # an NLB's TLS connection whose handshake failed
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     time: float  # the time that decides the log file (ALB: response sent; Classic: received)
     node: str
     text: str
+    served: Served | None = None
 
 
 def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[Line]:
@@ -262,7 +285,7 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
                 f'"https://{host}:443{path}"', '"-"', '"-"', '"-"', '"-"', '"-"', tid, '"-"', '"-"', '"-"', node, '"-"',
                 '"-"',
             ]  # fmt: skip
-            yield Line(response, node, " ".join(fields))
+            yield Line(response, node, " ".join(fields), Served(t, None, 301, True, None))
             continue
         api = rng.random() < world.alb.api_share
         host = "api.example.com" if api else ("www.example.com" if rng.random() < 0.8 else "example.com")
@@ -326,7 +349,10 @@ def alb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
             '"-"', '"-"', f'"{target}"', f'"{target_status}"', '"-"', '"-"', tid, '"-"', '"-"', '"-"', node, '"-"',
             '"-"',
         ]  # fmt: skip
-        yield Line(response, node, " ".join(fields))
+        answered = target_status != "-"
+        yield Line(
+            response, node, " ".join(fields), Served(t, group.name, status, not answered, latency if answered else None)
+        )
 
 
 def _pick_target(serving: list[str], weights: dict[str, float], rng: random.Random) -> tuple[str, float]:
@@ -379,7 +405,50 @@ def clb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[L
             f"{latency:.6f}", f"{rng.uniform(0.00001, 0.00004):.6f}", str(status), str(status), "0", str(sent),
             f'"GET {scheme}://legacy.example.com:{port}{path} HTTP/1.1"', f'"{browser}"', cipher, protocol,
         ]  # fmt: skip
-        yield Line(t, node, " ".join(fields))
+        yield Line(t, node, " ".join(fields), Served(t, None, status, False, latency))
+
+
+PARTNER_NETWORKS = ("198.51.100", "203.0.113")  # the partner integration's clients: TLS 1.2 only
+PARTNER_SHARE = 0.3
+NLB_CIPHERS = {
+    "tlsv13": ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"),
+    "tlsv12": ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"),
+}
+
+
+def _nlb_time(t: float) -> str:
+    """NLB logs write whole seconds without a zone."""
+    return (EPOCH + dt.timedelta(seconds=int(t))).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def nlb_lines(scenario: Scenario, rate: float, rng: random.Random) -> Iterator[Line]:
+    """tls-front's TLS connections: most clients offer TLS 1.3, the partner integration (from two
+    networks) only TLS 1.2. A connection the listener's policy does not accept fails its handshake:
+    NLB logs it with no handshake time, protocol or cipher."""
+    clients = _Clients(rng)
+    for t, world in _arrivals(scenario, rate, rng, lambda w: 1.0):
+        if rng.random() < PARTNER_SHARE:
+            client = f"{rng.choice(PARTNER_NETWORKS)}.{_below(rng, 40) + 10}:{_below(rng, 64511) + 1024}"
+            protocol = "tlsv12"
+        else:
+            client, protocol = clients.pick(rng), "tlsv13"
+        if protocol in world.nlb.protocols:
+            handshake = max(1, round(rng.lognormvariate(1.5, 0.35)))
+            connection = handshake + int(rng.lognormvariate(5.5, 0.8))
+            received, sent = _below(rng, 4000) + 600, _below(rng, 40000) + 1800
+            cipher = rng.choice(NLB_CIPHERS[protocol])
+            exchange = "x25519" if protocol == "tlsv13" else "secp256r1"
+            tls = [str(handshake), str(received), str(sent), "-", NLB_CERTIFICATE_ARN, "-", cipher, protocol, exchange]
+        else:
+            connection = _below(rng, 4) + 1
+            tls = ["-", str(_below(rng, 120) + 220), "7", "-", "-", "-", "-", "-", "-"]
+        end = t + connection / 1000
+        fields = [
+            "tls", "2.0", _nlb_time(end), NLB_ID, NLB_LISTENER_ID, client, f"{NLB_ADDRESS}:443", str(connection),
+            *tls, "partners.example.com", "-", "-", "-", _nlb_time(t),
+        ]  # fmt: skip
+        failed = tls[0] == "-"
+        yield Line(end, "", " ".join(fields), Served(t, PARTNER_API.name, 0, False, connection / 1000, failed))
 
 
 def write_logs(
@@ -390,19 +459,22 @@ def write_logs(
     file_minutes: int = FILE_MINUTES,
     only: str | None = None,
 ) -> list[Path]:
-    """Both load balancers' access logs (or `only` one of them), in files of `file_minutes` per node
-    (AWS writes 5-minute files; tests use longer ones to load faster), under root/AWSLogs/..."""
+    """The load balancers' access logs (or `only` one's), in files of `file_minutes` per node (AWS writes
+    5-minute files; tests use longer ones to load faster), under root/AWSLogs/... The NLB writes its
+    logs only in an incident that hits it."""
     written: list[Path] = []
     names = random.Random(f"files:{scenario.kind}:{seed}")
-    alb_file_id = ALB_ID.replace("/", ".")  # app.NAME.ID
-    streams = (
-        (ALB_ID.split("/")[1], alb_file_id, True, alb_lines, rates.alb),
-        (CLB_NAME, CLB_NAME, False, clb_lines, rates.clb),
-    )
-    for name, lb_part, compressed, make_lines, rate in streams:
+    streams = [
+        (ALB_ID.split("/")[1], ALB_ID.replace("/", "."), "alb", alb_lines, rates.alb),  # app.NAME.ID
+        (CLB_NAME, CLB_NAME, "clb", clb_lines, rates.clb),
+    ]
+    if scenario.subject == NLB_NAME:
+        streams.append((NLB_NAME, NLB_ID.replace("/", "."), "nlb", nlb_lines, rates.nlb))
+    for name, lb_part, stream, make_lines, rate in streams:
         if only is not None and name != only:
             continue
-        lines = make_lines(scenario, rate, random.Random(f"{'alb' if compressed else 'clb'}:{scenario.kind}:{seed}"))
+        compressed = stream != "clb"
+        lines = make_lines(scenario, rate, random.Random(f"{stream}:{scenario.kind}:{seed}"))
         files: dict[tuple[str, float], list[Line]] = {}
         for line in lines:
             end = (math.floor(line.time / (file_minutes * 60)) + 1) * file_minutes * 60
@@ -413,7 +485,9 @@ def write_logs(
             delivered = end_time + dt.timedelta(minutes=4)
             folder = root / "AWSLogs" / ACCOUNT / "elasticloadbalancing" / REGION / delivered.strftime("%Y/%m/%d")
             random_part = "".join(names.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
-            name = f"{ACCOUNT}_elasticloadbalancing_{REGION}_{lb_part}_{end_time:%Y%m%dT%H%MZ}_{node}_{random_part}.log"
+            node_part = f"_{node}" if node else ""  # NLB file names have no node address
+            stamp = f"{end_time:%Y%m%dT%H%MZ}"
+            name = f"{ACCOUNT}_elasticloadbalancing_{REGION}_{lb_part}_{stamp}{node_part}_{random_part}.log"
             data = ("\n".join(line.text for line in batch) + "\n").encode()
             if compressed:
                 written.append(write_if_changed(folder / (name + ".gz"), gzip_bytes(data)))

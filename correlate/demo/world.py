@@ -12,6 +12,7 @@ from correlate.demo.cloudtrail import Call
 from correlate.demo.fleet import (
     API,
     CLB_INSTANCES,
+    PARTNER_API,
     WEB,
     WEB_V2,
     TargetGroup,
@@ -52,6 +53,9 @@ class AlbState:
     slowness: dict[str, float] = field(default_factory=dict)
     # target -> weight of the requests it gets (1 when absent): stickiness concentrates load on a few
     weights: dict[str, float] = field(default_factory=dict)
+    # target group -> targets failing their health checks that it still routes to: when every target of
+    # a group fails, ALB fails open and keeps sending them requests (CloudWatch counts them unhealthy)
+    unhealthy: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,9 +67,18 @@ class ClbState:
 
 
 @dataclass
+class NlbState:
+    """What shapes tls-front's connections at a moment."""
+
+    serving: list[str] = field(default_factory=lambda: list(PARTNER_API.targets))
+    protocols: tuple[str, ...] = ("tlsv12", "tlsv13")  # what the listener's TLS policy accepts
+
+
+@dataclass
 class World:
     alb: AlbState
     clb: ClbState
+    nlb: NlbState = field(default_factory=NlbState)
 
 
 Effect = tuple[dt.datetime, Callable[[World], None]]

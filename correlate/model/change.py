@@ -78,7 +78,7 @@ class Change:
     actor_name: str | None = None
     applied: bool = True
     error_message: str | None = None
-    attributed_by: str | None = None  # request, arn, cloudtrail, inventory, access_logs
+    attributed_by: str | None = None  # request, arn, cloudtrail, inventory, access_logs, cloudwatch
     categories: tuple[str, ...] = ()  # every category, `category` first (given none: `category` alone)
     target_groups: tuple[str, ...] = ()  # names (given none: `target_group`, if any)
     classic: bool = False

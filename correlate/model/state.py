@@ -36,13 +36,20 @@ class CallRow:
 
 @dataclass(frozen=True, slots=True)
 class LogLink:
-    """A target group seen serving a load balancer in the access logs, and when."""
+    """A target group seen serving a load balancer in the access logs (or read with it from CloudWatch:
+    `target_group_arn` is then the metric's `targetgroup/NAME/ID`), and when."""
 
     target_group_arn: str
     lb: str
     lb_id: str | None
     first_seen: dt.datetime
     last_seen: dt.datetime
+    source: str = "access_logs"  # or cloudwatch
+
+
+def target_group_key(arn: str) -> str:
+    """`targetgroup/NAME/ID`, the part of a target group's ARN that CloudWatch's dimension holds too."""
+    return arn.rsplit(":", 1)[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,13 +284,18 @@ class Knowledge:
         self.taken_at = self.items[0].taken_at if self.items else None
         self.log_links: dict[str, list[LogLink]] = {}
         for link in log_links:
-            self.log_links.setdefault(link.target_group_arn, []).append(link)
+            self.log_links.setdefault(target_group_key(link.target_group_arn), []).append(link)
         self.snapshot = State()
         apply_inventory(self.snapshot, self.items)
 
     def target_groups_named(self, name: str) -> list[str]:
-        """The ARNs of the target groups called `name` in the inventory, else in the access logs."""
-        return self.snapshot.target_groups_named(name) or sorted(arn for arn in self.log_links if tg_name(arn) == name)
+        """The ARNs of the target groups called `name` in the inventory, else in the access logs (or, read
+        from CloudWatch only, its `targetgroup/NAME/ID`)."""
+        return self.snapshot.target_groups_named(name) or sorted(
+            next((link.target_group_arn for link in links if link.target_group_arn.startswith("arn:")), key)
+            for key, links in self.log_links.items()
+            if key.split("/")[1:2] == [name]
+        )
 
     def tg_lbs(self, tg_arn: str, when: dt.datetime) -> tuple[list[tuple[str, str | None]], str]:
         found = self.snapshot.target_groups.get(tg_arn)
@@ -291,10 +303,11 @@ class Knowledge:
         pairs |= {(listener.lb, listener.lb_id) for listener, _ in self.snapshot.forwards_to(tg_arn)}
         if pairs:
             return sorted(pairs, key=pair_key), "inventory"
-        links = self.log_links.get(tg_arn, [])
+        links = self.log_links.get(target_group_key(tg_arn), [])
         during = [link for link in links if link.first_seen <= when <= link.last_seen]
         chosen = during or links
-        return sorted({(link.lb, link.lb_id) for link in chosen}, key=pair_key), "access_logs"
+        how = "access_logs" if any(link.source == "access_logs" for link in chosen) else "cloudwatch"
+        return sorted({(link.lb, link.lb_id) for link in chosen}, key=pair_key), how
 
 
 def lbs_serving(

@@ -5,7 +5,8 @@ Both paths turn queries into series and results into points with the same functi
 (`parse/cloudwatch.py`) and write them with the same store, so a generated document loads exactly
 as CloudWatch's answer would. Problems that leave something to read (one API denied, partial data,
 metrics without datapoints, a window partly past retention) are said as they happen, one line each,
-through `say`; an error is raised only when nothing at all could be read.
+through `say`; an error is raised only when nothing at all could be read. Then `changes` is rebuilt:
+a target group read with its load balancer links CloudTrail's changes of the group to it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from correlate.parse.cloudwatch import (
     read_queries,
     result_points,
 )
+from correlate.pipeline.cloudtrail import rebuild_changes
 from correlate.sources import expand_sources
 from correlate.sources.aws import AwsClients, Pacer
 from correlate.sources.cloudwatch import (
@@ -52,6 +54,7 @@ from correlate.sources.cloudwatch import (
     target_groups,
 )
 from correlate.sources.streams import open_decompressed
+from correlate.store.cloudtrail import CloudTrailStore
 from correlate.store.metrics import Fetch, FileEntry, MetricsStore
 from correlate.timeparse import iso, utcnow
 
@@ -175,6 +178,7 @@ def ingest_metrics(
         raise failures[0]
     for failure in failures:
         say(str(failure))
+    rebuild_changes(CloudTrailStore(store.db))
     return summary
 
 
@@ -215,6 +219,7 @@ def ingest_metric_files(store: MetricsStore, sources: Sequence[str], say: Say | 
         store.write(obj.uri, entry=FileEntry(obj.uri, obj.fingerprint, obj.size, rows, rejected))
     if objects and unreadable == len(objects):
         raise NoInputFound(f"None of the {len(objects)} metric files could be read (see the lines above).")
+    rebuild_changes(CloudTrailStore(store.db))
     return summary
 
 

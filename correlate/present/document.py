@@ -19,14 +19,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from correlate.analysis.episodes import Episode, Stretch
-from correlate.analysis.evidence import Stated
+from correlate.analysis.evidence import Coverage, Stated
 from correlate.analysis.scoring import Attribution, ScoredChange
 from correlate.analysis.series import Scope
 from correlate.analysis.shifts import METRICS, DetectionParameters, Shift
 from correlate.analysis.timeline import Timeline, explains
 from correlate.errors import BadTimeline
 from correlate.model.change import Change
-from correlate.present.evidence import evidence_lines, note_line
+from correlate.present.evidence import evidence_lines, missing_line, note_line
 from correlate.timeparse import iso, spans_days
 
 
@@ -47,10 +47,18 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
         "shifts": [_shift(shift, explained.get(shift, [])) for shift in timeline.shifts],
         "notes": [note_line(note, _spans_days(timeline)) for note in timeline.notes],
         "parameters": timeline.parameters.as_dict() if timeline.parameters else None,
+        "sources": _coverage(timeline.coverage),
         "window_chosen": timeline.chosen,
         "stretches": [{"since": iso(s.since), "until": iso(s.until)} for s in timeline.stretches],
         "incidents": [_incident(episode, timeline) for episode in timeline.incidents],
     }
+
+
+def _coverage(coverage: Coverage | None) -> dict[str, list[str]] | None:
+    """Which evidence the timeline was built from, and what is missing (in words)."""
+    if coverage is None:
+        return None
+    return {"used": list(coverage.used), "missing": [missing_line(code) for code in coverage.missing]}
 
 
 def _spans_days(timeline: Timeline) -> bool:
@@ -130,6 +138,7 @@ def _shift(shift: Shift, explained_by: list[str]) -> dict[str, Any]:
         "ci_high": shift.ci_high,
         "before_from": iso(shift.before_from),
         "after_until": iso(shift.after_until),
+        "source": shift.source,
         "explained_by": explained_by,
     }
 
@@ -159,6 +168,7 @@ def timeline_from_document(data: Any, origin: str = "the timeline") -> Timeline:
         key=lambda c: -c.suspicion,
     )
     parameters = root.get("parameters")
+    sources = root.get("sources")
     stretches = tuple(
         Stretch(read.time(item, "since", where), read.time(item, "until", where))
         for index, raw in enumerate(root.get("stretches") or [])
@@ -187,10 +197,16 @@ def timeline_from_document(data: Any, origin: str = "the timeline") -> Timeline:
         notes=tuple(Stated(text) for text in read.texts(root, "notes", "the top level")),
         bucket_minutes=read.integer(root, "bucket_minutes", "the top level"),
         parameters=_parameters(read, parameters) if parameters is not None else None,
+        coverage=_read_coverage(read, sources) if sources is not None else None,
         stretches=stretches,
         incidents=incidents,
         chosen=bool(read.flag(root, "window_chosen", "the top level")),
     )
+
+
+def _read_coverage(read: _Reader, data: Any) -> Coverage:
+    sources = read.mapping(data, "sources")
+    return Coverage(read.texts(sources, "used", "sources"), read.texts(sources, "missing", "sources"))
 
 
 def _read_change(read: _Reader, item: Mapping[str, Any], where: str, lb: str, shifts: Sequence[Shift]) -> ScoredChange:
@@ -262,6 +278,7 @@ def _read_shift(read: _Reader, item: Mapping[str, Any], where: str) -> Shift:
         test=read.text(item, "test", where, optional=True),
         ci_low=read.number(item, "ci_low", where, default=None),
         ci_high=read.number(item, "ci_high", where, default=None),
+        source=read.text(item, "source", where, optional=True),
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from correlate.analysis.evidence import (
     AlreadyMoved,
     BeganBefore,
+    Coverage,
     EarlyInBucket,
     Evidence,
     Failed,
@@ -33,7 +34,7 @@ from correlate.analysis.evidence import (
     Unreached,
 )
 from correlate.analysis.scoring import ScoredChange
-from correlate.analysis.series import Scope
+from correlate.analysis.series import ACCESS_LOGS, CLOUDWATCH, Scope
 from correlate.analysis.shifts import METRICS, Shift
 
 _IMPLAUSIBLE = {
@@ -50,7 +51,24 @@ _UNREACHED = {
     "target_group": "counter-evidence: target group {names} received no request in the window, before or after it",
     "listener": "counter-evidence: listener {names} received no request in the window, before or after it",
 }
-_FAMILIES = {"latency": "latency", "errors": "5xx", "client_errors": "4xx", "traffic": "traffic", "tls_mix": "TLS mix"}
+_FAMILIES = {
+    "latency": "latency",
+    "errors": "5xx",
+    "client_errors": "4xx",
+    "traffic": "traffic",
+    "tls_mix": "TLS mix",
+    "hosts": "host counts",
+    "capacity": "surge queue and rejected connections",
+    "tls_errors": "TLS errors",
+    "handshake": "TLS handshake time",
+}
+_SOURCE_NOUNS = {CLOUDWATCH: "CloudWatch metrics"}
+_MISSING = {
+    "access_logs": "no access logs: per-target and per-path slices unavailable",
+    "tls_logs": "no NLB TLS access logs: handshake times, the protocol and cipher mix and client networks unavailable",
+    "cloudwatch": "no CloudWatch metrics: host counts, surge queue and TLS negotiation errors unavailable",
+    "cloudwatch_nlb": "no CloudWatch metrics: host counts unavailable",
+}
 
 
 def evidence_lines(scored: ScoredChange) -> tuple[str, ...]:
@@ -111,8 +129,9 @@ def evidence_line(item: Evidence, changed_at: dt.datetime) -> str:
                 f"counter-evidence: {describe_shift(shift)} began at {_near(shift.at, changed_at)}, "
                 f"{-_minutes(changed_at, shift)} min before the change"
             )
-        case NoLogs(lb):
-            return f"the access logs of {lb} do not cover the minutes around it, so its effect is unknown"
+        case NoLogs(lb, source):
+            what = _SOURCE_NOUNS.get(source, source)
+            return f"the {what} of {lb} do not cover the minutes around it, so its effect is unknown"
         case OtherKinds(shifts):
             families = ", ".join(dict.fromkeys(_FAMILIES.get(s.family, s.family) for s in shifts))
             return f"the shifts after it ({families}) are not what this kind of change moves"
@@ -163,6 +182,20 @@ def note_line(note: Note, dated: bool = False) -> str:
     raise TypeError(f"no words for {note!r}")
 
 
+def coverage_lines(coverage: Coverage) -> tuple[str, ...]:
+    """`Evidence: access logs, CloudWatch.` and, when something is missing, `Missing: ...`."""
+    used = ", ".join(coverage.used) or "none"
+    lines = [f"Evidence: {used}."]
+    if coverage.missing:
+        lines.append(f"Missing: {'; '.join(missing_line(code) for code in coverage.missing)}.")
+    return tuple(lines)
+
+
+def missing_line(code: str) -> str:
+    """What a missing source leaves out; a sentence read back from a saved timeline stays as it is."""
+    return _MISSING.get(code, code)
+
+
 def _by(change) -> str:
     return f" by {change.actor_name or change.actor}" if (change.actor_name or change.actor) else ""
 
@@ -175,17 +208,22 @@ def _where(shift: Shift) -> str:
 
 
 def describe_shift(shift: Shift) -> str:
-    """`p99 target latency 41 ms -> 880 ms (x21) (target group web)`."""
-    where = "" if shift.scope.kind == "lb" else f" ({shift.scope.label})"
+    """`p99 target latency 41 ms -> 880 ms (x21) (target group web)`; from elsewhere than access logs,
+    `UnHealthyHostCount 0 -> 4 (CloudWatch) in target group web`."""
     if shift.metric == "tls_share":
-        return f"{metric_name(shift)} {format_change(shift)}"
+        where = ""
+    elif shift.source not in (None, ACCESS_LOGS):
+        where = f" ({shift.source})" + ("" if shift.scope.kind == "lb" else f" in {shift.scope.label}")
+    else:
+        where = "" if shift.scope.kind == "lb" else f" ({shift.scope.label})"
     return f"{metric_name(shift)} {format_change(shift)}{where}"
 
 
 def metric_name(shift: Shift) -> str:
     if shift.metric == "tls_share":
         what = f"{shift.scope.value} clients" if shift.scope.kind == "ssl_protocol" else f"cipher {shift.scope.value}"
-        return f"share of {what}"
+        source = f" ({shift.source})" if shift.source not in (None, ACCESS_LOGS) else ""
+        return f"share of {what}{source}"
     return METRICS[shift.metric][2]
 
 
@@ -197,12 +235,16 @@ def format_value(unit: str, value: float) -> str:
     if unit in ("rate", "share"):
         percent = value * 100
         return f"{percent:.2f}%" if 0 < percent < 0.1 else f"{percent:.1f}%"
+    if unit in ("hosts", "queue"):
+        return f"{value:.0f}" if value == round(value) else f"{value:.1f}"
     return f"{value:.0f}/min" if value >= 10 else f"{value:.1f}/min"
 
 
 def format_change(shift: Shift) -> str:
     """`41 ms -> 880 ms (x21)` / `0.1% -> 24.0% (+23.9 pp)`."""
     text = f"{format_value(shift.unit, shift.before)} -> {format_value(shift.unit, shift.after)}"
+    if shift.unit in ("hosts", "queue"):
+        return text
     if shift.unit in ("rate", "share"):
         return f"{text} ({(shift.after - shift.before) * 100:+.1f} pp)"
     r = shift.ratio

@@ -12,17 +12,16 @@ from rich.text import Text
 
 from correlate.analysis.episodes import Episode
 from correlate.analysis.scoring import ScoredChange
-from correlate.analysis.shifts import METRICS, Shift
+from correlate.analysis.shifts import METRICS, SCOPE_ORDER, Shift
 from correlate.analysis.timeline import SUSPECT, Timeline
 from correlate.model.change import Change
 from correlate.present.document import timeline_document
-from correlate.present.evidence import clock_time, describe_shift, evidence_lines, note_line
+from correlate.present.evidence import clock_time, coverage_lines, describe_shift, evidence_lines, note_line
 from correlate.present.render import json_bytes, render_rows, terminal
 from correlate.timeparse import iso, with_dates
 
 ROW_COLUMNS = ("time", "kind", "rank", "what", "who", "suspicion", "evidence")
 RANKED_SHOWN = 5  # the table's first part: this many changes, most suspect first
-_SCOPE_ORDER = ("lb", "listener", "domain", "target_group", "target", "ssl_protocol", "ssl_cipher")
 
 
 # -- rows -----------------------------------------------------------------------------------------
@@ -48,7 +47,7 @@ def timeline_rows(timeline: Timeline, dated: bool = False) -> list[Row]:
         key = (shift.at, "distribution") if shift.kind == "distribution" else (shift.at, shift.metric, shift.direction)
         groups.setdefault(key, []).append(shift)
     for key, shifts in groups.items():
-        shifts.sort(key=lambda s: (_SCOPE_ORDER.index(s.scope.kind), s.scope.key))
+        shifts.sort(key=lambda s: (SCOPE_ORDER.index(s.scope.kind), s.scope.key))
         anchored = timeline.anchor_of(shifts)
         anchor = anchored.change if anchored else None
         if key[1] == "distribution" or shifts[0].worse is False:
@@ -285,6 +284,9 @@ def _table(timeline: Timeline, rows: list[Row], out: TextIO, dated: bool) -> Non
         )
     for note in timeline.notes:
         console.print(Text(note_line(note, dated)))
+    if timeline.coverage is not None:
+        for line in coverage_lines(timeline.coverage):
+            console.print(Text(line))
 
 
 def _score(suspicion: float | None) -> Text:

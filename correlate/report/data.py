@@ -17,6 +17,7 @@ from typing import Any
 
 from correlate.analysis.episodes import Incident, find_incident, stretches
 from correlate.analysis.scoring import ScoredChange
+from correlate.analysis.series import CLOUDWATCH
 from correlate.analysis.timeline import Timeline
 from correlate.errors import BadTimeline, CorrelateError, EmptyWindow
 from correlate.model.change import Change
@@ -136,8 +137,10 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
     changes = tuple(change_of({"lb": lb, **record}) for record in run("changes", **window_params).records())
 
     # The stretches of data in the window: an incident ends where its stretch does (a gap in the
-    # data), and its before and after periods stay inside it.
-    data = stretches((m["minute"] for m in minutes if m["requests"]), (c.event_time for c in changes))
+    # data), and its before and after periods stay inside it. Without requests (an NLB's TLS logs,
+    # CloudWatch alone), the stretches the timeline found in its own evidence.
+    busy = [m["minute"] for m in minutes if m["requests"]]
+    data = stretches(busy, (c.event_time for c in changes)) if busy or not timeline.stretches else timeline.stretches
     incident = find_incident((shift for shift in timeline.shifts if since <= shift.at < until), data)
     onset = incident.onset if incident else until
     recovery = (incident.end or until) if incident else until
@@ -146,7 +149,8 @@ def gather(db: Database, options: ReportOptions, timeline: Timeline) -> ReportDa
 
     periods = run("periods", lb=lb, since=first, onset=onset, recovery=recovery, until=last)
     tls_mix = run("tls_mix", **window_params)
-    if not any(record["requests"] for record in periods.records()) and not tls_mix.rows:
+    measured = timeline.coverage is not None and CLOUDWATCH in timeline.coverage.used
+    if not any(record["requests"] for record in periods.records()) and not tls_mix.rows and not measured:
         raise EmptyWindow(lb, since, until, *span, "log rows")
     if incident is not None:
         run("impact", lb=lb, since=first, onset=onset, recovery=recovery)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from correlate.analysis.episodes import Incident
-from correlate.analysis.series import Scope
-from correlate.analysis.shifts import Shift
+from correlate.analysis.series import ACCESS_LOGS, Scope
+from correlate.analysis.shifts import METRICS, Shift
 from correlate.model.change import Change
+from correlate.present.evidence import coverage_lines
 from correlate.report.data import ReportData
 
 _METRICS = {
@@ -39,7 +40,9 @@ FIVE_XX_RATES = frozenset({"error_rate", "elb_5xx_rate", "target_5xx_rate"})
 
 
 def metric_label(metric: str) -> str:
-    return _METRICS.get(metric, metric.replace("_", " "))
+    if metric in _METRICS:
+        return _METRICS[metric]
+    return METRICS[metric][2] if metric in METRICS else metric.replace("_", " ")
 
 
 def metric_value(metric: str, value: float | None, unit: str | None = None) -> str:
@@ -146,6 +149,8 @@ def shift_text(shift: Shift, with_scope: bool = True) -> str:
             text += f" (×{factor:.1f})" if factor < 10 else f" (×{factor:.0f})"
     if with_scope and shift.scope.kind != "lb":
         text += f" on {scope_text(shift.scope)}"
+    if shift.source not in (None, ACCESS_LOGS):
+        text += f" ({shift.source})"
     return text
 
 
@@ -418,9 +423,32 @@ def _shift_entries(report: ReportData, shifts: list[Shift], numbers: dict[str, i
     return entries
 
 
+_SOURCE_NOUNS = {"CloudWatch": "CloudWatch metrics"}
+
+
+def built_from(report: ReportData) -> str:
+    """What the report rests on: the evidence the timeline used, and CloudTrail."""
+    used = report.timeline.coverage.used if report.timeline.coverage else ("access logs",)
+    return ", ".join(_SOURCE_NOUNS.get(source, source) for source in used) + " and CloudTrail records"
+
+
+def no_requests(report: ReportData, tls_connections: int) -> str:
+    """Why the request figures are empty: an NLB's logs hold connections, or the window has no access logs."""
+    if tls_connections:
+        return (
+            f"This load balancer's logs hold no HTTP requests: a Network Load Balancer logs TLS connections only "
+            f"({tls_connections:,} loaded), with no HTTP status or target latency. The request, error and latency "
+            "figures are empty; the TLS mix chart, the timeline and the evidence sections still apply."
+        )
+    return (
+        "No access logs cover this window: the request, error and latency figures are empty. The trigger "
+        "candidates and the timeline come from CloudWatch's one-minute metrics."
+    )
+
+
 def caveats(report: ReportData) -> list[str]:
     """What the evidence cannot show, from the data at hand."""
-    found = []
+    found = list(coverage_lines(report.timeline.coverage)) if report.timeline.coverage else []
     kinds = {record["kind"] for record in _records(report, "manifest")}
     manifest = _records(report, "manifest")
     logs = [record for record in manifest if record["kind"] != "cloudtrail"]

@@ -34,7 +34,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from correlate.errors import AccessDenied, SourceAccessError
+from correlate.errors import AccessDenied, NoCredentials, SourceAccessError
 
 if TYPE_CHECKING:
     import boto3
@@ -130,7 +130,7 @@ class AwsClients:
                 try:
                     self._clients[key] = session.client(service, region_name=region, config=config)
                 except NoRegionError:
-                    raise SourceAccessError(
+                    raise NoCredentials(
                         f"No AWS region is set for {service}: pass --region, or set AWS_REGION or a region in "
                         "your AWS profile."
                     ) from None
@@ -147,7 +147,7 @@ class AwsClients:
             try:
                 self._session = boto3.Session(botocore_session=core, region_name=self.options.region)
             except ProfileNotFound:
-                raise SourceAccessError(
+                raise NoCredentials(
                     f"The AWS profile {self.options.profile or os.environ.get('AWS_PROFILE')!r} is not in your AWS "
                     "config or credentials file. Check --profile / AWS_PROFILE (aws configure list-profiles)."
                 ) from None
@@ -171,6 +171,16 @@ class Pacer:
         self.last = self.clock()
 
 
+def _one_line(error: ClientError) -> str:
+    """AWS's message, on one line: an endpoint that answers with a web page instead of an AWS error (a
+    proxy, an emulator that lacks the API) is named by its HTTP status."""
+    message = " ".join(str(error.response.get("Error", {}).get("Message") or "").split())
+    if message.startswith("<"):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return f"the endpoint answered HTTP {status} with a web page, not an AWS error (check AWS_ENDPOINT_URL)"
+    return message
+
+
 def error_code(error: Exception) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code", ""))
@@ -183,7 +193,7 @@ def explain(error: Exception, subject: str, action: str, permission: str) -> Sou
     is an `AccessDenied`, so a command that reads several APIs can carry on with the others."""
     if isinstance(error, ClientError):
         code = error_code(error)
-        message = error.response.get("Error", {}).get("Message") or ""
+        message = _one_line(error)
         if code in DENIED_CODES:
             policies = "IAM and bucket policies" if permission.startswith("s3:") else "IAM policies"
             return AccessDenied(
@@ -191,25 +201,25 @@ def explain(error: Exception, subject: str, action: str, permission: str) -> Sou
                 "or use another --profile."
             )
         if code in BAD_CREDENTIAL_CODES:
-            return SourceAccessError(
+            return NoCredentials(
                 f"{subject}: AWS refused the credentials ({code}: {message}). Refresh them (for example "
                 "aws sso login), or use another --profile."
             )
         return SourceAccessError(f"{subject}: {action} failed: {code or 'error'}: {message}")
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
-        return SourceAccessError(
+        return NoCredentials(
             f"{subject}: no AWS credentials found. Pass --profile or set AWS_PROFILE, set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or run where an IAM role is available."
         )
     if isinstance(error, CredentialRetrievalError | TokenRetrievalError | SSOError | MetadataRetrievalError):
-        return SourceAccessError(
+        return NoCredentials(
             f"{subject}: the AWS credentials could not be loaded ({error}). Refresh them (for example aws sso "
             "login), or use another --profile."
         )
     if isinstance(error, NoRegionError):
-        return SourceAccessError(f"{subject}: no AWS region is set. Pass --region, or set AWS_REGION.")
+        return NoCredentials(f"{subject}: no AWS region is set. Pass --region, or set AWS_REGION.")
     if isinstance(error, ProfileNotFound):
-        return SourceAccessError(f"{subject}: {error}. Check --profile / AWS_PROFILE.")
+        return NoCredentials(f"{subject}: {error}. Check --profile / AWS_PROFILE.")
     return SourceAccessError(
         f"{subject}: cannot reach AWS while {action} ({error}). Check the network, --region and AWS_ENDPOINT_URL."
     )

@@ -87,6 +87,8 @@ def target_groups(aws: AwsClients, region: str, lb: DescribedLoadBalancer) -> tu
         pages = aws.client("elbv2", region).get_paginator("describe_target_groups").paginate(LoadBalancerArn=lb.arn)
         arns = [group["TargetGroupArn"] for page in pages for group in page.get("TargetGroups", [])]
     except AWS_ERRORS as error:
+        if error_code(error) == "TargetGroupNotFound":  # some endpoints say so for a load balancer with none
+            return ()
         raise explain(error, f"load balancer {lb.name}", "listing its target groups", GROUPS_PERMISSION) from None
     return tuple(arn.split(":", 5)[5] for arn in arns)
 

@@ -1,9 +1,10 @@
 """Where the timeline's inputs come from: the database's views, or a lake's cells.
 
-The timeline reads five things (`CellSource`): which load balancer --lb names, its data span, its two kinds of
-per-minute cells, and its changes. `DatabaseCells` reads them from the database (the views scan
-`requests`); `LakeCells` reads the cells `correlate spark minutes` or `correlate export` wrote to a
-lake, and the span from the lake's `request_spans`, so `requests` is never scanned.
+The timeline reads (`CellSource`): which load balancer --lb names, its data span, what evidence the
+window holds, its per-minute cells (from access logs, an NLB's TLS logs, CloudWatch), and its changes.
+`DatabaseCells` reads them from the database (the views scan `requests`); `LakeCells` reads the cells
+`correlate spark minutes` or `correlate export` wrote to a lake, and the span from the lake's
+`request_spans`, so `requests` is never scanned.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ class CellSource(Protocol):
 
     def frontend_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table: ...
 
+    def held(self, lb: str, since: dt.datetime, until: dt.datetime) -> timeline.Held: ...
+
+    def nlb_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table: ...
+
+    def nlb_client_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table: ...
+
+    def metric_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table: ...
+
+    def metric_reads(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table: ...
+
     def changes_between(self, lb: str, since: dt.datetime, until: dt.datetime) -> list[timeline.ChangeRecord]: ...
 
 
@@ -39,10 +50,8 @@ class DatabaseCells:
 
     def resolve(self, lb: str) -> str:
         """The load balancer as the data spells it (a --lb in any case); an error naming the closest
-        names when it is unknown, or when it logs TLS connections only (an NLB)."""
-        lb = resolve_lb(self.db, lb)
-        timeline.require_http(self.db, lb)
-        return lb
+        names when it is unknown."""
+        return resolve_lb(self.db, lb)
 
     def data_span(self, lb: str) -> tuple[dt.datetime, dt.datetime]:
         return timeline.data_span(self.db, lb)
@@ -52,6 +61,21 @@ class DatabaseCells:
 
     def frontend_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table:
         return timeline.frontend_cells(self.db, lb, since, until)
+
+    def held(self, lb: str, since: dt.datetime, until: dt.datetime) -> timeline.Held:
+        return timeline.evidence_held(self.db, lb, since, until)
+
+    def nlb_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table:
+        return timeline.nlb_cells(self.db, lb, since, until)
+
+    def nlb_client_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table:
+        return timeline.nlb_client_cells(self.db, lb, since, until)
+
+    def metric_cells(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table:
+        return timeline.metric_cells(self.db, lb, since, until)
+
+    def metric_reads(self, lb: str, since: dt.datetime, until: dt.datetime) -> pa.Table:
+        return timeline.metric_reads(self.db, lb, since, until)
 
     def changes_between(self, lb: str, since: dt.datetime, until: dt.datetime) -> list[timeline.ChangeRecord]:
         return timeline.changes_between(self.db, lb, since, until)
@@ -85,3 +109,17 @@ class LakeCells(DatabaseCells):
                 f"`correlate spark minutes --lake {self.db.path}` (or `correlate export`)."
             )
         return row[0], row[1]
+
+    def held(self, lb: str, since: dt.datetime, until: dt.datetime) -> timeline.Held:
+        """The lake's cells say whether the window has requests; CloudWatch's metrics come from the
+        database (a lake holds none)."""
+        (row,) = self.db.query(
+            """
+            select
+                exists (select 1 from latency_cells where lb = $lb and minute >= $since and minute < $until),
+                exists (select 1 from metrics_minute where lb = $lb and minute >= $since and minute < $until),
+                (select mode(lb_type) from metrics_minute where lb = $lb)
+            """,
+            {"lb": lb, "since": since, "until": until},
+        )[1]
+        return timeline.Held(row[0], False, row[1], row[2])

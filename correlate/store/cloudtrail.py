@@ -224,8 +224,8 @@ class CloudTrailStore:
         return int(changes), int(lbs)
 
     def unattributed_calls(self) -> int:
-        row = self.db.con.execute("select count(*) from unattributed_calls").fetchone()
-        return int(row[0]) if row else 0
+        ((count,),) = self.db.con.execute("select count(*) from unattributed_calls").fetchall()
+        return int(count)
 
     # -- inventory snapshots ----------------------------------------------------------------
 

@@ -58,6 +58,7 @@ def resolve_lb(db: Database, lb: str) -> str:
         """
         select exists (select 1 from requests where lb = $lb)
             or exists (select 1 from tls_connections where lb = $lb)
+            or exists (select 1 from metrics_minute where lb = $lb)
             or exists (select 1 from changes where lb = $lb)
         """,
         {"lb": lb},
@@ -70,6 +71,7 @@ def resolve_lb(db: Database, lb: str) -> str:
             """
             select distinct lb from requests where lb is not null
             union select distinct lb from tls_connections where lb is not null
+            union select distinct lb from metrics_minute
             union select distinct lb from changes where lb is not null
             order by 1
             """
