@@ -5,6 +5,7 @@
     python bench/accuracy.py --seeds 20 --levels 4  # more seeds, one traffic level
     python bench/accuracy.py --kinds ramp,revert    # some kinds only
     python bench/accuracy.py --oracle               # the scoring alone, on the changes each scenario defines
+    python bench/accuracy.py --cloudwatch           # CloudWatch's one-minute metrics beside the logs
     python bench/accuracy.py --demo                 # exactly `correlate demo`: both load balancers, 5-minute files
 
 For every kind and traffic level it prints:
@@ -87,6 +88,9 @@ def main() -> int:
     parser.add_argument("--clb", type=float, default=2.5, help="Classic ELB requests per second")
     parser.add_argument("--oracle", action="store_true", help="insert the scenario's changes instead of its trail")
     parser.add_argument("--demo", action="store_true", help="run correlate demo's own job (slower)")
+    parser.add_argument(
+        "--cloudwatch", action="store_true", help="also load the one-minute CloudWatch metrics beside the logs"
+    )
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     levels = [float(level) for level in args.levels.split(",")]
@@ -102,7 +106,9 @@ def main() -> int:
                         run = run_demo(db, kind, seed, Path(folder), rates)
                         story, timeline = run.files.scenario, run.timeline
                     else:
-                        story = load_scenario(db, kind, seed, Path(folder), rates, oracle=args.oracle).scenario
+                        story = load_scenario(
+                            db, kind, seed, Path(folder), rates, oracle=args.oracle, cloudwatch=args.cloudwatch
+                        ).scenario
                         timeline = build_timeline(db, story.subject, story.start, story.end)
                 judge(story, timeline, tally, f"{kind} seed {seed} at {level:g} req/s")
     print(f"{'kind':20s} {'req/s':>5s} {'runs':>4s} {'top-1':>6s} {'precision':>9s} {'false blame':>11s} {'worst':>6s}")

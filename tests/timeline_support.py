@@ -21,7 +21,9 @@ from correlate.demo.fleet import ACCOUNT, REGION
 from correlate.demo.run import load_feed, load_trail
 from correlate.parse.feed import parse_feed
 from correlate.pipeline.logs import LogsOptions, load_logs
+from correlate.pipeline.metrics import ingest_metric_files
 from correlate.store.database import Database
+from correlate.store.metrics import MetricsStore
 
 TEST_RATES = Rates(alb=4.0, clb=2.5)
 
@@ -144,15 +146,19 @@ def load_scenario(
     rates: Rates = TEST_RATES,
     oracle: bool = False,
     subject_only: bool = True,
+    cloudwatch: bool = False,
 ) -> DemoFiles:
     """Generate the scenario (by default the subject load balancer's logs only, in day-long files, to
-    load fast), ingest its access logs, then its trail through the CloudTrail ingestion and its change
-    feed through `ingest changes`, as `correlate demo` does; or, with `oracle`, insert the oracle's
-    changes instead of loading the trail and the feed. (Without the other load balancer's logs, its
-    target-group changes cannot be linked to it.)"""
+    load fast), ingest its access logs (and, with `cloudwatch`, the one-minute metrics CloudWatch would
+    hold beside them), then its trail through the CloudTrail ingestion and its change feed through
+    `ingest changes`, as `correlate demo` does; or, with `oracle`, insert the oracle's changes instead of
+    loading the trail and the feed. (Without the other load balancer's logs, its target-group changes
+    cannot be linked to it.)"""
     only = scenario(kind, seed).subject if subject_only else None
-    files = generate(kind, seed, root, rates, file_minutes=1440, only=only)
+    files = generate(kind, seed, root, rates, file_minutes=1440, only=only, metrics=cloudwatch)
     load_logs(db, LogsOptions((str(root / "AWSLogs"),)))
+    if files.metric_files:
+        ingest_metric_files(MetricsStore(db), [str(path) for path in files.metric_files])
     if oracle:
         changes, calls = oracle_rows(files)
         insert(db, "changes", changes)
