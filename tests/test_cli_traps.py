@@ -397,6 +397,41 @@ def test_version_imports_no_heavy_library():
     assert loaded == "[]"
 
 
+def test_help_lists_the_commands_without_importing_them():
+    code = (
+        "import sys\n"
+        "from correlate.cli import main\n"
+        "try:\n"
+        "    main(['--help'], prog_name='correlate')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert "  timeline  Changes and metric shifts of one load balancer on one time axis.\n" in result.stdout
+
+
+@pytest.mark.parametrize("width", [60, 80, 200])
+def test_help_lists_each_command_as_the_command_itself_would(width):
+    """The summaries `correlate --help` shows without importing a command are the commands' own."""
+    from click.testing import CliRunner
+
+    from correlate.cli import COMMANDS, main
+
+    def listing() -> str:
+        result = CliRunner().invoke(main, ["--help"], prog_name="correlate", terminal_width=width)
+        assert result.exit_code == 0
+        return result.output
+
+    main.commands.clear()
+    lazy = listing()
+    for name in COMMANDS:
+        main.get_command(None, name)
+    assert listing() == lazy
+    assert "Commands:" in lazy and all(f"  {name} " in lazy for name in COMMANDS)
+
+
 def test_schema_doc_names_the_duckdb_it_needs():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"duckdb>=2.0,<3"' in pyproject

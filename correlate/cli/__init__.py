@@ -2,7 +2,8 @@
 
 Each command builds its options, opens the database, calls one library function and hands the
 result to one render function. Commands are imported when they run (`COMMANDS`), so one command never
-pays for another's libraries and `correlate --version` imports none of them. Domain errors
+pays for another's libraries, and `correlate --version` and `--help` (which lists `SUMMARIES`) import
+none of them. Domain errors
 (`CorrelateError`) become one line on stderr and their exit code (`ExitCode`); anything else is a bug
 and keeps its traceback.
 """
@@ -31,6 +32,21 @@ COMMANDS = {
     "demo": "correlate.cli.demo:demo_command",
     "export": "correlate.cli.export:export_command",
     "spark": "correlate.cli.spark:spark_group",
+}
+# name → the first sentence of its help, which `correlate --help` lists without importing the command
+# (tests/test_cli_traps.py checks each against the command's own)
+SUMMARIES = {
+    "ingest": "Load access logs, CloudTrail records, an inventory, metrics or change events into the database.",
+    "sql": "Run a SQL query against the database.",
+    "lbs": "List the load balancers seen: type, traffic, time span and number of changes.",
+    "changes": (
+        "The configuration changes that affect a load balancer, oldest first, in the whole minutes of --since/--until."
+    ),
+    "timeline": "Changes and metric shifts of one load balancer on one time axis.",
+    "report": "Write a post-incident review report for one load balancer.",
+    "demo": "Generate an incident, load it, and print its timeline.",
+    "export": "Write the database's tables to DEST as a Hive-partitioned Parquet lake.",
+    "spark": "Run correlate's heavy stages on Spark (local[N], or EMR through spark-submit).",
 }
 
 
@@ -69,6 +85,23 @@ class CorrelateGroup(click.Group):
             command = getattr(importlib.import_module(module), attribute)
             self.add_command(with_global_options(command), cmd_name)
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their summaries, as click lists them, without importing a command that has
+        not run (each would bring its libraries: DuckDB, pyarrow, numpy)."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:
+                rows.append((name, click.utils.make_default_short_help(SUMMARIES[name], limit)))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
